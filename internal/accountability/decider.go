@@ -1,0 +1,104 @@
+package accountability
+
+import (
+	"fmt"
+	"slices"
+
+	"blameful.dev/blameful/internal/org"
+)
+
+// Decider says who decides an assessment of subject (J2), from the org as
+// the chart shows it: for a person, the leader of their team — or, when they
+// lead that team themselves, the leader one level up; for a team, the
+// parent team's leader. Teams with no single leader are passed over on the
+// way up, and nobody ever decides on themselves. Zero means nobody above the
+// subject has a leader (the subject is the top of the org): HR decides then.
+func Decider(subject org.Ref, chart *org.Chart) (decider org.Ref, why string) {
+	path, why := upward(subject, chart)
+	for _, t := range path {
+		if l := leaderOf(chart, t); !l.IsZero() && l != subject {
+			return l, why + fmt.Sprintf("; %s leads %s and decides", l, t)
+		}
+	}
+	if len(path) == 0 {
+		return "", why + ", so HR decides"
+	}
+	return "", why + "; nobody above has a single leader, so HR decides"
+}
+
+// upward returns the teams whose leader may decide on subject, nearest
+// first: above a team subject (its own leader is the one accountable), and
+// from a person's team up — starting above it when they lead it.
+func upward(subject org.Ref, chart *org.Chart) ([]org.Ref, string) {
+	if subject.IsTeam() {
+		return chart.Ancestors(subject)[1:], fmt.Sprintf("%s is a team: the leader above it decides", subject)
+	}
+	teams := chart.TeamsOf(subject)
+	for _, t := range teams {
+		if l := leaderOf(chart, t); !l.IsZero() && l != subject {
+			return chart.Ancestors(t), fmt.Sprintf("%s is a member of %s", subject, t)
+		}
+	}
+	if led := chart.LedTeams(subject); len(led) > 0 {
+		return chart.Ancestors(led[0])[1:], fmt.Sprintf("%s leads %s, so their own fault is decided one level up", subject, led[0])
+	}
+	if len(teams) > 0 {
+		return chart.Ancestors(teams[0]), fmt.Sprintf("%s is a member of %s", subject, teams[0])
+	}
+	return nil, fmt.Sprintf("%s belongs to no team", subject)
+}
+
+// leaderOf returns a team's single leader, if it has one.
+func leaderOf(chart *org.Chart, team org.Ref) org.Ref {
+	t, ok := chart.Team(team)
+	if !ok {
+		return ""
+	}
+	return t.Leader()
+}
+
+// Chain returns the leaders above subject, nearest first: everyone in the
+// decider chain, who may see the subject's assessments (section 6). The
+// subject is never in their own chain.
+func Chain(subject org.Ref, chart *org.Chart) []org.Ref {
+	var teams []org.Ref
+	if subject.IsTeam() {
+		teams = []org.Ref{subject}
+	} else {
+		teams = append(chart.TeamsOf(subject), chart.LedTeams(subject)...)
+	}
+	var out []org.Ref
+	for _, t := range teams {
+		for i, a := range chart.Ancestors(t) {
+			if subject.IsTeam() && i == 0 {
+				continue // a team's own leader is the subject's side, not above it
+			}
+			if l := leaderOf(chart, a); !l.IsZero() && l != subject && !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// IsInSubtree reports whether who (a person or a team) sits in the subtree
+// that leader leads: a team at or below one of the leader's teams, or a
+// member or leader of such a team. Overriding an A4 fault onto someone in
+// the leader's subtree raises a fairness flag (A8).
+func IsInSubtree(who, leader org.Ref, chart *org.Chart) bool {
+	led := chart.LedTeams(leader)
+	var teams []org.Ref
+	if who.IsTeam() {
+		teams = []org.Ref{who}
+	} else {
+		teams = append(chart.TeamsOf(who), chart.LedTeams(who)...)
+	}
+	for _, t := range teams {
+		for _, l := range led {
+			if chart.IsAncestor(l, t) && who != leader {
+				return true
+			}
+		}
+	}
+	return false
+}

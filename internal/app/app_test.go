@@ -1,0 +1,207 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/app/apptest"
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/review"
+	"blameful.dev/blameful/internal/store"
+	"blameful.dev/blameful/internal/store/storetest"
+)
+
+var ctx = context.Background()
+
+func declare(t *testing.T, a *app.App, entity string) incident.Incident {
+	t.Helper()
+	in, err := a.DeclareIncident(ctx, apptest.Admin(), app.IncidentInput{
+		Title: "x", Severity: incident.SEV3, StartedAt: a.Now().Add(-time.Hour),
+		Entities: []incident.FailedEntity{{Ref: org.MustRef(entity), Origin: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// TestServersShareOneDatabase runs two apps, as two serve processes would,
+// writing at once to the same database: IDs stay unique and gap-free, and
+// the audit chain stays one unbroken chain.
+func TestServersShareOneDatabase(t *testing.T) {
+	for _, engine := range storetest.Engines(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			dsn := storetest.DSN(t, engine)
+			db1, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db1.Close()
+			if _, err := db1.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			db2, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db2.Close()
+			a1, _ := apptest.New(t, db1)
+			a2 := app.New(db2, app.WithClock(a1.Now))
+			first := declare(t, a1, "component:checkout-api")
+
+			const each = 15
+			var wg sync.WaitGroup
+			ids := make(chan incident.ID, 2*each)
+			errc := make(chan error, 2*each)
+			for i, a := range []*app.App{a1, a2} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range each {
+						if i == 1 {
+							// Follow-ups take the follow-up counter, as the A4
+							// follow-up inside the other writer's declare does.
+							_, err := a.CreateFollowUp(ctx, apptest.Admin(), app.FollowUpInput{Incident: first.ID, Title: "Add an alert", Owner: org.MustRef("group:payments")})
+							if err != nil && !errors.Is(err, errs.Unavailable) {
+								errc <- err
+								return
+							}
+						}
+						in, err := a.DeclareIncident(ctx, apptest.Admin(), app.IncidentInput{Title: "concurrent", Severity: incident.SEV4,
+							StartedAt: a.Now().Add(-time.Minute), Entities: []incident.FailedEntity{{Ref: org.MustRef("component:orphan"), Origin: true}}})
+						if errors.Is(err, errs.Unavailable) {
+							continue // SQLite's busy timeout can still expire under contention; retrying is the caller's call
+						}
+						if err != nil {
+							errc <- err
+							return
+						}
+						ids <- in.ID
+					}
+				}()
+			}
+			wg.Wait()
+			close(ids)
+			close(errc)
+			for err := range errc {
+				t.Fatal(err)
+			}
+			seen := map[incident.ID]bool{}
+			for id := range ids {
+				if seen[id] {
+					t.Fatalf("ID %s given out twice", id)
+				}
+				seen[id] = true
+			}
+			seen[first.ID] = true
+			for n := 1; n <= len(seen); n++ {
+				if !seen[incident.FormatID(2026, n)] {
+					t.Fatalf("IDs have a gap at %d: %v", n, seen)
+				}
+			}
+			v, err := a1.VerifyAudit(ctx, apptest.Admin())
+			if err != nil || !v.OK {
+				t.Fatalf("audit chain after concurrent writers: %+v %v", v, err)
+			}
+		})
+	}
+}
+
+func TestDecisionsAreNeverLost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, clock := apptest.New(t, db)
+		in := declare(t, a, "component:checkout-api")
+		lead := apptest.Person("vp", org.RoleLeader)
+		if _, err := a.DecideAttribution(ctx, lead, in.ID, org.MustRef("group:payments"), ""); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Hour)
+		if _, err := a.DecideAttribution(ctx, lead, in.ID, org.MustRef("user:ada"), "Ada shipped the change alone."); err != nil {
+			t.Fatal(err)
+		}
+		v, err := a.Attribution(ctx, lead, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.History) != 2 || v.Decision.Party != "user:default/ada" || v.Decision.Rule != "A8" || v.Decision.Supersedes != v.History[0].ID {
+			t.Fatalf("history: %+v, current %+v", v.History, v.Decision)
+		}
+	})
+}
+
+func TestMembersCannotDecide(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, _ := apptest.New(t, db)
+		in := declare(t, a, "component:checkout-api")
+		_, err := a.DecideAttribution(ctx, apptest.Person("ada"), in.ID, org.MustRef("group:payments"), "")
+		if !errors.Is(err, errs.Forbidden) {
+			t.Fatalf("a member deciding: %v", err)
+		}
+		if _, err := a.Incident(ctx, org.Actor{}, in.ID); !errors.Is(err, errs.Unauthenticated) {
+			t.Fatalf("no actor: %v", err)
+		}
+	})
+}
+
+func TestA4FollowUpIsCreatedOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, _ := apptest.New(t, db)
+		in := declare(t, a, "component:orphan")
+		title := "renamed"
+		if _, err := a.UpdateIncident(ctx, apptest.Admin(), in.ID, app.IncidentPatch{Title: &title, Entities: &in.Entities}); err != nil {
+			t.Fatal(err)
+		}
+		fus, err := a.FollowUps(ctx, apptest.Admin(), followup.Filter{Incident: in.ID})
+		if err != nil || len(fus) != 1 || fus[0].Owner != "user:default/co-lead" || fus[0].Rule != "A4" {
+			t.Fatalf("A4 follow-ups: %+v %v", fus, err)
+		}
+		// Due by severity: SEV3 is 60 days (F2).
+		if want := followup.Day(a.Now()).AddDate(0, 0, 60); !fus[0].Due.Equal(want) {
+			t.Fatalf("due %s, want %s", fus[0].Due, want)
+		}
+	})
+}
+
+func TestWeeklyReviewCountsAndPrivacy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, clock := apptest.New(t, db)
+		lead := apptest.Person("vp", org.RoleLeader)
+		for i := range 3 {
+			clock.Set(apptest.Start.AddDate(0, 0, -7*i))
+			in := declare(t, a, "component:checkout-api")
+			if i == 0 {
+				if _, err := a.DecideAttribution(ctx, lead, in.ID, org.MustRef("group:payments"), ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		clock.Set(apptest.Start)
+		orphan := declare(t, a, "component:orphan")
+		if _, err := a.DecideAttribution(ctx, lead, orphan.ID, org.MustRef("user:co-lead"), ""); err != nil {
+			t.Fatal(err)
+		}
+		rv, err := a.WeeklyReview(ctx, apptest.Person("ada"), weekOf(apptest.Start))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rv.Total.Week != 2 || rv.Total.Previous[0] != 1 || rv.Total.Previous[1] != 1 {
+			t.Fatalf("counts: %+v", rv.Total)
+		}
+		if len(rv.Attributions) != 2 || len(rv.OwnershipGaps) != 1 || len(rv.Leaders) != 1 || rv.Leaders[0].Leader != "user:default/co-lead" {
+			t.Fatalf("review: attributions %+v gaps %+v leaders %+v", rv.Attributions, rv.OwnershipGaps, rv.Leaders)
+		}
+		if fmt.Sprint(rv.Unowned) != "[component:default/orphan]" {
+			t.Fatalf("unowned: %v", rv.Unowned)
+		}
+	})
+}
+
+func weekOf(t time.Time) review.Week { return review.WeekOf(t) }

@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"blameful.dev/blameful/internal/blame"
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/store"
+)
+
+// AttributionView is an incident's suggested and decided party.
+type AttributionView struct {
+	Incident   incident.ID
+	Suggestion blame.Suggestion
+	// Decision is the one in force, nil until a reviewer decides.
+	Decision *blame.Decision
+	// History is every decision, oldest first (J8: never deleted).
+	History []blame.Decision
+}
+
+// Attribution returns the engine's current suggestion for an incident, from
+// the org as it stood when the incident started, and the decision in force.
+func (a *App) Attribution(ctx context.Context, actor org.Actor, id incident.ID) (AttributionView, error) {
+	v := AttributionView{Incident: id}
+	err := a.read(ctx, actor, func(tx *store.Tx) error {
+		inc, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		if v.Suggestion, err = a.suggest(tx, &inc); err != nil {
+			return err
+		}
+		if v.History, err = tx.Decisions(id); err != nil {
+			return err
+		}
+		d, err := tx.Decision(id)
+		switch {
+		case err == nil:
+			v.Decision = &d
+		case !errors.Is(err, errs.NotFound):
+			return err
+		}
+		return nil
+	})
+	return v, err
+}
+
+// DecideAttribution records the one accountable party for an incident. A
+// party other than the suggestion's needs a justification (A8), and the
+// party must be one person or one team of the org (A1). Deciding again
+// supersedes the earlier decision, which is kept. Only leaders and admins
+// decide, and only before the postmortem is published.
+func (a *App) DecideAttribution(ctx context.Context, actor org.Actor, id incident.ID, party org.Ref, justification string) (blame.Decision, error) {
+	now := a.Now()
+	var d blame.Decision
+	err := a.write(ctx, actor, []org.Role{org.RoleLeader, org.RoleAdmin}, func(tx *store.Tx) error {
+		inc, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		pm, err := tx.Postmortem(id)
+		if err != nil {
+			return err
+		}
+		if !pm.IsEditable() {
+			return errs.E(errs.Conflict, "the postmortem of %s is %s; its attribution can no longer change", id, pm.State)
+		}
+		if err := partyExists(tx, party); err != nil {
+			return err
+		}
+		s, err := a.suggest(tx, &inc)
+		if err != nil {
+			return err
+		}
+		rule, err := blame.Decide(s, party, justification)
+		if err != nil {
+			return err
+		}
+		d = blame.Decision{ID: a.newID(), Incident: id, Party: party, Rule: rule, Justification: strings.TrimSpace(justification),
+			Suggested: s, DecidedBy: actor.Ref, DecidedAt: now}
+		prev, err := tx.Decision(id)
+		switch {
+		case err == nil:
+			d.Supersedes = prev.ID
+		case !errors.Is(err, errs.NotFound):
+			return err
+		}
+		if err := tx.CreateDecision(&d); err != nil {
+			return err
+		}
+		if err := a.openAssessment(tx, actor, d); err != nil {
+			return err
+		}
+		if err := a.raiseA8(tx, d); err != nil {
+			return err
+		}
+		return a.record(tx, actor, "attribution.decide", string(id), decisionRecord{
+			ID: d.ID, Party: string(d.Party), Rule: string(d.Rule), Justification: d.Justification,
+			SuggestedParty: string(s.Party), SuggestedRule: string(s.Rule), Supersedes: d.Supersedes,
+		})
+	})
+	return d, err
+}
+
+type decisionRecord struct {
+	ID             string `json:"id"`
+	Party          string `json:"party"`
+	Rule           string `json:"rule"`
+	Justification  string `json:"justification,omitempty"`
+	SuggestedParty string `json:"suggested_party"`
+	SuggestedRule  string `json:"suggested_rule"`
+	Supersedes     string `json:"supersedes,omitempty"`
+}
+
+// partyExists checks that a party is a person or team of the org.
+func partyExists(tx *store.Tx, party org.Ref) error {
+	var err error
+	switch {
+	case party.IsPerson():
+		_, err = tx.Person(party)
+	case party.IsTeam():
+		_, err = tx.Team(party)
+	default:
+		return &errs.Error{Kind: errs.Invalid, Rule: string(blame.A1), Message: "the accountable party must be one person (user:…) or one team (group:…)",
+			Fields: map[string]string{"party": fmt.Sprintf("%s is neither a person nor a team (A1)", party)}}
+	}
+	if errors.Is(err, errs.NotFound) {
+		return errs.Field("party", "%s is not in the org", party)
+	}
+	return err
+}
+
+// clarifyOwnership gives the leader an A4 suggestion names a follow-up to
+// clarify the ownership it found ambiguous, once per incident and leader.
+func (a *App) clarifyOwnership(tx *store.Tx, actor org.Actor, inc *incident.Incident) error {
+	s, err := a.suggest(tx, inc)
+	if err != nil {
+		return err
+	}
+	if s.Rule != blame.A4 || s.Party.IsZero() {
+		return nil
+	}
+	existing, err := tx.FollowUps(followup.Filter{Incident: inc.ID, Rule: string(blame.A4), Owner: s.Party})
+	if err != nil || len(existing) > 0 {
+		return err
+	}
+	title := "Clarify ownership of " + refsText(s.Clarify)
+	if len(s.Clarify) == 0 {
+		title = "Identify what failed in " + string(inc.ID) + " and who owns it"
+	}
+	_, err = a.createFollowUp(tx, actor, inc, followup.FollowUp{Title: title, Owner: s.Party, Priority: followup.P2, Rule: string(blame.A4)})
+	return err
+}
+
+func refsText(refs []org.Ref) string {
+	s := make([]string, len(refs))
+	for i, r := range refs {
+		s[i] = r.Short()
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,223 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"blameful.dev/blameful/internal/audit"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/store"
+)
+
+// Verification is the result of walking the audit chain.
+type Verification struct {
+	OK bool
+	// Events is how many events are vouched for: the chain's length when it
+	// holds, else the events before the break that still hold.
+	Events int64
+	// Head is the last event vouched for.
+	Head audit.Head
+	// Checkpoints is how many signed checkpoints the chain matched.
+	Checkpoints int
+	// Break is the first link that does not hold, when one does not.
+	Break *audit.Break
+}
+
+// CheckpointFile is a file of signed checkpoints kept outside the
+// database. Name is used in messages only.
+type CheckpointFile struct {
+	Name        string
+	Checkpoints []audit.SignedCheckpoint
+}
+
+// VerifyOption adds a check to VerifyAudit.
+type VerifyOption func(*verifyConfig)
+
+type verifyConfig struct {
+	key   ed25519.PublicKey
+	files []CheckpointFile
+	flag  bool
+}
+
+// FlagBreak makes VerifyAudit raise an I6 integrity flag when it finds a
+// break, for the weekly review. The flag is keyed by the break's event, so
+// verifying a broken chain again raises nothing new.
+func FlagBreak() VerifyOption { return func(c *verifyConfig) { c.flag = true } }
+
+// AgainstCheckpoints makes VerifyAudit also hold the chain to signed
+// checkpoints: the chain must still reach each checkpoint's event, with the
+// hash the checkpoint signed. Every checkpoint must be signed with key, the
+// trusted public key; one that is not makes VerifyAudit fail.
+func AgainstCheckpoints(key ed25519.PublicKey, files ...CheckpointFile) VerifyOption {
+	return func(c *verifyConfig) {
+		c.key = key
+		c.files = append(c.files, files...)
+	}
+}
+
+// anchor is a checkpoint whose signature verified, and where it came from.
+type anchor struct {
+	audit.SignedCheckpoint
+	file string
+}
+
+func (an anchor) String() string {
+	return fmt.Sprintf("%s, signed %s", an.file, an.At.Format(time.RFC3339))
+}
+
+// verifyBatch is how many events are read per transaction while verifying,
+// so a long chain never holds one read open for minutes.
+const verifyBatch = 50000
+
+// VerifyAudit walks the whole chain from the first event and reports the
+// first broken link, in the chain itself, against its recorded head, or
+// against the checkpoints of AgainstCheckpoints. A checkpoint that does not
+// verify with the trusted key is an errs.Invalid error naming its file: a
+// checkpoint is never skipped. Any authenticated actor may verify.
+func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOption) (Verification, error) {
+	if err := require(actor); err != nil {
+		return Verification{}, err
+	}
+	var cfg verifyConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	anchors, err := trustedAnchors(cfg)
+	if err != nil {
+		return Verification{}, err
+	}
+	hashAt := make(map[int64]string, len(anchors))
+	for _, an := range anchors {
+		hashAt[an.Seq] = ""
+	}
+	res, err := a.walkAudit(ctx, hashAt)
+	if err != nil {
+		return res, err
+	}
+	if res.Break == nil {
+		if err := a.checkHead(ctx, &res); err != nil {
+			return res, err
+		}
+	}
+	matchAnchors(&res, anchors, hashAt)
+	res.OK = res.Break == nil
+	if !res.OK && cfg.flag {
+		if err := a.raiseTampering(ctx, auditBreak{Seq: res.Break.Seq, Reason: res.Break.Reason}); err != nil {
+			return res, fmt.Errorf("raise the I6 flag: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// trustedAnchors checks every checkpoint's signature and returns them in
+// seq order.
+func trustedAnchors(cfg verifyConfig) ([]anchor, error) {
+	var out []anchor
+	for _, f := range cfg.files {
+		for i, s := range f.Checkpoints {
+			if err := s.Verify(cfg.key); err != nil {
+				return nil, fmt.Errorf("checkpoint file %s: checkpoint %d (of event %d) is refused: %w", f.Name, i+1, s.Seq, err)
+			}
+			out = append(out, anchor{SignedCheckpoint: s, file: f.Name})
+		}
+	}
+	slices.SortStableFunc(out, func(x, y anchor) int { return cmp.Compare(x.Seq, y.Seq) })
+	return out, nil
+}
+
+// walkAudit verifies the chain's links from the first event, and fills in
+// hashAt for the sequence numbers it holds as keys.
+func (a *App) walkAudit(ctx context.Context, hashAt map[int64]string) (Verification, error) {
+	v := audit.NewVerifier()
+	var res Verification
+	for {
+		before := v.Count()
+		var broken error
+		err := a.db.View(ctx, func(tx *store.Tx) error {
+			return tx.AuditEvents(v.Head().Seq, verifyBatch, func(e audit.Event) error {
+				if err := v.Next(e); err != nil {
+					broken = err
+					return errStop
+				}
+				if _, ok := hashAt[e.Seq]; ok {
+					hashAt[e.Seq] = e.Hash
+				}
+				return nil
+			})
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			return res, err
+		}
+		res.Events, res.Head = v.Count(), v.Head()
+		if broken != nil {
+			var b *audit.Break
+			errors.As(broken, &b)
+			res.Break = b
+			return res, nil
+		}
+		if v.Count()-before < verifyBatch {
+			return res, nil
+		}
+	}
+}
+
+var errStop = errors.New("stop")
+
+// checkHead compares the end of the walked chain with the recorded head: a
+// chain cut short, or a head rewound to hide it, shows here.
+func (a *App) checkHead(ctx context.Context, res *Verification) error {
+	var head audit.Head
+	if err := a.db.View(ctx, func(tx *store.Tx) (err error) {
+		head, err = tx.AuditHead()
+		return err
+	}); err != nil {
+		return err
+	}
+	switch {
+	case head.Seq > res.Head.Seq:
+		res.Break = &audit.Break{Seq: res.Head.Seq + 1, Reason: fmt.Sprintf("the chain ends at event %d but its head records %d events (events were removed)", res.Head.Seq, head.Seq)}
+	case head.Seq < res.Head.Seq || head.Hash != res.Head.Hash:
+		res.Break = &audit.Break{Seq: head.Seq, Reason: "the recorded head does not match the chain's last event"}
+	}
+	return nil
+}
+
+// matchAnchors holds the walked chain to the checkpoints, in seq order, up
+// to the first break found so far. A checkpoint beyond the chain's end
+// means events were removed; one whose event has another hash means the
+// history up to it was rewritten, somewhere after the last checkpoint that
+// still matched.
+func matchAnchors(res *Verification, anchors []anchor, hashAt map[int64]string) {
+	good := audit.Head{Hash: audit.Genesis}
+	var goodFrom string
+	for _, an := range anchors {
+		if res.Break != nil && an.Seq >= res.Break.Seq {
+			return // the break comes first; nothing after it is vouched for
+		}
+		if an.Seq > res.Head.Seq {
+			res.Break = &audit.Break{Seq: res.Head.Seq + 1, Reason: fmt.Sprintf(
+				"the chain has %d events but a signed checkpoint (%s) vouches for %d: events were removed",
+				res.Head.Seq, an, an.Seq)}
+			return
+		}
+		if hashAt[an.Seq] != an.Hash {
+			since := "no earlier checkpoint matches, so the change lies in events 1 to " + fmt.Sprint(an.Seq)
+			if good.Seq > 0 {
+				since = fmt.Sprintf("the checkpoint of event %d (%s) still matches, so the change lies in events %d to %d",
+					good.Seq, goodFrom, good.Seq+1, an.Seq)
+			}
+			res.Break = &audit.Break{Seq: an.Seq, Reason: fmt.Sprintf(
+				"its hash differs from the signed checkpoint (%s): the history up to event %d was rewritten; %s",
+				an, an.Seq, since)}
+			res.Events, res.Head = good.Seq, good
+			return
+		}
+		good, goodFrom = audit.Head{Seq: an.Seq, Hash: an.Hash}, an.String()
+		res.Checkpoints++
+	}
+}

@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"blameful.dev/blameful/internal/accountability"
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/store"
+)
+
+// DeciderFairness is one decider's consistency (J5) and who it is flagged
+// to.
+type DeciderFairness struct {
+	accountability.DeciderStats
+	// FlaggedTo is the decider's own leader, when the decider is flagged.
+	FlaggedTo org.Ref
+}
+
+// Fairness reports, per decider, how their decisions over the policy's
+// window compare with guidance (J5). HR and admins see every decider; a
+// leader sees themselves and the deciders in their organisation; anyone
+// else is refused.
+func (a *App) Fairness(ctx context.Context, actor org.Actor) ([]DeciderFairness, error) {
+	if !actor.HasAny(org.RoleHR, org.RoleAdmin, org.RoleLeader) {
+		return nil, errs.E(errs.Forbidden, "the fairness report is for leaders, HR and admins")
+	}
+	now := a.Now()
+	var out []DeciderFairness
+	err := a.read(ctx, actor, func(tx *store.Tx) error {
+		window := time.Duration(a.cfg.Accountability.PriorWindowDays) * 24 * time.Hour
+		ds, err := tx.DecisionsBy(nil, now.Add(-window))
+		if err != nil {
+			return err
+		}
+		chart, err := orgAt(tx, now)
+		if err != nil {
+			return err
+		}
+		for _, st := range accountability.Consistency(ds, a.cfg.Accountability) {
+			if !actor.HasAny(org.RoleHR, org.RoleAdmin) && st.Decider != actor.Ref && !accountability.IsInSubtree(st.Decider, actor.Ref, chart) {
+				continue
+			}
+			f := DeciderFairness{DeciderStats: st}
+			if st.Flag != "" {
+				f.FlaggedTo, _ = accountability.Decider(st.Decider, chart)
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Ledger is a leader's record (J6). A4Faults, OverdueFollowUps and
+// OwnFaults are public; Fairness and FairnessFlags are private to the
+// leader, the leaders above, HR and admins (Private says whether the
+// caller saw them).
+type Ledger struct {
+	Leader           org.Ref
+	Teams            []org.Ref
+	A4Faults         []accountability.Fault
+	OverdueFollowUps []followup.FollowUp
+	OverdueTotal     int
+	OwnFaults        []accountability.Fault
+	Private          bool
+	Fairness         *DeciderFairness
+	FairnessFlags    []accountability.FairnessFlag
+}
+
+// maxLedgerLines caps each list in a ledger.
+const maxLedgerLines = 100
+
+// Ledger returns a leader's ledger. The ref must lead a team now.
+func (a *App) Ledger(ctx context.Context, actor org.Actor, leader org.Ref) (Ledger, error) {
+	now := a.Now()
+	l := Ledger{Leader: leader}
+	err := a.read(ctx, actor, func(tx *store.Tx) error {
+		chart, err := orgAt(tx, now)
+		if err != nil {
+			return err
+		}
+		l.Teams = chart.LedTeams(leader)
+		if len(l.Teams) == 0 {
+			return errs.E(errs.NotFound, "%s leads no team", leader)
+		}
+		if l.A4Faults, err = tx.Faults(leader, []string{"A4"}); err != nil {
+			return err
+		}
+		if l.OwnFaults, err = tx.Faults(leader, nil); err != nil {
+			return err
+		}
+		if err := a.overdueInSubtree(tx, &l, chart, now); err != nil {
+			return err
+		}
+		au := audience{subject: leader, chain: accountability.Chain(leader, chart)}
+		if l.Private = au.admits(actor); !l.Private {
+			return nil
+		}
+		if l.FairnessFlags, err = tx.FairnessFlags([]org.Ref{leader}); err != nil {
+			return err
+		}
+		window := time.Duration(a.cfg.Accountability.PriorWindowDays) * 24 * time.Hour
+		ds, err := tx.DecisionsBy([]org.Ref{leader}, now.Add(-window))
+		if err != nil {
+			return err
+		}
+		if stats := accountability.Consistency(ds, a.cfg.Accountability); len(stats) == 1 {
+			f := DeciderFairness{DeciderStats: stats[0]}
+			if f.Flag != "" {
+				f.FlaggedTo, _ = accountability.Decider(leader, chart)
+			}
+			l.Fairness = &f
+		}
+		return nil
+	})
+	return l, err
+}
+
+// overdueInSubtree fills the overdue follow-ups owned in the leader's
+// organisation: by a team at or below one they lead, or by its people.
+func (a *App) overdueInSubtree(tx *store.Tx, l *Ledger, chart *org.Chart, now time.Time) error {
+	var owners []org.Ref
+	for ref, t := range chart.Teams {
+		for _, led := range l.Teams {
+			if chart.IsAncestor(led, ref) {
+				owners = append(owners, ref)
+				owners = append(owners, t.Members...)
+				owners = append(owners, t.Leaders...)
+			}
+		}
+	}
+	slices.Sort(owners)
+	owners = slices.Compact(owners)
+	late := followup.Filter{Owners: owners, Status: followup.Open, DueBefore: followup.Day(now)}
+	n, err := tx.CountFollowUps(late)
+	if err != nil {
+		return err
+	}
+	l.OverdueTotal = n
+	late.Limit = maxLedgerLines
+	l.OverdueFollowUps, err = tx.FollowUps(late)
+	return err
+}

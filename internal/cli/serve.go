@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"blameful.dev/blameful/internal/demo"
+	"blameful.dev/blameful/internal/web"
+)
+
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "serve", "[flags]")
+	addrDef := e.getenv("BLAMEFUL_ADDR")
+	if addrDef == "" {
+		addrDef = "127.0.0.1:8080"
+	}
+	addr := fs.String("addr", addrDef, "address to listen on (env BLAMEFUL_ADDR)")
+	dsn := dbFlag(e, fs)
+	withDemo := fs.Bool("demo", e.getenv("BLAMEFUL_DEMO") == "true", "load the demo organisation into an empty database first (env BLAMEFUL_DEMO=true)")
+	migrate := fs.Bool("migrate", false, "apply pending migrations to an existing database before serving")
+	logFormat := fs.String("log-format", envOr(e, "BLAMEFUL_LOG_FORMAT", "text"), "log format: text or json (env BLAMEFUL_LOG_FORMAT)")
+	policyFile := fs.String("policy", e.getenv("BLAMEFUL_POLICY"), "policy file tuning the rules' numbers; checked at start (env BLAMEFUL_POLICY)")
+	sweepEvery := fs.Duration("sweep-every", 15*time.Minute, "how often to look for what time alone reveals: overdue postmortems (I5)")
+	checkpoints := addCheckpointFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *sweepEvery < time.Minute {
+		return fmt.Errorf("--sweep-every must be at least 1m, not %s", *sweepEvery)
+	}
+	log := newLogger(e, *logFormat)
+	a, closeDB, err := openApp(ctx, *dsn, *migrate, log, *policyFile)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	stopCheckpoints, err := checkpoints.start(ctx, e, a, log)
+	if err != nil {
+		return err
+	}
+	defer stopCheckpoints()
+
+	srv := web.New(a, log, Version)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", redactDSN(*dsn), "version", Version)
+
+	if *withDemo {
+		sum, err := demo.LoadIfEmpty(ctx, a, progress(e, "demo"))
+		if err != nil {
+			_ = httpSrv.Close()
+			return fmt.Errorf("load demo: %w", err)
+		}
+		if sum.Loaded {
+			log.Info("demo loaded", "people", sum.People, "teams", sum.Teams, "entities", sum.Entities, "incidents", sum.Incidents)
+		} else {
+			log.Info("demo not loaded: the database already holds incidents")
+		}
+	}
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); a.RunSweeps(sweepCtx, *sweepEvery) }()
+	defer func() { stopSweeps(); <-swept }()
+	srv.MarkReady()
+	fmt.Fprintf(e.stdout, "blameful is serving on http://%s (make an API token with: blameful token create --role admin --db %s)\n", ln.Addr(), redactDSN(*dsn))
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func envOr(e env, key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,131 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/blame"
+	"blameful.dev/blameful/internal/catalog"
+	"blameful.dev/blameful/internal/demo"
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/postmortem"
+	"blameful.dev/blameful/internal/store"
+	"blameful.dev/blameful/internal/store/storetest"
+)
+
+func TestDemoExercisesEveryRule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a year of history; skipped with -short")
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := app.New(db)
+		admin := org.System("test")
+		sum, err := demo.LoadIfEmpty(ctx, a, nil)
+		if err != nil || !sum.Loaded {
+			t.Fatalf("load: %+v %v", sum, err)
+		}
+		if again, err := demo.LoadIfEmpty(ctx, a, nil); err != nil || again.Loaded {
+			t.Fatalf("a second load must do nothing: %+v %v", again, err)
+		}
+
+		people, _ := a.People(ctx, admin, a.Now())
+		teams, _ := a.Teams(ctx, admin, a.Now())
+		ents, _ := a.Entities(ctx, admin, "", "", a.Now())
+		if len(people) < 40 || len(teams) < 8 || len(ents) < 30 {
+			t.Fatalf("sizes: %d people, %d teams, %d entities", len(people), len(teams), len(ents))
+		}
+		depth := map[org.Ref]int{}
+		var level func(org.Ref) int
+		parent := map[org.Ref]org.Ref{}
+		for _, tm := range teams {
+			parent[tm.Ref] = tm.Parent
+		}
+		level = func(r org.Ref) int {
+			if parent[r].IsZero() {
+				return 1
+			}
+			return 1 + level(parent[r])
+		}
+		deepest := 0
+		for _, tm := range teams {
+			depth[tm.Ref] = level(tm.Ref)
+			deepest = max(deepest, depth[tm.Ref])
+		}
+		providers, unowned := 0, 0
+		for _, e := range ents {
+			if e.Kind == catalog.Provider {
+				providers++
+			}
+			if len(e.Owners) == 0 && e.Kind != catalog.Domain {
+				unowned++
+			}
+		}
+		if deepest < 3 || providers < 3 || unowned < 1 {
+			t.Fatalf("org: %d levels, %d providers, %d unowned", deepest, providers, unowned)
+		}
+
+		incs, err := a.Incidents(ctx, admin, incident.Filter{})
+		if err != nil || len(incs) < 100 {
+			t.Fatalf("%d incidents, %v", len(incs), err)
+		}
+		rules := map[blame.Rule]int{}
+		suggested := map[blame.Rule]int{}
+		inherited, states := 0, map[postmortem.State]int{}
+		for _, in := range incs {
+			v, err := a.Attribution(ctx, admin, in.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			suggested[v.Suggestion.Rule]++
+			if v.Suggestion.RecentlyInherited {
+				inherited++
+			}
+			if v.Decision != nil {
+				rules[v.Decision.Rule]++
+			}
+			pm, err := a.Postmortem(ctx, admin, in.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			states[pm.State]++
+		}
+		for _, r := range []blame.Rule{blame.A2, blame.A3, blame.A4, blame.A8} {
+			if rules[r] == 0 {
+				t.Errorf("no decision by %s: %v", r, rules)
+			}
+		}
+		if inherited == 0 {
+			t.Errorf("no recently inherited (A5) suggestion")
+		}
+		for _, s := range []postmortem.State{postmortem.Draft, postmortem.Published, postmortem.Closed} {
+			if states[s] == 0 {
+				t.Errorf("no postmortem %s: %v", s, states)
+			}
+		}
+		fus, err := a.FollowUps(ctx, admin, followup.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, overdue, clarify := map[followup.Status]int{}, 0, 0
+		for _, f := range fus {
+			status[f.Status]++
+			if f.IsOverdue(a.Now()) {
+				overdue++
+			}
+			if f.Rule == "A4" {
+				clarify++
+			}
+		}
+		if status[followup.Done] == 0 || status[followup.WontDo] == 0 || overdue == 0 || clarify == 0 {
+			t.Errorf("follow-ups: %v, %d overdue, %d clarify-ownership", status, overdue, clarify)
+		}
+		v, err := a.VerifyAudit(ctx, admin)
+		if err != nil || !v.OK {
+			t.Fatalf("audit: %+v %v", v, err)
+		}
+	})
+}

@@ -1,0 +1,117 @@
+package review
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"blameful.dev/blameful/internal/followup"
+)
+
+// Markdown renders the review as Markdown, ready to paste into a document.
+// It holds no private data: parties and rules, never assessment levels.
+func Markdown(r Review) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# Incident review %s\n\n", r.Week)
+	w("%s to %s (UTC), as of %s.\n\n", r.From.Format("Mon 2 Jan 2006"), r.To.AddDate(0, 0, -1).Format("Mon 2 Jan 2006"), r.AsOf.Format("2006-01-02 15:04"))
+
+	w("## Incidents by severity\n\n")
+	w("| severity | this week | previous 4 weeks (latest first) | average |\n| --- | ---: | --- | ---: |\n")
+	for _, c := range append(r.Counts, r.Total) {
+		w("| %s | %d | %d, %d, %d, %d | %.1f |\n", c.Severity, c.Week, c.Previous[0], c.Previous[1], c.Previous[2], c.Previous[3], c.Average)
+	}
+
+	w("\n## This week's incidents (%d)\n\n", r.IncidentsTotal)
+	if len(r.Incidents) == 0 {
+		w("None.\n")
+	}
+	for _, in := range r.Incidents {
+		party := "party not decided"
+		if !in.Party.IsZero() {
+			party = fmt.Sprintf("%s (%s)", in.Party.Short(), in.Rule)
+		}
+		w("- **%s** %s: %s — %s, postmortem %s; %s\n", in.ID, in.Severity, md(in.Title), in.Status, state(string(in.State)), party)
+	}
+	more(&b, len(r.Incidents), r.IncidentsTotal)
+
+	w("\n## Postmortems\n\n")
+	w("Awaiting review: %d. Overdue: %d.\n\n", len(r.AwaitingReview), len(r.OverduePostmortems))
+	for _, p := range r.AwaitingReview {
+		w("- in review: **%s** %s (due %s)\n", p.Incident, md(p.Title), day(p.Due))
+	}
+	for _, p := range r.OverduePostmortems {
+		w("- **overdue** since %s: **%s** %s %s (%s)\n", day(p.Due), p.Incident, p.Severity, md(p.Title), state(string(p.State)))
+	}
+
+	w("\n## Attributions decided (%d)\n\n", len(r.Attributions))
+	if len(r.Attributions) == 0 {
+		w("None.\n")
+	}
+	for _, a := range r.Attributions {
+		note := ""
+		if a.Overridden {
+			note = ", overriding the suggestion"
+		}
+		w("- **%s** %s: %s by %s%s\n", a.Incident, md(a.Title), a.Party.Short(), a.Rule, note)
+	}
+
+	w("\n## Follow-ups\n\n")
+	w("Due this week: %d. Overdue: %d.\n\n", len(r.FollowUpsDue), r.OverdueTotal)
+	for _, f := range r.FollowUpsDue {
+		w("- due %s: **%s** %s — %s (%s)\n", day(f.Due), f.ID, md(f.Title), f.Owner.Short(), f.Incident)
+	}
+	for _, f := range r.FollowUpsOverdue {
+		w("- **%d days overdue**: **%s** %s — %s (%s)\n", overdueDays(f, r.AsOf), f.ID, md(f.Title), f.Owner.Short(), f.Incident)
+	}
+	more(&b, len(r.FollowUpsOverdue), r.OverdueTotal)
+
+	w("\n## Ownership gaps\n\n")
+	if len(r.OwnershipGaps) == 0 && len(r.Unowned) == 0 {
+		w("None found.\n")
+	}
+	for _, f := range r.OwnershipGaps {
+		w("- %s: %s — %s, due %s\n", f.Incident, md(f.Title), f.Owner.Short(), day(f.Due))
+	}
+	if len(r.Unowned) > 0 {
+		names := make([]string, len(r.Unowned))
+		for i, u := range r.Unowned {
+			names[i] = u.Short()
+		}
+		w("- no owner today: %s\n", strings.Join(names, ", "))
+	}
+
+	w("\n## Leader corner\n\n")
+	if len(r.Leaders) == 0 {
+		w("No ambiguous-ownership faults (A4) in the last 90 days.\n")
+	} else {
+		w("| leader | A4 this week | A4 last 90 days |\n| --- | ---: | ---: |\n")
+		for _, l := range r.Leaders {
+			w("| %s | %d | %d |\n", l.Leader.Short(), l.A4Week, l.A4Recent)
+		}
+	}
+	return b.String()
+}
+
+func more(b *strings.Builder, shown, total int) {
+	if total > shown {
+		fmt.Fprintf(b, "- … and %d more\n", total-shown)
+	}
+}
+
+func overdueDays(f followup.FollowUp, asOf time.Time) int { return f.DaysOverdue(asOf) }
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("2006-01-02")
+}
+
+func state(s string) string { return strings.ReplaceAll(s, "_", " ") }
+
+// md escapes the characters that would change a Markdown line's meaning.
+func md(s string) string {
+	r := strings.NewReplacer("\\", "\\\\", "*", "\\*", "_", "\\_", "`", "\\`", "[", "\\[", "]", "\\]", "|", "\\|", "<", "&lt;", "\n", " ")
+	return r.Replace(s)
+}

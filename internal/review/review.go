@@ -1,0 +1,172 @@
+// Package review builds the weekly incident review of PRODUCT.md section 7:
+// how the week compares with the four before it, the week's incidents,
+// postmortems waiting for review or overdue, the parties decided (party and
+// rule only: levels are private and never appear here), follow-ups due and
+// overdue with their owners, ownership gaps found, and the leader corner.
+//
+// The app loads the week's facts (Input); Build shapes them and Markdown
+// renders them. Both are pure, so a review is reproducible from its input.
+package review
+
+import (
+	"sort"
+	"time"
+
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/postmortem"
+)
+
+// ListLimit caps each list in a review; the totals still count everything.
+const ListLimit = 200
+
+// Input is what the app loads for one week.
+type Input struct {
+	Week Week
+	// AsOf is the moment the review describes: the end of the week, or now
+	// for the current week.
+	AsOf time.Time
+	// Counts holds incidents by severity for the week (index 0) and the
+	// four weeks before it (1–4).
+	Counts [5]map[incident.Severity]int
+
+	Incidents      []IncidentLine
+	IncidentsTotal int
+	// Open postmortems (draft or in review) of resolved incidents, with the
+	// time of resolution, from which due dates are worked out.
+	OpenPostmortems []PostmortemLine
+	Attributions    []AttributionLine
+	FollowUpsDue    []followup.FollowUp
+	FollowUpsLate   []followup.FollowUp
+	LateTotal       int
+	// Gaps are the follow-ups the engine opened this week to clarify
+	// ownership (A4), and Unowned the entities with no owner at AsOf.
+	Gaps    []followup.FollowUp
+	Unowned []org.Ref
+	// A4 counts decisions naming each leader under A4, this week and over
+	// the trailing 90 days.
+	A4Week   map[org.Ref]int
+	A4Recent map[org.Ref]int
+
+	PostmortemDueDays int
+}
+
+// IncidentLine is an incident in the review.
+type IncidentLine struct {
+	ID        incident.ID
+	Title     string
+	Severity  incident.Severity
+	Status    incident.Status
+	StartedAt time.Time
+	// Party and Rule are the decided attribution, when there is one.
+	Party org.Ref
+	Rule  string
+	State postmortem.State
+}
+
+// PostmortemLine is a postmortem waiting on someone.
+type PostmortemLine struct {
+	Incident   incident.ID
+	Title      string
+	Severity   incident.Severity
+	State      postmortem.State
+	ResolvedAt time.Time
+	Due        time.Time
+	Overdue    bool
+}
+
+// AttributionLine is a decision made during the week: the party and the
+// rule, nothing private.
+type AttributionLine struct {
+	Incident   incident.ID
+	Title      string
+	Party      org.Ref
+	Rule       string
+	Overridden bool
+	DecidedAt  time.Time
+}
+
+// SeverityCount compares one severity's count with the previous weeks.
+type SeverityCount struct {
+	Severity incident.Severity
+	Week     int
+	Previous [4]int
+	// Average is the mean of the previous four weeks.
+	Average float64
+}
+
+// LeaderLine is one leader's entry in the leader corner.
+type LeaderLine struct {
+	Leader   org.Ref
+	A4Week   int
+	A4Recent int
+}
+
+// Review is the weekly review.
+type Review struct {
+	Week               Week
+	From, To           time.Time
+	AsOf               time.Time
+	Counts             []SeverityCount
+	Total              SeverityCount
+	Incidents          []IncidentLine
+	IncidentsTotal     int
+	AwaitingReview     []PostmortemLine
+	OverduePostmortems []PostmortemLine
+	Attributions       []AttributionLine
+	FollowUpsDue       []followup.FollowUp
+	FollowUpsOverdue   []followup.FollowUp
+	OverdueTotal       int
+	OwnershipGaps      []followup.FollowUp
+	Unowned            []org.Ref
+	Leaders            []LeaderLine
+}
+
+// Build shapes the input into the review.
+func Build(in Input) Review {
+	r := Review{Week: in.Week, From: in.Week.Start(), To: in.Week.End(), AsOf: in.AsOf,
+		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
+		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
+		OwnershipGaps: in.Gaps, Unowned: in.Unowned}
+	r.Total.Severity = "all"
+	for _, sev := range incident.Severities {
+		c := SeverityCount{Severity: sev, Week: in.Counts[0][sev]}
+		sum := 0
+		for i := range 4 {
+			c.Previous[i] = in.Counts[i+1][sev]
+			sum += c.Previous[i]
+			r.Total.Previous[i] += c.Previous[i]
+		}
+		c.Average = float64(sum) / 4
+		r.Total.Week += c.Week
+		r.Counts = append(r.Counts, c)
+	}
+	r.Total.Average = float64(r.Total.Previous[0]+r.Total.Previous[1]+r.Total.Previous[2]+r.Total.Previous[3]) / 4
+	for _, p := range in.OpenPostmortems {
+		p.Due = postmortem.DueAt(p.ResolvedAt, in.PostmortemDueDays)
+		pm := postmortem.Postmortem{State: p.State}
+		p.Overdue = pm.IsOverdue(p.Due, in.AsOf)
+		if p.State == postmortem.InReview {
+			r.AwaitingReview = append(r.AwaitingReview, p)
+		}
+		if p.Overdue {
+			r.OverduePostmortems = append(r.OverduePostmortems, p)
+		}
+	}
+	sort.Slice(r.OverduePostmortems, func(i, j int) bool { return r.OverduePostmortems[i].Due.Before(r.OverduePostmortems[j].Due) })
+	for leader, n := range in.A4Recent {
+		r.Leaders = append(r.Leaders, LeaderLine{Leader: leader, A4Week: in.A4Week[leader], A4Recent: n})
+	}
+	sort.Slice(r.Leaders, func(i, j int) bool {
+		a, b := r.Leaders[i], r.Leaders[j]
+		if a.A4Week != b.A4Week {
+			return a.A4Week > b.A4Week
+		}
+		if a.A4Recent != b.A4Recent {
+			return a.A4Recent > b.A4Recent
+		}
+		return a.Leader < b.Leader
+	})
+	return r
+}

@@ -1,0 +1,250 @@
+// Package store holds all of blameful's SQL, for SQLite and PostgreSQL.
+//
+// Queries are written once, with PostgreSQL's $1…$n placeholders, and
+// rewritten for SQLite when they run. A DB hands out transactions: View for
+// reads, Update for writes; the queries are methods of *Tx, so a use case
+// composes any number of them inside one transaction. Store code maps
+// driver errors to errs kinds (no rows: NotFound; unique: Conflict;
+// foreign key or check: Invalid) and never logs.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"blameful.dev/blameful/internal/audit"
+	"blameful.dev/blameful/internal/errs"
+)
+
+// DB is an open database of either engine.
+type DB struct {
+	dialect
+	// write takes every read-write transaction. On SQLite it holds a single
+	// connection: SQLite has one writer, and queueing writers in the pool is
+	// cheaper than having them fight over the file lock.
+	write *sql.DB
+	// read serves read-only transactions; on PostgreSQL it is write.
+	read *sql.DB
+	dsn  string
+}
+
+// ParseDSN tells which engine a DSN names and returns what its driver needs:
+// "postgres://…" or "postgresql://…" is PostgreSQL; "sqlite:PATH", "file:PATH"
+// or a plain path is a SQLite file.
+func ParseDSN(dsn string) (Engine, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return Postgres, dsn, nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		dsn = strings.TrimPrefix(dsn, "sqlite:")
+	case strings.HasPrefix(dsn, "file:"):
+		dsn = strings.TrimPrefix(dsn, "file:")
+	}
+	path, _, _ := strings.Cut(dsn, "?")
+	if strings.TrimSpace(path) == "" {
+		return "", "", errs.E(errs.Invalid, "database: empty SQLite path (use sqlite:PATH or postgres://…)")
+	}
+	return SQLite, path, nil
+}
+
+// Open opens the database that dsn names. It does not migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	engine, target, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if engine == Postgres {
+		return openPostgres(ctx, target)
+	}
+	return openSQLite(ctx, target)
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(32)
+	pool.SetMaxIdleConns(32)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, errs.Wrap(errs.Unavailable, err, "cannot reach PostgreSQL at "+redact(dsn))
+	}
+	return &DB{dialect: dialect{Postgres}, write: pool, read: pool, dsn: dsn}, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create directory for %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	// WAL lets readers go on while the writer commits, and lets a second
+	// process (the CLI next to a running server) share the file.
+	q.Add("_pragma", "journal_mode(WAL)")
+	// Wait for a lock instead of failing at once when another process
+	// writes.
+	q.Add("_pragma", "busy_timeout(10000)")
+	// SQLite leaves foreign keys off unless asked, per connection.
+	q.Add("_pragma", "foreign_keys(1)")
+	// With WAL, NORMAL survives a process crash; only an OS crash can lose
+	// the last commits, and never corrupts the file.
+	q.Add("_pragma", "synchronous(NORMAL)")
+	// Take the write lock at BEGIN, so a transaction never fails halfway on
+	// upgrading from a read lock.
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, errs.Wrap(errs.Unavailable, err, "cannot open SQLite database "+path)
+	}
+	rq := url.Values{}
+	rq.Add("_pragma", "busy_timeout(10000)")
+	rq.Add("_pragma", "foreign_keys(1)")
+	// The read pool must never write: writes go through the one writer.
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	return &DB{dialect: dialect{SQLite}, write: w, read: r, dsn: "sqlite:" + path}, nil
+}
+
+// Engine returns the database engine.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// Tx is a transaction. Its methods are the queries.
+type Tx struct {
+	dialect
+	tx  *sql.Tx
+	ctx context.Context
+	// pending are audit entries to link into the chain at commit.
+	pending []audit.Entry
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
+	return db.run(ctx, db.read, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+// Update runs fn in a read-write transaction, committing if fn returns nil
+// and rolling back otherwise. Everything fn writes lands together or not at
+// all.
+func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
+	return db.run(ctx, db.write, nil, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+	if db.engine == SQLite {
+		opts = nil // the read pool is read-only by mode; SQLite rejects the option
+	}
+	sqlTx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return db.mapError(err, "begin transaction")
+	}
+	tx := &Tx{dialect: db.dialect, tx: sqlTx, ctx: ctx}
+	err = fn(tx)
+	if err == nil {
+		err = tx.flushAudit()
+	}
+	if err != nil {
+		_ = sqlTx.Rollback() // the error from fn is the one that matters
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return db.mapError(err, "commit")
+	}
+	return nil
+}
+
+func (tx *Tx) exec(what, q string, args ...any) (sql.Result, error) {
+	res, err := tx.tx.ExecContext(tx.ctx, tx.bind(q), args...)
+	return res, tx.mapError(err, what)
+}
+
+func (tx *Tx) query(what, q string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, tx.bind(q), args...)
+	return rows, tx.mapError(err, what)
+}
+
+// get runs a one-row query and scans it; no row is NotFound with message
+// notFound.
+func (tx *Tx) get(notFound, q string, args []any, dest ...any) error {
+	err := tx.tx.QueryRowContext(tx.ctx, tx.bind(q), args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.E(errs.NotFound, "%s", notFound)
+	}
+	return tx.mapError(err, notFound)
+}
+
+// each runs q and calls scan for every row.
+func (tx *Tx) each(what, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := tx.query(what, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return tx.mapError(rows.Err(), what)
+}
+
+// redact hides a password in a PostgreSQL URL for messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "the configured database"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// notFound is the NotFound error for a missing row.
+func notFound(format string, args ...any) error { return errs.E(errs.NotFound, format, args...) }
+
+// one runs q, which selects at most one row, and scans it with scan; no row
+// is NotFound with the message missing.
+func (tx *Tx) one(missing, q string, args []any, scan func(*sql.Rows) error) error {
+	found := false
+	err := tx.each(missing, q, args, func(rows *sql.Rows) error {
+		found = true
+		return scan(rows)
+	})
+	if err == nil && !found {
+		return errs.E(errs.NotFound, "%s", missing)
+	}
+	return err
+}

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"database/sql"
+	"strings"
+
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
+)
+
+// NextSequence increments the named counter and returns its new value,
+// starting at 1. Inside a write transaction it is gap-free and, because the
+// row is locked until commit, safe across servers.
+func (tx *Tx) NextSequence(name string) (int, error) {
+	var n int
+	err := tx.get("counter "+name, `
+INSERT INTO counters (name, value) VALUES ($1, 1)
+ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
+RETURNING value`, []any{name}, &n)
+	return n, err
+}
+
+const incidentColumns = `id, title, severity, status, summary, impact, source, started_at, detected_at, declared_at,
+    mitigated_at, resolved_at, created_by, created_at, updated_at`
+
+func scanIncident(rows interface{ Scan(...any) error }) (incident.Incident, error) {
+	var in incident.Incident
+	var id, sev, status, by string
+	err := rows.Scan(&id, &in.Title, &sev, &status, &in.Summary, &in.Impact, &in.Source,
+		tm(&in.StartedAt), tm(&in.DetectedAt), tm(&in.DeclaredAt), tm(&in.MitigatedAt), tm(&in.ResolvedAt),
+		&by, tm(&in.CreatedAt), tm(&in.UpdatedAt))
+	in.ID, in.Severity, in.Status, in.CreatedBy = incident.ID(id), incident.Severity(sev), incident.Status(status), org.Ref(by)
+	return in, err
+}
+
+// CreateIncident inserts an incident and its failed entities.
+func (tx *Tx) CreateIncident(in *incident.Incident) error {
+	_, err := tx.exec("create incident "+string(in.ID), `
+INSERT INTO incidents (id, title, severity, status, summary, impact, source, started_at, detected_at, declared_at,
+    mitigated_at, resolved_at, created_by, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		string(in.ID), in.Title, string(in.Severity), string(in.Status), in.Summary, in.Impact, in.Source,
+		tx.t(in.StartedAt), tx.t(in.DetectedAt), tx.t(in.DeclaredAt), tx.t(in.MitigatedAt), tx.t(in.ResolvedAt),
+		string(in.CreatedBy), tx.t(in.CreatedAt), tx.t(in.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	return tx.saveFailed(in)
+}
+
+// UpdateIncident writes every field of an existing incident and replaces its
+// failed entities.
+func (tx *Tx) UpdateIncident(in *incident.Incident) error {
+	res, err := tx.exec("update incident "+string(in.ID), `
+UPDATE incidents SET title = $2, severity = $3, status = $4, summary = $5, impact = $6, source = $7, started_at = $8,
+    detected_at = $9, declared_at = $10, mitigated_at = $11, resolved_at = $12, updated_at = $13
+WHERE id = $1`,
+		string(in.ID), in.Title, string(in.Severity), string(in.Status), in.Summary, in.Impact, in.Source,
+		tx.t(in.StartedAt), tx.t(in.DetectedAt), tx.t(in.DeclaredAt), tx.t(in.MitigatedAt), tx.t(in.ResolvedAt), tx.t(in.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("no incident %s", in.ID)
+	}
+	if _, err := tx.exec("replace failed entities", `DELETE FROM incident_entities WHERE incident = $1`, string(in.ID)); err != nil {
+		return err
+	}
+	return tx.saveFailed(in)
+}
+
+func (tx *Tx) saveFailed(in *incident.Incident) error {
+	for i, e := range in.Entities {
+		if _, err := tx.exec("record failed entity "+string(e.Ref), `
+INSERT INTO incident_entities (incident, entity, origin, position) VALUES ($1, $2, $3, $4)`,
+			string(in.ID), string(e.Ref), e.Origin, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Incident returns one incident with its failed entities.
+func (tx *Tx) Incident(id incident.ID) (incident.Incident, error) {
+	var in incident.Incident
+	err := tx.one("no incident "+string(id), `SELECT `+incidentColumns+` FROM incidents WHERE id = $1`,
+		[]any{string(id)}, func(rows *sql.Rows) (err error) {
+			in, err = scanIncident(rows)
+			return err
+		})
+	if err != nil {
+		return in, err
+	}
+	list := []incident.Incident{in}
+	if err := tx.loadFailed(list); err != nil {
+		return in, err
+	}
+	return list[0], nil
+}
+
+// Incidents returns incidents matching f with their failed entities.
+func (tx *Tx) Incidents(f incident.Filter) ([]incident.Incident, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+itoa(len(args))))
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.Severity != "" {
+		add("severity = ?", string(f.Severity))
+	}
+	if !f.StartedFrom.IsZero() {
+		add("started_at >= ?", tx.t(f.StartedFrom))
+	}
+	if !f.StartedBefore.IsZero() {
+		add("started_at < ?", tx.t(f.StartedBefore))
+	}
+	if !f.Entity.IsZero() {
+		add("id IN (SELECT incident FROM incident_entities WHERE entity = ?)", string(f.Entity))
+	}
+	if f.AfterID != "" {
+		args = append(args, tx.t(f.AfterStarted), string(f.AfterID))
+		s, i := "$"+itoa(len(args)-1), "$"+itoa(len(args))
+		where = append(where, "(started_at < "+s+" OR (started_at = "+s+" AND id < "+i+"))")
+	}
+	q := `SELECT ` + incidentColumns + ` FROM incidents`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY started_at DESC, id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT " + itoa(f.Limit)
+	}
+	var out []incident.Incident
+	err := tx.each("list incidents", q, args, func(rows *sql.Rows) error {
+		in, err := scanIncident(rows)
+		out = append(out, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.loadFailed(out)
+}
+
+// loadFailed fills in the failed entities of each incident.
+func (tx *Tx) loadFailed(list []incident.Incident) error {
+	if len(list) == 0 {
+		return nil
+	}
+	at := make(map[incident.ID]int, len(list))
+	ids := make([]any, len(list))
+	for i, in := range list {
+		at[in.ID] = i
+		ids[i] = string(in.ID)
+	}
+	for _, c := range chunks(ids, 400) {
+		err := tx.each("list failed entities", `SELECT incident, entity, origin FROM incident_entities WHERE incident IN `+
+			inList(1, len(c))+` ORDER BY incident, position`, c, func(rows *sql.Rows) error {
+			var id, ent string
+			var origin bool
+			if err := rows.Scan(&id, &ent, &origin); err != nil {
+				return err
+			}
+			i := at[incident.ID(id)]
+			list[i].Entities = append(list[i].Entities, incident.FailedEntity{Ref: org.Ref(ent), Origin: origin})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

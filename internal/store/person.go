@@ -1,0 +1,128 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	"blameful.dev/blameful/internal/org"
+)
+
+// personColumnsByTable lists every column that can hold a reference to a
+// person, table by table: what a person export reads. TestExportCoversSchema
+// fails when a column with a person-like name is missing here.
+var personColumnsByTable = []struct {
+	table   string
+	columns []string
+	order   string
+}{
+	{"people", []string{"ref"}, "ref"},
+	{"edges", []string{"subject", "object"}, "recorded_at, id"},
+	{"incidents", []string{"created_by"}, "started_at, id"},
+	{"timeline_entries", []string{"author"}, "recorded_at, id"},
+	{"timeline_revisions", []string{"changed_by"}, "changed_at, entry"},
+	{"postmortems", []string{"updated_by"}, "incident"},
+	{"attributions", []string{"party", "suggested_party", "decided_by"}, "decided_at, id"},
+	{"followups", []string{"owner", "created_by"}, "created_at, id"},
+	{"tokens", []string{"actor"}, "created_at, id"},
+	{"assessments", []string{"subject"}, "created_at, id"},
+	{"assessment_factors", []string{"set_by"}, "set_at, assessment"},
+	{"assessment_decisions", []string{"decided_by"}, "decided_at, id"},
+	{"appeals", []string{"filed_by", "reviewer"}, "filed_at, assessment"},
+	{"fairness_flags", []string{"about", "raised_to"}, "created_at, id"},
+	{"integrity_flags", []string{"suspect", "subject", "reviewed_by"}, "raised_at, id"},
+	{"audit_events", []string{"actor", "subject"}, "seq"},
+	{"outbox", []string{"recipient"}, "created_at, id"},
+}
+
+// PersonColumns returns "table.column" for every column a person export
+// reads.
+func PersonColumns() []string {
+	var out []string
+	for _, t := range personColumnsByTable {
+		for _, c := range t.columns {
+			out = append(out, t.table+"."+c)
+		}
+	}
+	return out
+}
+
+// ExportPerson returns every row that references ref, table by table, as
+// column/value maps. Token hashes are left out: a secret's hash is not the
+// person's data and must not travel.
+func (tx *Tx) ExportPerson(ref org.Ref) (map[string][]map[string]any, error) {
+	out := map[string][]map[string]any{}
+	for _, t := range personColumnsByTable {
+		where := ""
+		for i, c := range t.columns {
+			if i > 0 {
+				where += " OR "
+			}
+			where += c + " = $1"
+		}
+		rows, err := tx.query("export "+t.table, `SELECT * FROM `+t.table+` WHERE `+where+` ORDER BY `+t.order, string(ref))
+		if err != nil {
+			return nil, err
+		}
+		list, err := rowMaps(rows)
+		if err != nil {
+			return nil, fmt.Errorf("export %s: %w", t.table, err)
+		}
+		for _, m := range list {
+			delete(m, "hash")
+			if t.table == "audit_events" {
+				delete(m, "prev_hash")
+			}
+		}
+		out[t.table] = list
+	}
+	return out, nil
+}
+
+// rowMaps reads all rows into column/value maps, text as strings.
+func rowMaps(rows *sql.Rows) ([]map[string]any, error) {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		m := make(map[string]any, len(cols))
+		for i, c := range cols {
+			switch v := vals[i].(type) {
+			case []byte:
+				m[c] = string(v)
+			case time.Time:
+				m[c] = v.UTC().Format(time.RFC3339Nano)
+			default:
+				m[c] = v
+			}
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ErasePerson blanks a person's personal fields and revokes their tokens,
+// keeping their reference so history still points somewhere.
+func (tx *Tx) ErasePerson(ref org.Ref, now time.Time) error {
+	res, err := tx.exec("erase person", `UPDATE people SET name = '', email = '', handle = '', erased_at = $2, updated_at = $2 WHERE ref = $1`,
+		string(ref), tx.t(now))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("no person %s", ref)
+	}
+	_, err = tx.exec("revoke tokens", `UPDATE tokens SET revoked_at = $2 WHERE actor = $1 AND revoked_at IS NULL`, string(ref), tx.t(now))
+	return err
+}

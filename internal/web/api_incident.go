@@ -1,0 +1,280 @@
+package web
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/catalog"
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
+)
+
+type failedJSON struct {
+	Ref    string `json:"ref"`
+	Origin bool   `json:"origin"`
+}
+
+type incidentJSON struct {
+	ID          string       `json:"id"`
+	Title       string       `json:"title"`
+	Severity    string       `json:"severity"`
+	Status      string       `json:"status"`
+	Summary     string       `json:"summary"`
+	Impact      string       `json:"impact"`
+	Source      string       `json:"source"`
+	StartedAt   *string      `json:"started_at"`
+	DetectedAt  *string      `json:"detected_at"`
+	DeclaredAt  *string      `json:"declared_at"`
+	MitigatedAt *string      `json:"mitigated_at"`
+	ResolvedAt  *string      `json:"resolved_at"`
+	Entities    []failedJSON `json:"entities"`
+	CreatedBy   string       `json:"created_by"`
+	CreatedAt   *string      `json:"created_at"`
+	UpdatedAt   *string      `json:"updated_at"`
+}
+
+func toIncidentJSON(in incident.Incident) incidentJSON {
+	j := incidentJSON{ID: string(in.ID), Title: in.Title, Severity: string(in.Severity), Status: string(in.Status),
+		Summary: in.Summary, Impact: in.Impact, Source: in.Source, StartedAt: rfc3339(in.StartedAt),
+		DetectedAt: rfc3339(in.DetectedAt), DeclaredAt: rfc3339(in.DeclaredAt), MitigatedAt: rfc3339(in.MitigatedAt),
+		ResolvedAt: rfc3339(in.ResolvedAt), Entities: []failedJSON{}, CreatedBy: string(in.CreatedBy),
+		CreatedAt: rfc3339(in.CreatedAt), UpdatedAt: rfc3339(in.UpdatedAt)}
+	for _, e := range in.Entities {
+		j.Entities = append(j.Entities, failedJSON{Ref: string(e.Ref), Origin: e.Origin})
+	}
+	return j
+}
+
+type createIncidentRequest struct {
+	Title      string       `json:"title"`
+	Severity   string       `json:"severity"`
+	Summary    string       `json:"summary"`
+	Impact     string       `json:"impact"`
+	Source     string       `json:"source"`
+	StartedAt  string       `json:"started_at"`
+	DetectedAt string       `json:"detected_at"`
+	DeclaredAt string       `json:"declared_at"`
+	Entities   []failedJSON `json:"entities"`
+}
+
+// failedEntities parses the entities of a request, naming the index of any
+// bad reference.
+func failedEntities(p *errs.Problems, in []failedJSON) []incident.FailedEntity {
+	out := make([]incident.FailedEntity, 0, len(in))
+	for i, e := range in {
+		ref, err := catalog.ParseRef(e.Ref)
+		if err != nil {
+			p.Add(fmt.Sprintf("entities[%d].ref", i), "%s", msg(err))
+			continue
+		}
+		out = append(out, incident.FailedEntity{Ref: ref, Origin: e.Origin})
+	}
+	return out
+}
+
+// msg returns an error's user-safe message.
+func msg(err error) string {
+	if e, ok := errs.As(err); ok {
+		return e.Message
+	}
+	return err.Error()
+}
+
+func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	req, err := decode[createIncidentRequest](r, w)
+	if err != nil {
+		return err
+	}
+	var p errs.Problems
+	in := app.IncidentInput{Title: req.Title, Summary: req.Summary, Impact: req.Impact, Source: req.Source,
+		StartedAt: parseTime(&p, "started_at", req.StartedAt), DetectedAt: parseTime(&p, "detected_at", req.DetectedAt),
+		DeclaredAt: parseTime(&p, "declared_at", req.DeclaredAt), Entities: failedEntities(&p, req.Entities)}
+	if req.StartedAt == "" {
+		p.Add("started_at", "is required")
+	}
+	if sev, err := incident.ParseSeverity(req.Severity); err != nil {
+		p.Add("severity", "%q is not a severity: use SEV1, SEV2, SEV3 or SEV4 (SEV1 is the worst)", req.Severity)
+	} else {
+		in.Severity = sev
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	inc, err := s.app.DeclareIncident(r.Context(), actor, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/incidents/"+string(inc.ID))
+	writeJSON(w, http.StatusCreated, toIncidentJSON(inc))
+	return nil
+}
+
+// pathID reads the {id} path value as an incident ID.
+func pathID(r *http.Request) (incident.ID, error) {
+	id, err := incident.ParseID(r.PathValue("id"))
+	if err != nil {
+		return "", errs.E(errs.NotFound, "%s", msg(err))
+	}
+	return id, nil
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	inc, err := s.app.Incident(r.Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toIncidentJSON(inc))
+	return nil
+}
+
+type updateIncidentRequest struct {
+	Title       *string       `json:"title"`
+	Severity    *string       `json:"severity"`
+	Summary     *string       `json:"summary"`
+	Impact      *string       `json:"impact"`
+	Status      *string       `json:"status"`
+	StartedAt   *string       `json:"started_at"`
+	DetectedAt  *string       `json:"detected_at"`
+	DeclaredAt  *string       `json:"declared_at"`
+	MitigatedAt *string       `json:"mitigated_at"`
+	ResolvedAt  *string       `json:"resolved_at"`
+	Entities    *[]failedJSON `json:"entities"`
+}
+
+func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	req, err := decode[updateIncidentRequest](r, w)
+	if err != nil {
+		return err
+	}
+	var p errs.Problems
+	patch := app.IncidentPatch{Title: req.Title, Summary: req.Summary, Impact: req.Impact,
+		StartedAt: optTime(&p, "started_at", req.StartedAt), DetectedAt: optTime(&p, "detected_at", req.DetectedAt),
+		DeclaredAt: optTime(&p, "declared_at", req.DeclaredAt), MitigatedAt: optTime(&p, "mitigated_at", req.MitigatedAt),
+		ResolvedAt: optTime(&p, "resolved_at", req.ResolvedAt)}
+	if req.Severity != nil {
+		sev, err := incident.ParseSeverity(*req.Severity)
+		if err != nil {
+			p.Add("severity", "%q is not a severity: use SEV1, SEV2, SEV3 or SEV4", *req.Severity)
+		}
+		patch.Severity = &sev
+	}
+	if req.Status != nil {
+		st, err := incident.ParseStatus(*req.Status)
+		if err != nil {
+			p.Add("status", "%q is not a status: use open, mitigated or resolved", *req.Status)
+		}
+		patch.Status = &st
+	}
+	if req.Entities != nil {
+		list := failedEntities(&p, *req.Entities)
+		patch.Entities = &list
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	inc, err := s.app.UpdateIncident(r.Context(), actor, id, patch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toIncidentJSON(inc))
+	return nil
+}
+
+// Listing limits.
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+func limitParam(p *errs.Problems, r *http.Request) int {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return defaultLimit
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		p.Add("limit", "must be a whole number from 1 to %d", maxLimit)
+		return defaultLimit
+	}
+	return n
+}
+
+// incidentCursor encodes a listing position: the last incident's start and
+// ID.
+func incidentCursor(in incident.Incident) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(in.StartedAt.UTC().Format(time.RFC3339Nano) + "|" + string(in.ID)))
+}
+
+func parseIncidentCursor(p *errs.Problems, s string) (time.Time, incident.ID) {
+	if s == "" {
+		return time.Time{}, ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	at, id, ok := strings.Cut(string(b), "|")
+	t, terr := time.Parse(time.RFC3339Nano, at)
+	if err != nil || !ok || terr != nil {
+		p.Add("cursor", "is not a cursor this server gave out")
+		return time.Time{}, ""
+	}
+	return t, incident.ID(id)
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	q := r.URL.Query()
+	var p errs.Problems
+	f := incident.Filter{Limit: limitParam(&p, r)}
+	f.AfterStarted, f.AfterID = parseIncidentCursor(&p, q.Get("cursor"))
+	if v := q.Get("status"); v != "" {
+		st, err := incident.ParseStatus(v)
+		if err != nil {
+			p.Add("status", "%s", msg(err))
+		}
+		f.Status = st
+	}
+	if v := q.Get("severity"); v != "" {
+		sev, err := incident.ParseSeverity(v)
+		if err != nil {
+			p.Add("severity", "%q is not a severity", v)
+		}
+		f.Severity = sev
+	}
+	if v := q.Get("entity"); v != "" {
+		ref, err := catalog.ParseRef(v)
+		if err != nil {
+			p.Add("entity", "%s", msg(err))
+		}
+		f.Entity = ref
+	}
+	f.StartedFrom = parseTime(&p, "since", q.Get("since"))
+	f.StartedBefore = parseTime(&p, "until", q.Get("until"))
+	if err := p.Err(); err != nil {
+		return err
+	}
+	items, err := s.app.Incidents(r.Context(), actor, f)
+	if err != nil {
+		return err
+	}
+	out := list[incidentJSON]{Items: []incidentJSON{}}
+	for _, in := range items {
+		out.Items = append(out.Items, toIncidentJSON(in))
+	}
+	if len(items) == f.Limit {
+		out.NextCursor = incidentCursor(items[len(items)-1])
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

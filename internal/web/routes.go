@@ -1,0 +1,80 @@
+package web
+
+import "net/http"
+
+// route is one pattern of the ServeMux and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routes lists everything blameful serves. Reading this function shows the
+// whole HTTP surface; the OpenAPI document must describe every /api/v1
+// route here (a test checks).
+//
+// References in paths are one segment: "component:checkout" in the default
+// namespace, or "component:payments%2Fcheckout" with the slash escaped.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /healthz", http.HandlerFunc(s.healthz)},
+		{"GET /readyz", http.HandlerFunc(s.readyz)},
+		{"GET /{$}", http.HandlerFunc(s.pageHome)},
+		{"GET /static/", static()},
+
+		{"GET /api/v1/openapi.json", http.HandlerFunc(s.openAPI)},
+		{"GET /api/v1/me", s.api(s.getMe)},
+
+		{"GET /api/v1/people", s.api(s.listPeople)},
+		{"GET /api/v1/people/{ref}", s.api(s.getPerson)},
+		{"GET /api/v1/people/{ref}/export", s.api(s.exportPerson)},
+		{"POST /api/v1/people/{ref}/erasure", s.api(s.erasePerson)},
+		{"GET /api/v1/teams", s.api(s.listTeams)},
+		{"GET /api/v1/teams/{ref}", s.api(s.getTeam)},
+		{"GET /api/v1/entities", s.api(s.listEntities)},
+		{"GET /api/v1/entities/{ref}", s.api(s.getEntity)},
+		{"POST /api/v1/import/org", s.api(s.importOrg)},
+		{"POST /api/v1/import/backstage", s.api(s.importBackstage)},
+
+		{"GET /api/v1/incidents", s.api(s.listIncidents)},
+		{"POST /api/v1/incidents", s.api(s.createIncident)},
+		{"GET /api/v1/incidents/{id}", s.api(s.getIncident)},
+		{"PATCH /api/v1/incidents/{id}", s.api(s.updateIncident)},
+		{"GET /api/v1/incidents/{id}/timeline", s.api(s.getTimeline)},
+		{"POST /api/v1/incidents/{id}/timeline", s.api(s.addEntry)},
+		{"PATCH /api/v1/incidents/{id}/timeline/{entry}", s.api(s.editEntry)},
+		{"DELETE /api/v1/incidents/{id}/timeline/{entry}", s.api(s.deleteEntry)},
+		{"GET /api/v1/incidents/{id}/postmortem", s.api(s.getPostmortem)},
+		{"PUT /api/v1/incidents/{id}/postmortem", s.api(s.putPostmortem)},
+		{"POST /api/v1/incidents/{id}/postmortem/transitions", s.api(s.transitionPostmortem)},
+		{"GET /api/v1/incidents/{id}/attribution", s.api(s.getAttribution)},
+		{"PUT /api/v1/incidents/{id}/attribution", s.api(s.putAttribution)},
+		{"GET /api/v1/incidents/{id}/assessment", s.api(s.getAssessment)},
+		{"PUT /api/v1/incidents/{id}/assessment", s.api(s.putAssessment)},
+		{"POST /api/v1/incidents/{id}/assessment/decision", s.api(s.postAssessmentDecision)},
+		{"POST /api/v1/incidents/{id}/assessment/appeal", s.api(s.postAppeal)},
+		{"POST /api/v1/incidents/{id}/assessment/appeal/outcome", s.api(s.postAppealOutcome)},
+
+		{"GET /api/v1/followups", s.api(s.listFollowUps)},
+		{"POST /api/v1/followups", s.api(s.createFollowUp)},
+		{"GET /api/v1/followups/{id}", s.api(s.getFollowUp)},
+		{"PATCH /api/v1/followups/{id}", s.api(s.updateFollowUp)},
+
+		{"GET /api/v1/leaders/{ref}/ledger", s.api(s.getLedger)},
+		{"GET /api/v1/fairness", s.api(s.getFairness)},
+		{"GET /api/v1/integrity-flags", s.api(s.listIntegrityFlags)},
+		{"POST /api/v1/integrity-flags/{id}/review", s.api(s.reviewIntegrityFlag)},
+
+		{"GET /api/v1/reviews/weekly/{week}", s.api(s.getWeeklyReview)},
+		{"GET /api/v1/audit/verify", s.api(s.verifyAudit)},
+	}
+}
+
+// mux registers every route, and answers unknown /api/ paths in JSON.
+func (s *Server) mux() *http.ServeMux {
+	m := http.NewServeMux()
+	for _, rt := range s.routes() {
+		m.Handle(rt.pattern, rt.handler)
+	}
+	m.Handle("/api/", s.public(s.apiNotFound))
+	return m
+}
