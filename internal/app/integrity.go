@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
@@ -203,6 +204,9 @@ func (a *App) ReviewFlag(ctx context.Context, actor org.Actor, id string, confir
 				return errs.Field("subject", "%s is not a person of the org", subject)
 			}
 		}
+		if err := a.mayReview(tx, actor, f, confirm, subject); err != nil {
+			return err
+		}
 		if err := f.Review(confirm, subject, reason, actor.Ref, a.Now()); err != nil {
 			return err
 		}
@@ -223,6 +227,36 @@ func (a *App) ReviewFlag(ctx context.Context, actor org.Actor, id string, confir
 		return nil
 	})
 	return v, err
+}
+
+// mayReview lets HR and admins review any flag, and a leader only flags
+// about people in their own organisation: the suspect, and on confirming
+// the subject, must be below them. A flag about nobody (I5, I6) is HR's or
+// an admin's to review.
+func (a *App) mayReview(tx *store.Tx, actor org.Actor, f integrity.Flag, confirm bool, subject org.Ref) error {
+	if actor.HasAny(org.RoleHR, org.RoleAdmin) {
+		return nil
+	}
+	about := []org.Ref{}
+	if !f.Suspect.IsZero() && f.Suspect.IsPerson() {
+		about = append(about, f.Suspect)
+	}
+	if confirm && !subject.IsZero() {
+		about = append(about, subject)
+	}
+	if len(about) == 0 {
+		return errs.Rule(errs.Forbidden, "I7", "a flag about nobody in particular is reviewed by HR or an admin")
+	}
+	for _, who := range about {
+		au, err := a.audienceOf(tx, who, a.Now())
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(au.chain, actor.Ref) {
+			return errs.Rule(errs.Forbidden, "I7", "%s is not in your organisation; their leaders, HR or an admin review this flag", who)
+		}
+	}
+	return nil
 }
 
 type flagRecord struct {
