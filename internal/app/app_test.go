@@ -188,15 +188,26 @@ func TestWeeklyReviewCountsAndPrivacy(t *testing.T) {
 		if _, err := a.DecideAttribution(ctx, lead, orphan.ID, org.MustRef("user:co-lead"), ""); err != nil {
 			t.Fatal(err)
 		}
+		// An A4 suggestion (co-lead) put onto one of co-lead's reports is an
+		// A8 fairness flag about co-lead; a late SEV2 is an open I1 flag.
+		moved := declare(t, a, "component:orphan")
+		if _, err := a.DecideAttribution(ctx, lead, moved.ID, org.MustRef("user:cy"), "Cy wrote the cron job"); err != nil {
+			t.Fatal(err)
+		}
+		declareAt(t, a, incident.SEV2, 2*time.Hour)
 		rv, err := a.WeeklyReview(ctx, apptest.Person("ada"), weekOf(apptest.Start))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rv.Total.Week != 2 || rv.Total.Previous[0] != 1 || rv.Total.Previous[1] != 1 {
+		if rv.Total.Week != 4 || rv.Total.Previous[0] != 1 || rv.Total.Previous[1] != 1 {
 			t.Fatalf("counts: %+v", rv.Total)
 		}
-		if len(rv.Attributions) != 2 || len(rv.OwnershipGaps) != 1 || len(rv.Leaders) != 1 || rv.Leaders[0].Leader != "user:default/co-lead" {
+		if len(rv.Attributions) != 3 || len(rv.OwnershipGaps) != 2 || len(rv.Leaders) != 1 || rv.Leaders[0].Leader != "user:default/co-lead" ||
+			rv.Leaders[0].A4Week != 1 || rv.Leaders[0].FairnessWeek != 1 {
 			t.Fatalf("review: attributions %+v gaps %+v leaders %+v", rv.Attributions, rv.OwnershipGaps, rv.Leaders)
+		}
+		if rv.FlagsTotal != 1 || len(rv.Flags) != 1 || rv.Flags[0].Rule != "I1" || rv.Flags[0].Suspect != ada.Ref {
+			t.Fatalf("open flags: %d %+v", rv.FlagsTotal, rv.Flags)
 		}
 		if fmt.Sprint(rv.Unowned) != "[component:default/orphan]" {
 			t.Fatalf("unowned: %v", rv.Unowned)

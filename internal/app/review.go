@@ -6,6 +6,7 @@ import (
 
 	"blameful.dev/blameful/internal/blame"
 	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/integrity"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/review"
 	"blameful.dev/blameful/internal/store"
@@ -65,8 +66,16 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.A4Week, err = tx.LeaderA4Counts(from, to); err != nil {
 			return err
 		}
-		in.A4Recent, err = tx.LeaderA4Counts(to.AddDate(0, 0, -90), to)
-		return err
+		if in.A4Recent, err = tx.LeaderA4Counts(to.AddDate(0, 0, -90), to); err != nil {
+			return err
+		}
+		if in.FairnessWeek, err = tx.FairnessFlagCounts(from, to); err != nil {
+			return err
+		}
+		if in.FairnessRecent, err = tx.FairnessFlagCounts(to.AddDate(0, 0, -90), to); err != nil {
+			return err
+		}
+		return a.openFlags(tx, &in)
 	})
 	if err != nil {
 		return review.Review{}, err
@@ -79,4 +88,23 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// openFlags loads the open integrity flags for the review. Open flags are
+// for every member to see; reviewed ones (whose outcome is private) are not
+// listed.
+func (a *App) openFlags(tx *store.Tx, in *review.Input) error {
+	flags, err := tx.Flags(store.FlagFilter{State: integrity.Open, Limit: review.ListLimit})
+	if err != nil {
+		return err
+	}
+	for _, f := range flags {
+		line := review.FlagLine{ID: f.ID, Rule: string(f.Rule), Incident: f.Incident, Suspect: f.Suspect, RaisedAt: f.RaisedAt}
+		if len(f.Evidence) > 0 {
+			line.Detail = f.Evidence[0].Detail
+		}
+		in.Flags = append(in.Flags, line)
+	}
+	in.FlagsTotal, err = tx.CountFlags(integrity.Open)
+	return err
 }

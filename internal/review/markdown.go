@@ -81,13 +81,27 @@ func Markdown(r Review) string {
 		w("- no owner today: %s\n", strings.Join(names, ", "))
 	}
 
+	w("\n## Open integrity flags (%d)\n\n", r.FlagsTotal)
+	if len(r.Flags) == 0 {
+		w("None.\n")
+	}
+	for _, f := range r.Flags {
+		where := ""
+		if f.Incident != "" {
+			where = " " + string(f.Incident)
+		}
+		w("- **%s**%s, raised %s: %s\n", f.Rule, where, day(f.RaisedAt), f.Detail)
+	}
+	more(&b, len(r.Flags), r.FlagsTotal)
+	w("\nA flag is a question for this review, not a finding: confirming or dismissing it is a review of its own (I7).\n")
+
 	w("\n## Leader corner\n\n")
 	if len(r.Leaders) == 0 {
-		w("No ambiguous-ownership faults (A4) in the last 90 days.\n")
+		w("No ambiguous-ownership faults (A4) and no fairness flags (A8) in the last 90 days.\n")
 	} else {
-		w("| leader | A4 this week | A4 last 90 days |\n| --- | ---: | ---: |\n")
+		w("| leader | A4 this week | A4 last 90 days | A8 flags this week | A8 flags last 90 days |\n| --- | ---: | ---: | ---: | ---: |\n")
 		for _, l := range r.Leaders {
-			w("| %s | %d | %d |\n", l.Leader.Short(), l.A4Week, l.A4Recent)
+			w("| %s | %d | %d | %d | %d |\n", l.Leader.Short(), l.A4Week, l.A4Recent, l.FairnessWeek, l.FairnessRecent)
 		}
 	}
 	return b.String()

@@ -2,7 +2,8 @@
 // how the week compares with the four before it, the week's incidents,
 // postmortems waiting for review or overdue, the parties decided (party and
 // rule only: levels are private and never appear here), follow-ups due and
-// overdue with their owners, ownership gaps found, and the leader corner.
+// overdue with their owners, ownership gaps found, open integrity flags,
+// and the leader corner.
 //
 // The app loads the week's facts (Input); Build shapes them and Markdown
 // renders them. Both are pure, so a review is reproducible from its input.
@@ -48,6 +49,14 @@ type Input struct {
 	// the trailing 90 days.
 	A4Week   map[org.Ref]int
 	A4Recent map[org.Ref]int
+	// Fairness counts the A8 fairness flags raised about each leader (an A4
+	// suggestion overridden onto one of their reports), likewise.
+	FairnessWeek   map[org.Ref]int
+	FairnessRecent map[org.Ref]int
+	// Flags are the open integrity flags (I1–I6), newest first, and
+	// FlagsTotal how many there are.
+	Flags      []FlagLine
+	FlagsTotal int
 
 	PostmortemDueDays int
 }
@@ -96,11 +105,24 @@ type SeverityCount struct {
 	Average float64
 }
 
+// FlagLine is an open integrity flag: a signal for the review to look at,
+// never blame by itself.
+type FlagLine struct {
+	ID       string
+	Rule     string
+	Incident incident.ID
+	Suspect  org.Ref
+	RaisedAt time.Time
+	Detail   string
+}
+
 // LeaderLine is one leader's entry in the leader corner.
 type LeaderLine struct {
-	Leader   org.Ref
-	A4Week   int
-	A4Recent int
+	Leader         org.Ref
+	A4Week         int
+	A4Recent       int
+	FairnessWeek   int
+	FairnessRecent int
 }
 
 // Review is the weekly review.
@@ -120,6 +142,8 @@ type Review struct {
 	OverdueTotal       int
 	OwnershipGaps      []followup.FollowUp
 	Unowned            []org.Ref
+	Flags              []FlagLine
+	FlagsTotal         int
 	Leaders            []LeaderLine
 }
 
@@ -128,7 +152,7 @@ func Build(in Input) Review {
 	r := Review{Week: in.Week, From: in.Week.Start(), To: in.Week.End(), AsOf: in.AsOf,
 		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
 		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
-		OwnershipGaps: in.Gaps, Unowned: in.Unowned}
+		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal}
 	r.Total.Severity = "all"
 	for _, sev := range incident.Severities {
 		c := SeverityCount{Severity: sev, Week: in.Counts[0][sev]}
@@ -155,16 +179,23 @@ func Build(in Input) Review {
 		}
 	}
 	sort.Slice(r.OverduePostmortems, func(i, j int) bool { return r.OverduePostmortems[i].Due.Before(r.OverduePostmortems[j].Due) })
-	for leader, n := range in.A4Recent {
-		r.Leaders = append(r.Leaders, LeaderLine{Leader: leader, A4Week: in.A4Week[leader], A4Recent: n})
+	leaders := map[org.Ref]bool{}
+	for _, m := range []map[org.Ref]int{in.A4Recent, in.FairnessRecent} {
+		for l := range m {
+			leaders[l] = true
+		}
+	}
+	for l := range leaders {
+		r.Leaders = append(r.Leaders, LeaderLine{Leader: l, A4Week: in.A4Week[l], A4Recent: in.A4Recent[l],
+			FairnessWeek: in.FairnessWeek[l], FairnessRecent: in.FairnessRecent[l]})
 	}
 	sort.Slice(r.Leaders, func(i, j int) bool {
 		a, b := r.Leaders[i], r.Leaders[j]
-		if a.A4Week != b.A4Week {
-			return a.A4Week > b.A4Week
+		if a.A4Week+a.FairnessWeek != b.A4Week+b.FairnessWeek {
+			return a.A4Week+a.FairnessWeek > b.A4Week+b.FairnessWeek
 		}
-		if a.A4Recent != b.A4Recent {
-			return a.A4Recent > b.A4Recent
+		if a.A4Recent+a.FairnessRecent != b.A4Recent+b.FairnessRecent {
+			return a.A4Recent+a.FairnessRecent > b.A4Recent+b.FairnessRecent
 		}
 		return a.Leader < b.Leader
 	})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/integrity"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/postmortem"
 	"blameful.dev/blameful/internal/review"
@@ -105,4 +106,28 @@ GROUP BY a.party`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
 		return err
 	})
 	return out, err
+}
+
+// FairnessFlagCounts counts the A8 fairness flags raised about each leader
+// between from and to.
+func (tx *Tx) FairnessFlagCounts(from, to time.Time) (map[org.Ref]int, error) {
+	out := map[org.Ref]int{}
+	err := tx.each("count fairness flags", `
+SELECT about, COUNT(*) FROM fairness_flags
+WHERE rule = 'A8' AND created_at >= $1 AND created_at < $2
+GROUP BY about`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+		var about string
+		var n int
+		err := rows.Scan(&about, &n)
+		out[org.Ref(about)] = n
+		return err
+	})
+	return out, err
+}
+
+// CountFlags counts the integrity flags in a state.
+func (tx *Tx) CountFlags(state integrity.State) (int, error) {
+	var n int
+	err := tx.get("count integrity flags", `SELECT COUNT(*) FROM integrity_flags WHERE state = $1`, []any{string(state)}, &n)
+	return n, err
 }

@@ -48,10 +48,21 @@ type reviewAttributionJSON struct {
 	DecidedAt  *string `json:"decided_at"`
 }
 
+type reviewFlagJSON struct {
+	ID       string  `json:"id"`
+	Rule     string  `json:"rule"`
+	Incident *string `json:"incident"`
+	Suspect  *string `json:"suspect"`
+	RaisedAt *string `json:"raised_at"`
+	Detail   string  `json:"detail"`
+}
+
 type leaderLineJSON struct {
-	Leader   string `json:"leader"`
-	A4Week   int    `json:"a4_week"`
-	A4Recent int    `json:"a4_last_90_days"`
+	Leader         string `json:"leader"`
+	A4Week         int    `json:"a4_week"`
+	A4Recent       int    `json:"a4_last_90_days"`
+	FairnessWeek   int    `json:"a8_flags_week"`
+	FairnessRecent int    `json:"a8_flags_last_90_days"`
 }
 
 type reviewJSON struct {
@@ -71,6 +82,8 @@ type reviewJSON struct {
 	OverdueTotal       int                     `json:"followups_overdue_total"`
 	OwnershipGaps      []followUpJSON          `json:"ownership_gaps"`
 	Unowned            []string                `json:"unowned_entities"`
+	Flags              []reviewFlagJSON        `json:"integrity_flags_open"`
+	FlagsTotal         int                     `json:"integrity_flags_open_total"`
 	Leaders            []leaderLineJSON        `json:"leader_corner"`
 }
 
@@ -103,7 +116,7 @@ func toReviewJSON(r review.Review) reviewJSON {
 		AwaitingReview: pmLines(r.AwaitingReview), OverduePostmortems: pmLines(r.OverduePostmortems),
 		Attributions: []reviewAttributionJSON{}, FollowUpsDue: followUpList(r.FollowUpsDue, r.AsOf),
 		FollowUpsOverdue: followUpList(r.FollowUpsOverdue, r.AsOf), OverdueTotal: r.OverdueTotal,
-		OwnershipGaps: followUpList(r.OwnershipGaps, r.AsOf), Unowned: refStrings(r.Unowned), Leaders: []leaderLineJSON{}}
+		OwnershipGaps: followUpList(r.OwnershipGaps, r.AsOf), Unowned: refStrings(r.Unowned), Flags: []reviewFlagJSON{}, FlagsTotal: r.FlagsTotal, Leaders: []leaderLineJSON{}}
 	for _, c := range r.Counts {
 		j.Counts = append(j.Counts, countJSON(c))
 	}
@@ -116,7 +129,17 @@ func toReviewJSON(r review.Review) reviewJSON {
 			Party: string(a.Party), Rule: a.Rule, Overridden: a.Overridden, DecidedAt: rfc3339(a.DecidedAt)})
 	}
 	for _, l := range r.Leaders {
-		j.Leaders = append(j.Leaders, leaderLineJSON{Leader: string(l.Leader), A4Week: l.A4Week, A4Recent: l.A4Recent})
+		j.Leaders = append(j.Leaders, leaderLineJSON{Leader: string(l.Leader), A4Week: l.A4Week, A4Recent: l.A4Recent,
+			FairnessWeek: l.FairnessWeek, FairnessRecent: l.FairnessRecent})
+	}
+	for _, f := range r.Flags {
+		var inc *string
+		if f.Incident != "" {
+			s := string(f.Incident)
+			inc = &s
+		}
+		j.Flags = append(j.Flags, reviewFlagJSON{ID: f.ID, Rule: f.Rule, Incident: inc, Suspect: optRef(f.Suspect),
+			RaisedAt: rfc3339(f.RaisedAt), Detail: f.Detail})
 	}
 	return j
 }
