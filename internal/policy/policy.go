@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -138,9 +139,32 @@ func decodeStrict(data []byte, v any) error {
 func yamlMessage(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-	msg = strings.ReplaceAll(msg, " in type policy.file", "")
-	return strings.ReplaceAll(msg, "\n  ", "; ")
+	var out []string
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if m := unknownKey.FindStringSubmatch(line); m != nil {
+			line = fmt.Sprintf("%s: unknown key %q (the keys are those of blameful policy show)", m[1], m[2])
+		} else if m := wrongType.FindStringSubmatch(line); m != nil {
+			got := m[3]
+			if got == "" {
+				got = map[string]string{"seq": "a list", "map": "a mapping", "str": "text"}[m[2]]
+			}
+			want := kinds[m[4]]
+			if want == "" {
+				want = "what this key takes"
+			}
+			line = fmt.Sprintf("%s: %s is not %s", m[1], got, want)
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "; ")
 }
+
+var (
+	unknownKey = regexp.MustCompile(`^(line \d+): field (\S+) not found in type`)
+	wrongType  = regexp.MustCompile("^(line \\d+): cannot unmarshal !!(\\w+)(?: (.+))? into (\\S+)$")
+	kinds      = map[string]string{"int": "a whole number", "float64": "a number", "[]string": "a list", "string": "text", "map[string]int": "a mapping of keys to whole numbers"}
+)
 
 func (f file) policy() (Policy, []string) {
 	var problems []string

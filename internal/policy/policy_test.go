@@ -43,7 +43,9 @@ func TestPartialFileOverrides(t *testing.T) {
 
 func TestBadFiles(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
-		{"unknown key", "version: 1\nguidance:\n  prior_fault:\n    one: 2\n", "line 3"},
+		{"unknown key", "version: 1\nguidance:\n  prior_fault:\n    one: 2\n", `line 3: unknown key "prior_fault"`},
+		{"text for a number", "version: 1\nfairness: {min_decisions: five}\n", "line 2: `five` is not a whole number"},
+		{"list for a mapping", "version: 1\nfollow_ups: {due_days: [14]}\n", "line 2: a list is not a mapping"},
 		{"wrong version", "version: 2\n", "version must be 1"},
 		{"level out of range", "version: 1\nguidance:\n  policy_violation:\n    major_at_least: 7\n", "major_at_least: 7 is not a level"},
 		{"bad severity", "version: 1\nfollow_ups:\n  due_days:\n    SEV7: 3\n", `"SEV7" is not a severity`},
