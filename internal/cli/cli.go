@@ -50,6 +50,10 @@ func commands() map[string]command {
 		"token":      {"create an API token", runToken},
 		"audit":      {"verify|checkpoint|keygen: the audit chain and its signed checkpoints", runAudit},
 		"policy":     {"show|check: the policy file behind the rules' numbers", runPolicy},
+		"assessment": {"show ID: an incident's accountability assessment (J1-J8)", runAssessment},
+		"fairness":   {"per-decider consistency of decisions against guidance (J5)", runFairness},
+		"ledger":     {"LEADER: a leader's ledger (J6)", runLedger},
+		"integrity":  {"list|review|sweep: integrity flags (I1-I7)", runIntegrity},
 		"person":     {"export|erase: a person's data (access and erasure requests)", runPerson},
 		"version":    {"print the version", runVersion},
 	}

@@ -82,6 +82,16 @@ func TestCommandLineLoop(t *testing.T) {
 				t.Fatalf("an override without justification must fail naming A8: %d %s", code, errOut)
 			}
 			mustRun("postmortem", "decide", id, "--party", "group:payments")
+			if out := mustRun("assessment", "show", id); !strings.Contains(out, "Assessment of group:default/payments for "+id) ||
+				!strings.Contains(out, "Decider:   user:default/cto") || !strings.Contains(out, "Decision:  none yet") {
+				t.Fatalf("assessment show:\n%s", out)
+			}
+			if out := mustRun("ledger", "user:lead"); !strings.Contains(out, "Ledger of user:default/lead, leading group:default/payments") {
+				t.Fatalf("ledger:\n%s", out)
+			}
+			if out := mustRun("fairness"); !strings.Contains(out, "no decisions") {
+				t.Fatalf("fairness:\n%s", out)
+			}
 			mustRun("postmortem", "move", id, "--to", "in_review")
 			code, _, errOut = run(t, env, "postmortem", "move", id, "--to", "published")
 			if code != 1 || !strings.Contains(errOut, "F1") {
@@ -105,6 +115,18 @@ func TestCommandLineLoop(t *testing.T) {
 			code, out, _ = run(t, env, "audit", "verify")
 			if code != 1 || !strings.Contains(out, "BROKEN at event") {
 				t.Fatalf("verify after tampering: %d\n%s", code, out)
+			}
+			// The break is now an open I6 flag, for HR or an admin to review.
+			flags := mustRun("integrity", "list", "--state", "open")
+			flagID, _, _ := strings.Cut(flags, " ")
+			if !strings.Contains(flags, "  I6  open") || !strings.Contains(flags, "the audit chain is broken at event 2") {
+				t.Fatalf("integrity list:\n%s", flags)
+			}
+			if code, _, _ := run(t, env, "integrity", "review", flagID, "--confirm", "--dismiss", "--reason", "x"); code != 2 {
+				t.Fatalf("confirm and dismiss at once: exit %d", code)
+			}
+			if out := mustRun("integrity", "review", flagID, "--dismiss", "--reason", "the test tampered on purpose"); !strings.Contains(out, "is dismissed") {
+				t.Fatalf("integrity review:\n%s", out)
 			}
 		})
 	}
