@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/policy"
 )
@@ -79,23 +80,20 @@ func runPerson(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, closeDB, err := openApp(ctx, *dsn, false, newLogger(e, "text"), e.getenv("BLAMEFUL_POLICY"))
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	if verb == "erase" {
-		if err := a.ErasePerson(ctx, operator(), ref, *reason); err != nil {
+	return openThen(ctx, e, *dsn, func(a *app.App) error {
+		if verb == "erase" {
+			if err := a.ErasePerson(ctx, operator(), ref, *reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "erased the personal fields of %s and revoked their tokens; the reference stays\n", ref)
+			return nil
+		}
+		out, err := a.ExportPerson(ctx, operator(), ref)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "erased the personal fields of %s and revoked their tokens; the reference stays\n", ref)
-		return nil
-	}
-	out, err := a.ExportPerson(ctx, operator(), ref)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"person": out.Person, "rows": out.Rows})
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"person": out.Person, "rows": out.Rows})
+	})
 }
