@@ -244,3 +244,41 @@ func TestI7ReviewAndJ7(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteFailsWholeWithoutItsAuditEvent: when the audit event of a write
+// cannot be stored, the write is not stored either, on both engines.
+func TestWriteFailsWholeWithoutItsAuditEvent(t *testing.T) {
+	for _, engine := range storetest.Engines(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			dsn := storetest.DSN(t, engine)
+			db, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			a, _ := apptest.New(t, db)
+			before, err := a.Incidents(ctx, apptest.Admin(), incident.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if engine == store.SQLite {
+				storetest.Exec(t, dsn, `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit refused'); END`)
+			} else {
+				storetest.Exec(t, dsn, `CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$`)
+				storetest.Exec(t, dsn, `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()`)
+			}
+			_, err = a.DeclareIncident(ctx, apptest.Admin(), app.IncidentInput{Title: "unrecorded", Severity: incident.SEV3, StartedAt: a.Now().Add(-time.Hour),
+				Entities: []incident.FailedEntity{{Ref: org.MustRef("component:checkout-api"), Origin: true}}})
+			if err == nil || !strings.Contains(err.Error(), "audit") {
+				t.Fatalf("declaring with the audit log refusing: %v, want an error", err)
+			}
+			after, err := a.Incidents(ctx, apptest.Admin(), incident.Filter{})
+			if err != nil || len(after) != len(before) {
+				t.Fatalf("the incident was stored without its audit event: %v %d -> %d", err, len(before), len(after))
+			}
+		})
+	}
+}
