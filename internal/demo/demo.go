@@ -1,6 +1,9 @@
 // Package demo loads Larkspur, a realistic demo organisation, with a year of
 // incidents, postmortems, attributions and follow-ups, so that a newcomer
-// sees what blameful does within a minute of starting it.
+// sees what blameful does within a minute of starting it. The private side
+// is there too: assessments decided by the parties' leaders, one of them
+// flagged as harsher than policy, appeals, a confirmed concealment and a
+// dismissed one, and the overdue postmortems the integrity sweep flags.
 //
 // Nothing here is faked below the use cases: the org is imported from an
 // org file by the importer, and every incident is declared, worked,
@@ -56,7 +59,8 @@ func LoadIfEmpty(ctx context.Context, a *app.App, progress func(done, total int)
 
 // Load writes the demo organisation and its year of history.
 func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summary, error) {
-	today := a.Now().Truncate(24 * time.Hour)
+	now := a.Now()
+	today := now.Truncate(24 * time.Hour)
 	clock := &simClock{}
 	sim := a.At(clock.Now)
 	loader := org.System("demo")
@@ -73,6 +77,10 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 
 	w := newWorld(rand.New(rand.NewPCG(2026, 47)), today)
 	acts := w.plan()
+	// The scripted incidents and the assessments come after the plan, so
+	// the year it draws stays the same.
+	acts = append(acts, w.concealments()...)
+	acts = append(acts, w.assessments()...)
 	// The re-organisation: Search moves from Catalog to Growth.
 	reorg := reorgBatch(batch)
 	acts = append(acts, action{at: today.AddDate(0, 0, -reorgDays), run: func(ctx context.Context, a *app.App) error {
@@ -88,6 +96,11 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 		if progress != nil && (i%50 == 0 || i == len(acts)-1) {
 			progress(i+1, len(acts))
 		}
+	}
+	// The sweep the server runs finds the postmortems left overdue (I5).
+	clock.set(now)
+	if _, err := sim.SweepIntegrity(ctx); err != nil {
+		return sum, fmt.Errorf("demo integrity sweep: %w", err)
 	}
 	sum.Incidents, sum.FollowUps = w.incidents, w.followUps
 	return sum, nil

@@ -123,6 +123,7 @@ func TestDemoExercisesEveryRule(t *testing.T) {
 		if status[followup.Done] == 0 || status[followup.WontDo] == 0 || overdue == 0 || clarify == 0 {
 			t.Errorf("follow-ups: %v, %d overdue, %d clarify-ownership", status, overdue, clarify)
 		}
+		checkAccountability(t, a, incs)
 		v, err := a.VerifyAudit(ctx, admin)
 		if err != nil || !v.OK {
 			t.Fatalf("audit: %+v %v", v, err)

@@ -66,6 +66,7 @@ func (w *world) story(sc scenario, started time.Time) []action {
 type incidentState struct {
 	id        incident.ID
 	party     org.Ref
+	rule      blame.Rule
 	followUps []followup.ID
 }
 
@@ -132,9 +133,11 @@ func (w *world) review(st *incidentState, sc scenario, sev incident.Severity, re
 			party, why = overrideParty(view.Suggestion)
 		}
 		st.party = party
-		_, err = a.DecideAttribution(ctx, chair, st.id, party, why)
+		d, err := a.DecideAttribution(ctx, chair, st.id, party, why)
+		st.rule = d.Rule
 		return err
 	}})
+	w.decided = append(w.decided, decided{st: st, at: decideAt})
 	acts = append(acts, w.agreeFollowUps(st, sc, sev, decideAt)...)
 	publishAt := decideAt.Add(w.minutes(30, 6*60))
 	if publishAt.After(w.today) {

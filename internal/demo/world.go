@@ -66,6 +66,9 @@ type world struct {
 	today     time.Time
 	incidents int
 	followUps int
+	// decided lists the attributions the story decides, for their
+	// assessments (accountability.go).
+	decided []decided
 }
 
 func newWorld(rng *rand.Rand, today time.Time) *world { return &world{rng: rng, today: today} }
