@@ -1,0 +1,472 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/store"
+	"blameful.dev/blameful/internal/web"
+)
+
+// The load harness runs each server in a child process (this test binary,
+// started again with envChild set), so that both servers are measured the
+// same way, neither shares a heap with the load generator, and each one's
+// memory can be read from /proc. The children listen on 127.0.0.1 only, stop
+// when their stdin closes, and stop by themselves after childLifetime
+// whatever happens to the parent.
+const (
+	envDSN        = "BLAMEFUL_BENCH_DSN"
+	childLifetime = 15 * time.Minute
+)
+
+// serveChild is the child's main: "app" serves the product (web.New over
+// app.New over the store, access log formatted and written to /dev/null);
+// "floor" serves GET /api/v1/incidents/{id} with a bare net/http handler
+// that reads the same row and its failed entities with plain SQL.
+func serveChild() int {
+	ctx := context.Background()
+	mode, dsn := os.Getenv(envChild), os.Getenv(envDSN)
+	var h http.Handler
+	switch mode {
+	case "app":
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "open:", err)
+			return 1
+		}
+		defer db.Close()
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		log := slog.New(slog.NewTextHandler(devnull, nil))
+		s := web.New(app.New(db, app.WithLogger(log)), log, "bench")
+		s.MarkReady()
+		h = s
+	case "floor":
+		db, err := openRaw(dsn, true)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "open:", err)
+			return 1
+		}
+		defer db.Close()
+		h = floorHandler(db)
+	default:
+		fmt.Fprintf(os.Stderr, "%s=%q: want app or floor\n", envChild, mode)
+		return 2
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// The same timeouts as blameful serve.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	// BLAMEFUL_BENCH_CPUPROFILE=DIR writes each server's CPU profile there,
+	// to see where the product's time goes.
+	if dir := os.Getenv("BLAMEFUL_BENCH_CPUPROFILE"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, mode+".cpu.pprof"))
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
+	go srv.Serve(ln) //nolint:errcheck // Close ends it
+	fmt.Printf("LISTEN %s\n", ln.Addr())
+	stdin := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(stdin) }()
+	select {
+	case <-stdin:
+	case <-time.After(childLifetime):
+		fmt.Fprintln(os.Stderr, "bench child: lifetime over, stopping")
+	}
+	_ = srv.Close()
+	return 0
+}
+
+// floorIncident has the fields of the API's incident JSON.
+type floorIncident struct {
+	ID          string        `json:"id"`
+	Title       string        `json:"title"`
+	Severity    string        `json:"severity"`
+	Status      string        `json:"status"`
+	Summary     string        `json:"summary"`
+	Impact      string        `json:"impact"`
+	Source      string        `json:"source"`
+	StartedAt   textTime      `json:"started_at"`
+	DetectedAt  textTime      `json:"detected_at"`
+	DeclaredAt  textTime      `json:"declared_at"`
+	MitigatedAt textTime      `json:"mitigated_at"`
+	ResolvedAt  textTime      `json:"resolved_at"`
+	Entities    []floorEntity `json:"entities"`
+	CreatedBy   string        `json:"created_by"`
+	CreatedAt   textTime      `json:"created_at"`
+	UpdatedAt   textTime      `json:"updated_at"`
+}
+
+type floorEntity struct {
+	Ref    string `json:"ref"`
+	Origin bool   `json:"origin"`
+}
+
+// textTime scans a time column of either engine as RFC 3339 text; NULL is
+// JSON null.
+type textTime struct{ s *string }
+
+func (t *textTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		t.s = nil
+	case string:
+		t.s = &v
+	case []byte:
+		s := string(v)
+		t.s = &s
+	case time.Time:
+		s := v.UTC().Format(time.RFC3339Nano)
+		t.s = &s
+	default:
+		return fmt.Errorf("time column of type %T", src)
+	}
+	return nil
+}
+
+func (t textTime) MarshalJSON() ([]byte, error) {
+	if t.s == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(*t.s)
+}
+
+// floorHandler is the floor of the API read: no authentication, no
+// middleware, no access log; one read transaction with the incident's row
+// and its failed entities, encoded as JSON.
+func floorHandler(db *rawDB) http.Handler {
+	qInc := db.q(`SELECT id, title, severity, status, summary, impact, source, started_at, detected_at, declared_at,
+    mitigated_at, resolved_at, created_by, created_at, updated_at FROM incidents WHERE id = $1`)
+	qEnt := db.q(`SELECT entity, origin FROM incident_entities WHERE incident = $1 ORDER BY position`)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/incidents/{id}", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		fail := func(code int, err error) { http.Error(w, err.Error(), code) }
+		tx, err := db.BeginTx(ctx, readOnly(db))
+		if err != nil {
+			fail(500, err)
+			return
+		}
+		defer tx.Rollback() //nolint:errcheck // read-only
+		var j floorIncident
+		err = tx.QueryRowContext(ctx, qInc, r.PathValue("id")).Scan(&j.ID, &j.Title, &j.Severity, &j.Status, &j.Summary, &j.Impact,
+			&j.Source, &j.StartedAt, &j.DetectedAt, &j.DeclaredAt, &j.MitigatedAt, &j.ResolvedAt, &j.CreatedBy, &j.CreatedAt, &j.UpdatedAt)
+		if err != nil {
+			fail(404, err)
+			return
+		}
+		rows, err := tx.QueryContext(ctx, qEnt, j.ID)
+		if err != nil {
+			fail(500, err)
+			return
+		}
+		j.Entities = []floorEntity{}
+		for rows.Next() {
+			var e floorEntity
+			if err := rows.Scan(&e.Ref, &e.Origin); err != nil {
+				rows.Close()
+				fail(500, err)
+				return
+			}
+			j.Entities = append(j.Entities, e)
+		}
+		rows.Close()
+		if err := tx.Commit(); err != nil {
+			fail(500, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(j)
+	})
+	return mux
+}
+
+// child is a server process started by the harness.
+type child struct {
+	name  string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	base  string
+	done  chan error
+}
+
+// startChild starts this binary as a server of the given mode over dsn and
+// waits until it listens. It is stopped when the benchmark ends.
+func startChild(tb testing.TB, mode, dsn string) *child {
+	tb.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), envChild+"="+mode, envDSN+"="+dsn)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	c := &child{name: mode, cmd: cmd, stdin: stdin, done: make(chan error, 1)}
+	tb.Cleanup(c.stop)
+	lines := bufio.NewScanner(stdout)
+	listening := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if addr, ok := strings.CutPrefix(lines.Text(), "LISTEN "); ok {
+				listening <- addr
+			}
+		}
+		c.done <- cmd.Wait()
+	}()
+	select {
+	case addr := <-listening:
+		c.base = "http://" + addr
+	case err := <-c.done:
+		tb.Fatalf("%s server exited before listening: %v", mode, err)
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("%s server did not listen within 30s", mode)
+	}
+	return c
+}
+
+// stop closes the child's stdin, which ends it, and kills it (by its own
+// pid) if it has not ended within 10s.
+func (c *child) stop() {
+	if c.stdin == nil {
+		return
+	}
+	_ = c.stdin.Close()
+	c.stdin = nil
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// memoryKB returns the child's peak and current resident set (VmHWM,
+// VmRSS) in kB.
+func (c *child) memoryKB() (peak, now int) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		switch k {
+		case "VmHWM":
+			peak = n
+		case "VmRSS":
+			now = n
+		}
+	}
+	return peak, now
+}
+
+// loader is a fixed set of keep-alive clients, one connection each, for one
+// server.
+type loader struct {
+	base    string
+	header  http.Header
+	clients []*http.Client
+}
+
+func newLoader(base string, header http.Header, n int) *loader {
+	l := &loader{base: base, header: header}
+	for range n {
+		l.clients = append(l.clients, &http.Client{Transport: &http.Transport{
+			MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true, IdleConnTimeout: time.Minute,
+		}})
+	}
+	return l
+}
+
+func (l *loader) close() {
+	for _, c := range l.clients {
+		c.CloseIdleConnections()
+	}
+}
+
+// round is the outcome of one bounded round of requests.
+type round struct {
+	requests int
+	elapsed  time.Duration
+	lat      []time.Duration
+}
+
+// round sends total GET requests for paths (cycling through them) with
+// every client at once, each client waiting for its answer before it sends
+// the next. It stops early, with an error, at the first failed request or
+// after timeout.
+func (l *loader) round(total int, paths []string, timeout time.Duration) (round, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var next atomic.Int64
+	var mu sync.Mutex
+	var firstErr error
+	lats := make([][]time.Duration, len(l.clients))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for ci, c := range l.clients {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				k := int(next.Add(1))
+				if k > total {
+					return
+				}
+				req, _ := http.NewRequestWithContext(ctx, "GET", l.base+paths[(k*7919)%len(paths)], nil)
+				req.Header = l.header.Clone()
+				t0 := time.Now()
+				resp, err := c.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err == nil && resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
+					}
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				lats[ci] = append(lats[ci], time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	r := round{elapsed: time.Since(start), lat: slices.Concat(lats...)}
+	r.requests = len(r.lat)
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("round stopped after %s with %d of %d requests done", timeout, r.requests, total)
+	}
+	return r, firstErr
+}
+
+// tally adds up rounds against one server.
+type tally struct {
+	requests int
+	elapsed  time.Duration
+	lat      []time.Duration
+}
+
+func (t *tally) add(r round) {
+	t.requests += r.requests
+	t.elapsed += r.elapsed
+	t.lat = append(t.lat, r.lat...)
+}
+
+func (t *tally) rps() float64 { return float64(t.requests) / t.elapsed.Seconds() }
+
+// quantile returns the q-quantile of the latencies (nearest rank).
+func (t *tally) quantile(q float64) time.Duration {
+	if len(t.lat) == 0 {
+		return 0
+	}
+	s := slices.Clone(t.lat)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// compare runs rounds against the product and the floor in turn, once per
+// b.Loop iteration, and reports both servers' requests/s, p50 and p99, the
+// ratios, and each server's peak resident memory.
+func compare(b *testing.B, product, floor *child, header http.Header, paths []string) {
+	b.Helper()
+	if len(paths) == 0 {
+		b.Fatal("no paths to request")
+	}
+	pl := newLoader(product.base, header, *loadClients)
+	fl := newLoader(floor.base, nil, *loadClients)
+	defer pl.close()
+	defer fl.close()
+	// Warm up: open every connection, fill caches.
+	for _, l := range []*loader{pl, fl} {
+		if _, err := l.round(*loadClients*8, paths, *loadRound); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var pt, ft tally
+	for b.Loop() {
+		r, err := pl.round(*loadRequests, paths, *loadRound)
+		if err != nil {
+			b.Fatalf("product: %v", err)
+		}
+		pt.add(r)
+		if r, err = fl.round(*loadRequests, paths, *loadRound); err != nil {
+			b.Fatalf("floor: %v", err)
+		}
+		ft.add(r)
+	}
+	ppeak, pnow := product.memoryKB()
+	fpeak, _ := floor.memoryKB()
+	b.ReportMetric(pt.rps(), "app-req/s")
+	b.ReportMetric(ft.rps(), "floor-req/s")
+	b.ReportMetric(pt.rps()/ft.rps(), "rps-ratio")
+	b.ReportMetric(ms(pt.quantile(0.50)), "app-p50-ms")
+	b.ReportMetric(ms(ft.quantile(0.50)), "floor-p50-ms")
+	b.ReportMetric(ms(pt.quantile(0.99)), "app-p99-ms")
+	b.ReportMetric(ms(ft.quantile(0.99)), "floor-p99-ms")
+	b.ReportMetric(float64(pt.quantile(0.99))/float64(ft.quantile(0.99)), "p99-ratio")
+	b.ReportMetric(float64(ppeak)/1024, "app-peak-rss-MB")
+	b.ReportMetric(float64(fpeak)/1024, "floor-peak-rss-MB")
+	b.Logf("%d clients; product %d requests in %s, floor %d in %s; product RSS now %.1f MB",
+		len(pl.clients), pt.requests, pt.elapsed.Round(time.Millisecond), ft.requests, ft.elapsed.Round(time.Millisecond), float64(pnow)/1024)
+}
+
+// benchToken makes an API token for a person of the org, as an admin
+// would, and returns the header that carries it.
+func benchToken(ctx context.Context, a *app.App, person org.Ref) (http.Header, error) {
+	_, secret, err := a.CreateToken(ctx, org.System("bench"), app.NewToken{Name: "bench", User: person})
+	if err != nil {
+		return nil, err
+	}
+	return http.Header{"Authorization": {"Bearer " + secret}}, nil
+}

@@ -1,0 +1,578 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/policy"
+	"blameful.dev/blameful/internal/review"
+	"blameful.dev/blameful/internal/store"
+	"blameful.dev/blameful/internal/store/storetest"
+)
+
+// historySpec sizes the weekly-review data set.
+type historySpec struct {
+	Incidents int
+	// FollowUps and Timeline are averages per incident.
+	FollowUps, Timeline int
+	// Weeks is how far back the incidents go from benchNow.
+	Weeks int
+	Seed  uint64
+}
+
+// historyCounts says what writeHistory wrote.
+type historyCounts struct {
+	Incidents, FollowUps, Timeline, Postmortems, Attributions, Flags int
+}
+
+// writeHistory generates and stores years of incident history over the
+// world's organisation, the way the app would have left it: every incident
+// with its failed entities, a postmortem (closed or published when old,
+// drafts and reviews when recent, a few abandoned), a decided attribution
+// for those past review, follow-ups (mostly done once due, some left open
+// and overdue), timeline entries, and a few integrity and fairness flags.
+// Rows are generated and written in one pass, so memory stays flat at any
+// scale.
+func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (historyCounts, error) {
+	rng := rand.New(rand.NewPCG(spec.Seed, 5))
+	var c historyCounts
+	span := time.Duration(spec.Weeks) * 7 * 24 * time.Hour
+	// Incidents are numbered per year in time order, like the app does.
+	starts := make([]time.Time, spec.Incidents)
+	for i := range starts {
+		starts[i] = benchNow.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Second)
+	}
+	sortTimes(starts)
+
+	t := newTxn(ctx, raw)
+	incidents := t.bulk("incidents", "id", "title", "severity", "status", "summary", "impact", "source", "started_at",
+		"detected_at", "declared_at", "mitigated_at", "resolved_at", "created_by", "created_at", "updated_at")
+	failed := t.bulk("incident_entities", "incident", "entity", "origin", "position")
+	postmortems := t.bulk("postmortems", "incident", "state", "summary", "impact", "mechanism", "factors", "went_well",
+		"went_poorly", "updated_at", "updated_by", "review_started_at", "published_at", "closed_at")
+	attributions := t.bulk("attributions", "id", "incident", "party", "rule", "justification", "suggested_party",
+		"suggested_rule", "suggestion", "decided_by", "decided_at")
+	followups := t.bulk("followups", "id", "incident", "title", "owner", "due", "priority", "status", "reason",
+		"tracker_url", "rule", "created_at", "created_by", "closed_at", "updated_at")
+	timeline := t.bulk("timeline_entries", "id", "incident", "occurred_at", "recorded_at", "author", "kind", "text",
+		"deleted", "revision", "updated_at")
+	flags := t.bulk("integrity_flags", "id", "rule", "incident", "key", "suspect", "evidence", "state", "subject",
+		"reason", "reviewed_by", "reviewed_at", "raised_at")
+	fairness := t.bulk("fairness_flags", "id", "rule", "about", "raised_to", "incident", "detail", "created_at")
+	g := &group{t: t, bulks: []*bulk{incidents, failed, postmortems, attributions, followups, timeline, flags, fairness}}
+
+	person := func() string { return string(personRef(rng.IntN(len(w.people)))) }
+	leader := func() string { return string(personRef(rng.IntN(len(w.teams)))) }
+	owner := func() string {
+		if rng.IntN(10) < 6 {
+			return string(teamRef(rng.IntN(len(w.teams))))
+		}
+		return person()
+	}
+	minutes := func(lo, hi int) time.Duration { return time.Duration(lo+rng.IntN(hi-lo+1)) * time.Minute }
+	sevs := []incident.Severity{incident.SEV1, incident.SEV2, incident.SEV3, incident.SEV4}
+	kinds := []string{"alert", "action", "observation", "decision", "change"}
+	rules := []string{"A2", "A2", "A2", "A2", "A2", "A2", "A2", "A3", "A4", "A6"}
+	seq := map[int]int{}
+	for _, start := range starts {
+		seq[start.Year()]++
+		id := string(incident.FormatID(start.Year(), seq[start.Year()]))
+		c.Incidents++
+		r := rng.IntN(100)
+		sev := sevs[3]
+		switch {
+		case r < 3:
+			sev = sevs[0]
+		case r < 15:
+			sev = sevs[1]
+		case r < 50:
+			sev = sevs[2]
+		}
+		detected := start.Add(minutes(0, 10))
+		declared := detected.Add(minutes(0, 20))
+		mitigated := declared.Add(minutes(10, 240))
+		resolved := mitigated.Add(minutes(0, 48*60))
+		status := incident.StatusResolved
+		switch {
+		case mitigated.After(benchNow):
+			status, mitigated, resolved = incident.StatusOpen, time.Time{}, time.Time{}
+		case resolved.After(benchNow):
+			status, resolved = incident.StatusMitigated, time.Time{}
+		}
+		end := resolved
+		if end.IsZero() {
+			end = benchNow
+		}
+		by := person()
+		if err := incidents.add(id, fmt.Sprintf("Checkout errors on entity %d", rng.IntN(len(w.ents))), string(sev), string(status),
+			"Requests to the checkout path failed for a share of shoppers; the release was rolled back.",
+			"About 2% of checkouts failed for 40 minutes.", "alertmanager", raw.ts(start), raw.ts(detected), raw.ts(declared),
+			raw.ts(mitigated), raw.ts(resolved), by, raw.ts(declared), raw.ts(end)); err != nil {
+			return c, err
+		}
+		first := w.failable().Ref
+		if err := failed.add(id, string(first), true, 0); err != nil {
+			return c, err
+		}
+		if rng.IntN(3) == 0 {
+			if second := w.failable().Ref; second != first {
+				if err := failed.add(id, string(second), false, 1); err != nil {
+					return c, err
+				}
+			}
+		}
+
+		// The postmortem, and the attribution once it has been reviewed.
+		state := "draft"
+		var reviewAt, publishedAt, closedAt time.Time
+		if !resolved.IsZero() {
+			age := benchNow.Sub(resolved)
+			p := rng.IntN(1000)
+			switch {
+			case age < 5*24*time.Hour:
+				if p < 400 {
+					state = "in_review"
+				}
+			case age < 14*24*time.Hour:
+				switch {
+				case p < 200:
+				case p < 500:
+					state = "in_review"
+				default:
+					state = "published"
+				}
+			default:
+				switch {
+				case p < 3: // abandoned: overdue for good
+				case p < 5:
+					state = "in_review"
+				case p < 400:
+					state = "published"
+				default:
+					state = "closed"
+				}
+			}
+			if state != "draft" {
+				reviewAt = resolved.Add(minutes(60, 4*24*60))
+				if reviewAt.After(benchNow) {
+					reviewAt = benchNow.Add(-time.Minute)
+				}
+			}
+			if state == "published" || state == "closed" {
+				publishedAt = reviewAt.Add(minutes(10, 2*24*60))
+				if publishedAt.After(benchNow) {
+					publishedAt = benchNow
+				}
+			}
+			if state == "closed" {
+				closedAt = publishedAt.Add(minutes(60, 30*24*60))
+				if closedAt.After(benchNow) {
+					state, closedAt = "published", time.Time{}
+				}
+			}
+		}
+		updated := maxT(end, reviewAt, publishedAt, closedAt)
+		if err := postmortems.add(id, state, "A release changed the retry policy of the payment client; retries overwhelmed the gateway.",
+			"About 2% of checkouts failed for 40 minutes.", "Retry storm against the payment gateway after a client upgrade.",
+			`["no load test for the new client"]`, "Alert fired within two minutes.", "Rollback took 30 minutes to approve.",
+			raw.ts(updated), by, raw.ts(reviewAt), raw.ts(publishedAt), raw.ts(closedAt)); err != nil {
+			return c, err
+		}
+		c.Postmortems++
+		if !publishedAt.IsZero() || (state == "in_review" && rng.IntN(2) == 0) {
+			rule := rules[rng.IntN(len(rules))]
+			party, suggested := owner(), ""
+			if rule == "A4" {
+				party = leader()
+			}
+			suggested = party
+			if rng.IntN(100) < 6 {
+				rule, suggested = "A8", owner()
+			}
+			decidedAt := reviewAt.Add(minutes(5, 24*60))
+			if decidedAt.After(benchNow) {
+				decidedAt = benchNow.Add(-time.Minute)
+			}
+			if err := attributions.add("att-"+id, id, party, rule, "", suggested, rule, "{}", leader(), raw.ts(decidedAt)); err != nil {
+				return c, err
+			}
+			c.Attributions++
+			if rule == "A8" && rng.IntN(4) == 0 {
+				if err := fairness.add("ff-"+id, "A8", leader(), leader(), id, "an A4 suggestion was overridden onto a report", raw.ts(decidedAt)); err != nil {
+					return c, err
+				}
+			}
+		}
+
+		// Follow-ups: due by severity after creation; most are done by the
+		// time they are due, a few are abandoned open.
+		nf := rng.IntN(2*spec.FollowUps + 1)
+		for k := range nf {
+			created := declared.Add(minutes(60, 3*24*60))
+			if created.After(benchNow) {
+				created = benchNow.Add(-time.Minute)
+			}
+			due := followup.Day(created.AddDate(0, 0, []int{14, 30, 60, 90}[sevs2i(sev)]))
+			status, closed := "open", time.Time{}
+			p := rng.IntN(1000)
+			switch {
+			case due.Before(benchNow.AddDate(0, 0, -30)):
+				switch {
+				case p < 930:
+					status = "done"
+				case p < 970:
+					status = "wont_do"
+				}
+			case due.Before(benchNow):
+				if p < 700 {
+					status = "done"
+				}
+			default:
+				if p < 300 {
+					status = "done"
+				}
+			}
+			if status != "open" {
+				closed = created.Add(time.Duration(rng.Int64N(int64(max(time.Hour, minT(due, benchNow).Sub(created))))))
+			}
+			rule := ""
+			if rng.IntN(100) < 2 {
+				rule = "A4"
+			}
+			if err := followups.add(fmt.Sprintf("fu-%s-%d", id, k), id, "Add a load test for the payment client's retry policy",
+				owner(), due.Format(time.DateOnly), []string{"P1", "P2", "P3"}[rng.IntN(3)], status, "", "", rule,
+				raw.ts(created), by, raw.ts(closed), raw.ts(maxT(created, closed))); err != nil {
+				return c, err
+			}
+			c.FollowUps++
+		}
+
+		// Timeline entries between the start and the resolution.
+		nt := rng.IntN(2*spec.Timeline + 1)
+		window := max(time.Minute, end.Sub(start))
+		for k := range nt {
+			occurred := start.Add(time.Duration(rng.Int64N(int64(window))))
+			recorded := occurred.Add(minutes(0, 10))
+			if err := timeline.add(fmt.Sprintf("tl-%s-%d", id, k), id, raw.ts(occurred), raw.ts(recorded), person(),
+				kinds[rng.IntN(len(kinds))], "Error rate on checkout at 4%; paging the payments on-call.", false, 0, raw.ts(recorded)); err != nil {
+				return c, err
+			}
+			c.Timeline++
+		}
+
+		// A few integrity flags: open while recent, reviewed later.
+		if rng.IntN(1000) < 3 {
+			rule := []string{"I1", "I2", "I3", "I4", "I5"}[rng.IntN(5)]
+			raised := minT(end.Add(minutes(60, 7*24*60)), benchNow)
+			state, reviewed, reviewer := "open", time.Time{}, ""
+			if benchNow.Sub(raised) > 30*24*time.Hour && rng.IntN(10) < 8 {
+				state, reviewed, reviewer = []string{"confirmed", "dismissed"}[rng.IntN(2)], raised.Add(72*time.Hour), leader()
+			}
+			ev := fmt.Sprintf(`[{"kind":"timeline","ref":"%s","at":"%s","detail":"an alert preceded the declaration by 45 minutes"}]`,
+				id, start.Format(time.RFC3339))
+			if err := flags.add("if-"+id, rule, id, rule+":"+id, person(), ev, state, "", "", reviewer, raw.ts(reviewed), raw.ts(raised)); err != nil {
+				return c, err
+			}
+			c.Flags++
+		}
+		if err := g.step(); err != nil {
+			return c, err
+		}
+	}
+	if err := g.close(); err != nil {
+		return c, err
+	}
+	// Incidents point at the decision in force.
+	if _, err := raw.ExecContext(ctx, `UPDATE incidents SET attribution = a.id FROM attributions a WHERE a.incident = incidents.id`); err != nil {
+		return c, fmt.Errorf("link attributions: %w", err)
+	}
+	return c, nil
+}
+
+func sevs2i(s incident.Severity) int { return s.Rank() - 1 }
+
+func sortTimes(ts []time.Time) { slices.SortFunc(ts, time.Time.Compare) }
+
+func maxT(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+func minT(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// reviewClients is how many weekly reviews serveLarge asks for at once: as
+// many as the store's SQLite read pool has connections.
+const reviewClients = 8
+
+// reviewWeek is the week the benchmark reviews: the last complete week
+// before benchNow, as a Monday meeting would.
+var reviewWeek = review.WeekOf(benchNow).Add(-1)
+
+// BenchmarkWeeklyReview is the weekly-review bar (≤ 200 ms and ≤ 2 × the
+// floor over 1M incidents, 5M follow-ups, 20M timeline entries), at the
+// scale the -review.* flags set. review runs app.WeeklyReview for
+// reviewWeek; floor runs the same queries as plain SQL in one read
+// transaction and only reads the rows.
+func BenchmarkWeeklyReview(b *testing.B) {
+	w := worldFor(flagOrg())
+	spec := historySpec{Incidents: *reviewIncidents, FollowUps: *reviewFollowUps, Timeline: *reviewTimeline, Weeks: *reviewWeeks, Seed: 9}
+	for _, engine := range storetest.Engines(b) {
+		b.Run(string(engine), func(b *testing.B) {
+			ctx := context.Background()
+			dsn, db, raw := freshDB(b, engine)
+			start := time.Now()
+			if err := writeOrg(ctx, raw, w); err != nil {
+				b.Fatal(err)
+			}
+			c, err := writeHistory(ctx, raw, w, spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if engine == store.Postgres {
+				if err := analyze(ctx, raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.Logf("generated %+v over %d weeks, with %d entities, in %s%s", c, spec.Weeks, len(w.ents), time.Since(start).Round(time.Second), fileSize(dsn))
+			a := app.New(db, fixedClock())
+			floor, err := openRaw(dsn, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer floor.Close()
+			rv, err := a.WeeklyReview(ctx, member, reviewWeek)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sink = rv
+			fc, err := floorReview(ctx, floor, benchNow, reviewWeek)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%s: the floor read %d rows", reviewWeek, fc)
+			b.Run("review", func(b *testing.B) {
+				for b.Loop() {
+					rv, err := a.WeeklyReview(ctx, member, reviewWeek)
+					if err != nil {
+						b.Fatal(err)
+					}
+					sink = rv
+				}
+			})
+			b.Run("floor", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := floorReview(ctx, floor, benchNow, reviewWeek); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			// Where the floor's time goes, query by query.
+			took := map[string]time.Duration{}
+			const reps = 5
+			for range reps {
+				if _, err := floorReviewTimed(ctx, floor, benchNow, reviewWeek, took); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.Logf("floor, mean per query: %s", breakdown(took, reps))
+			b.Run("serve", func(b *testing.B) { serveLarge(b, dsn, db, raw, w) })
+		})
+	}
+}
+
+// serveLarge is the API harness over the large data set, for the memory
+// bar ("RSS serving that data set"): 64 clients read random incidents from
+// the product and from the floor, as in BenchmarkAPIRead64, and then
+// reviewClients clients ask the product for the week's review at once, the
+// heaviest read there is. It reports the product's peak RSS after each
+// phase.
+func serveLarge(b *testing.B, dsn string, db *store.DB, raw *rawDB, w *world) {
+	ctx := context.Background()
+	header, err := benchToken(ctx, app.New(db), w.reader().Ref)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows, err := raw.QueryContext(ctx, `SELECT id FROM incidents`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var paths []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		paths = append(paths, "/api/v1/incidents/"+id)
+	}
+	rows.Close()
+	product := startChild(b, "app", dsn)
+	floor := startChild(b, "floor", dsn)
+	compare(b, product, floor, header, paths)
+	l := newLoader(product.base, header, reviewClients)
+	defer l.close()
+	r, err := l.round(reviewClients, []string{"/api/v1/reviews/weekly/" + reviewWeek.String()}, *loadRound)
+	if err != nil {
+		b.Fatalf("weekly reviews: %v", err)
+	}
+	var t tally
+	t.add(r)
+	peak, _ := product.memoryKB()
+	b.ReportMetric(float64(peak)/1024, "app-peak-rss-with-reviews-MB")
+	b.ReportMetric(ms(t.quantile(0.5)), "review8-p50-ms")
+	b.ReportMetric(ms(t.quantile(1)), "review8-max-ms")
+}
+
+// fileSize describes the size of a SQLite database file, with its WAL.
+func fileSize(dsn string) string {
+	engine, path, err := store.ParseDSN(dsn)
+	if err != nil || engine != store.SQLite {
+		return ""
+	}
+	var n int64
+	for _, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return fmt.Sprintf("; the SQLite file is %d MB", n>>20)
+}
+
+// breakdown lists the timings, slowest first, divided by reps.
+func breakdown(took map[string]time.Duration, reps int) string {
+	names := slices.Collect(maps.Keys(took))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(took[b], took[a]) })
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f ms", n, ms(took[n]/time.Duration(reps))))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// floorReview runs, as plain SQL in one read transaction, the queries
+// app.WeeklyReview runs for week at now, and reads every row they return
+// without building anything. It returns how many rows it read.
+func floorReview(ctx context.Context, db *rawDB, now time.Time, week review.Week) (int, error) {
+	return floorReviewTimed(ctx, db, now, week, nil)
+}
+
+// floorReviewTimed is floorReview that, given a map, adds each query's time
+// to it under a short name.
+func floorReviewTimed(ctx context.Context, db *rawDB, now time.Time, week review.Week, took map[string]time.Duration) (int, error) {
+	from, to := week.Start(), week.End()
+	asOf := minT(to, now)
+	dueDays := policy.Default().PostmortemDueDays
+	today := followup.Day(asOf)
+	tx, err := db.BeginTx(ctx, readOnly(db))
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	rows := 0
+	run := func(name, q string, args ...any) error {
+		start := time.Now()
+		n, err := drain(ctx, tx, db.q(q), args...)
+		if took != nil {
+			took[name] += time.Since(start)
+		}
+		rows += n
+		return err
+	}
+	const fuCols = `id, incident, title, owner, due, priority, status, reason, tracker_url, rule, created_at, created_by, closed_at`
+	limit := fmt.Sprint(review.ListLimit)
+	for i := range 5 {
+		wk := week.Add(-i)
+		if err := run("severity counts (5 weeks)", `SELECT severity, COUNT(*) FROM incidents WHERE started_at >= $1 AND started_at < $2 GROUP BY severity`,
+			db.ts(wk.Start()), db.ts(wk.End())); err != nil {
+			return rows, err
+		}
+	}
+	queries := []struct {
+		name string
+		q    string
+		args []any
+	}{
+		{"week's incidents", `SELECT i.id, i.title, i.severity, i.status, i.started_at, a.party, a.rule, p.state
+FROM incidents i LEFT JOIN attributions a ON a.id = i.attribution LEFT JOIN postmortems p ON p.incident = i.id
+WHERE i.started_at >= $1 AND i.started_at < $2 ORDER BY i.started_at DESC, i.id DESC LIMIT ` + limit, []any{db.ts(from), db.ts(to)}},
+		{"open postmortems", `SELECT i.id, i.title, i.severity, p.state, i.resolved_at FROM postmortems p JOIN incidents i ON i.id = p.incident
+WHERE p.state IN ('draft', 'in_review') AND i.resolved_at IS NOT NULL AND (p.state = 'in_review' OR i.resolved_at < $1)
+ORDER BY i.resolved_at, i.id`, []any{db.ts(asOf.AddDate(0, 0, -dueDays))}},
+		{"decided attributions", `SELECT i.id, i.title, a.party, a.rule, a.suggested_party, a.decided_at FROM attributions a JOIN incidents i ON i.attribution = a.id
+WHERE a.decided_at >= $1 AND a.decided_at < $2 ORDER BY a.decided_at, i.id`, []any{db.ts(from), db.ts(to)}},
+		{"follow-ups due", `SELECT ` + fuCols + ` FROM followups WHERE status = $1 AND due >= $2 AND due < $3 ORDER BY due, id LIMIT ` + limit,
+			[]any{"open", maxT(from, today).Format(time.DateOnly), to.Format(time.DateOnly)}},
+		{"follow-ups overdue", `SELECT ` + fuCols + ` FROM followups WHERE status = $1 AND due < $2 ORDER BY due, id LIMIT ` + limit,
+			[]any{"open", today.Format(time.DateOnly)}},
+		{"count overdue", `SELECT COUNT(*) FROM followups WHERE status = $1 AND due < $2`, []any{"open", today.Format(time.DateOnly)}},
+		{"ownership gaps (A4 follow-ups)", `SELECT ` + fuCols + ` FROM followups WHERE created_at >= $1 AND created_at < $2 AND rule = $3 ORDER BY due, id LIMIT ` + limit,
+			[]any{db.ts(from), db.ts(to), "A4"}},
+		{"unowned entities", `SELECT ref FROM entities WHERE kind <> 'domain' AND NOT EXISTS (
+    SELECT 1 FROM edges e WHERE e.subject = entities.ref AND e.relation = 'owned_by'
+      AND (e.valid_from IS NULL OR e.valid_from <= $1) AND (e.valid_to IS NULL OR e.valid_to > $1)) ORDER BY ref`, []any{db.ts(asOf)}},
+		{"A4 counts, week", `SELECT a.party, COUNT(*) FROM attributions a JOIN incidents i ON i.attribution = a.id
+WHERE a.rule = 'A4' AND a.decided_at >= $1 AND a.decided_at < $2 GROUP BY a.party`, []any{db.ts(from), db.ts(to)}},
+		{"A4 counts, 90 days", `SELECT a.party, COUNT(*) FROM attributions a JOIN incidents i ON i.attribution = a.id
+WHERE a.rule = 'A4' AND a.decided_at >= $1 AND a.decided_at < $2 GROUP BY a.party`, []any{db.ts(to.AddDate(0, 0, -90)), db.ts(to)}},
+		{"fairness flags, week", `SELECT about, COUNT(*) FROM fairness_flags WHERE rule = 'A8' AND created_at >= $1 AND created_at < $2 GROUP BY about`,
+			[]any{db.ts(from), db.ts(to)}},
+		{"fairness flags, 90 days", `SELECT about, COUNT(*) FROM fairness_flags WHERE rule = 'A8' AND created_at >= $1 AND created_at < $2 GROUP BY about`,
+			[]any{db.ts(to.AddDate(0, 0, -90)), db.ts(to)}},
+		{"open integrity flags", `SELECT id, rule, incident, key, suspect, evidence, state, subject, reason, reviewed_by, reviewed_at, raised_at
+FROM integrity_flags WHERE state = $1 ORDER BY raised_at DESC, id LIMIT ` + limit, []any{"open"}},
+		{"count open flags", `SELECT COUNT(*) FROM integrity_flags WHERE state = $1`, []any{"open"}},
+	}
+	for _, q := range queries {
+		if err := run(q.name, q.q, q.args...); err != nil {
+			return rows, err
+		}
+	}
+	return rows, tx.Commit()
+}
+
+// drain runs q and reads every column of every row as the driver hands it.
+func drain(ctx context.Context, tx *sql.Tx, q string, args ...any) (int, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", q, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}

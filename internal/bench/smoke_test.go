@@ -1,0 +1,125 @@
+package bench
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/blame"
+	"blameful.dev/blameful/internal/store"
+)
+
+// tinyOrg is small enough for a test to generate and store in well under a
+// second.
+var tinyOrg = orgSpec{People: 300, Teams: 60, Entities: 600, Incidents: 120, Seed: 7}
+
+// TestFactsMatchApp checks the in-memory facts the engine benchmark uses
+// against the app's own loader: for every generated incident, the engine
+// must suggest the same thing from both.
+func TestFactsMatchApp(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(tinyOrg)
+	_, db, raw := freshDB(t, store.SQLite)
+	if err := writeOrg(ctx, raw, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeIncidents(ctx, raw, w.incidents); err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(db, fixedClock())
+	rules := map[blame.Rule]int{}
+	for _, in := range w.incidents {
+		v, err := a.Attribution(ctx, member, in.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", in.ID, err)
+		}
+		got := blame.Suggest(w.facts(in))
+		if diff := cmp.Diff(v.Suggestion, got); diff != "" {
+			t.Fatalf("%s: in-memory facts suggest differently from the app (-app +memory):\n%s", in.ID, diff)
+		}
+		rules[got.Rule]++
+	}
+	for _, r := range []blame.Rule{blame.A2, blame.A3, blame.A4} {
+		if rules[r] == 0 {
+			t.Errorf("no generated incident is attributed by %s (%s): the generator no longer covers it", r, ruleMix(rules))
+		}
+	}
+}
+
+// TestHistoryAndReviewFloor generates a small history and checks that the
+// product's review and the floor's queries see the same week.
+func TestHistoryAndReviewFloor(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(tinyOrg)
+	dsn, db, raw := freshDB(t, store.SQLite)
+	if err := writeOrg(ctx, raw, w); err != nil {
+		t.Fatal(err)
+	}
+	c, err := writeHistory(ctx, raw, w, historySpec{Incidents: 1500, FollowUps: 5, Timeline: 4, Weeks: 20, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Incidents != 1500 || c.FollowUps == 0 || c.Timeline == 0 || c.Attributions == 0 {
+		t.Fatalf("generated %+v", c)
+	}
+	a := app.New(db, fixedClock())
+	rv, err := a.WeeklyReview(ctx, member, reviewWeek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor, err := openRaw(dsn, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer floor.Close()
+	n, err := floorReview(ctx, floor, benchNow, reviewWeek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := rv.IncidentsTotal
+	if in == 0 || n < in/10 {
+		t.Fatalf("review of %s: %d incidents in the week, floor read %d rows", reviewWeek, in, n)
+	}
+}
+
+// TestLoadHarness starts both servers over a small database and runs a
+// short round against each.
+func TestLoadHarness(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(tinyOrg)
+	dsn, db, raw := freshDB(t, store.SQLite)
+	if err := writeOrg(ctx, raw, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeIncidents(ctx, raw, w.incidents); err != nil {
+		t.Fatal(err)
+	}
+	header, err := benchToken(ctx, app.New(db), w.reader().Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, in := range w.incidents {
+		paths = append(paths, "/api/v1/incidents/"+string(in.ID))
+	}
+	for _, s := range []struct {
+		mode   string
+		header http.Header
+	}{{"app", header}, {"floor", nil}} {
+		c := startChild(t, s.mode, dsn)
+		l := newLoader(c.base, s.header, 4)
+		r, err := l.round(40, paths, 10*time.Second)
+		l.close()
+		if err != nil || r.requests != 40 {
+			t.Fatalf("%s: %d requests, %v", s.mode, r.requests, err)
+		}
+		if peak, _ := c.memoryKB(); peak == 0 {
+			t.Errorf("%s: no memory figure from /proc", s.mode)
+		}
+		c.stop()
+	}
+}
