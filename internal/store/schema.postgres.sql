@@ -235,9 +235,11 @@ index fairness_flags_about
 index fairness_flags_raised_to
 index followups_incident
 index followups_owner
+index followups_rule_created
 index followups_status_due
 index incident_entities_entity
 index incident_entities_origin
+index incidents_attribution
 index incidents_resolved
 index incidents_started
 index integrity_flags_incident

@@ -1,0 +1,10 @@
+-- 0004_review_indexes: indexes that keep the weekly review bounded by the
+-- week's data rather than the whole history (BENCHMARKS.md, section 4).
+--
+-- The review joins the week's attribution decisions (found by
+-- attributions_decided) to the incidents they are in force for, through
+-- incidents.attribution; and it lists the follow-ups the engine opened this
+-- week to clarify ownership, by rule and creation time.
+
+CREATE INDEX incidents_attribution ON incidents (attribution);
+CREATE INDEX followups_rule_created ON followups (rule, created_at);
