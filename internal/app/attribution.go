@@ -36,17 +36,8 @@ func (a *App) Attribution(ctx context.Context, actor org.Actor, id incident.ID) 
 		if v.Suggestion, err = a.suggest(tx, &inc); err != nil {
 			return err
 		}
-		if v.History, err = tx.Decisions(id); err != nil {
-			return err
-		}
-		d, err := tx.Decision(id)
-		switch {
-		case err == nil:
-			v.Decision = &d
-		case !errors.Is(err, errs.NotFound):
-			return err
-		}
-		return nil
+		v.History, v.Decision, err = tx.DecisionRecord(id)
+		return err
 	})
 	return v, err
 }

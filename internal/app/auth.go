@@ -112,41 +112,30 @@ func (a *App) Authenticate(ctx context.Context, secret string) (org.Actor, error
 		return org.Actor{}, denied
 	}
 	now := a.Now()
-	var actor org.Actor
-	var touch bool
-	var id string
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		t, err := tx.TokenByHash(hashSecret(secret))
-		if err != nil {
-			return err
-		}
-		if !t.IsValidAt(now) {
-			return denied
-		}
-		id = t.ID
-		touch = now.Sub(t.LastUsedAt) > time.Hour
-		actor = org.Actor{Ref: t.Actor, Roles: t.Roles}
-		if !t.Actor.IsPerson() {
-			return nil
-		}
-		p, err := tx.Person(t.Actor)
-		if err != nil || !p.IsActiveAt(now) {
-			return denied // the person left: their tokens stop working
-		}
-		led, err := tx.Edges(store.EdgeFilter{Subjects: []org.Ref{t.Actor}, Relations: []org.Relation{org.Leads}, At: now})
-		if err != nil {
-			return err
-		}
-		if len(led) > 0 {
-			actor.Roles = append(actor.Roles, org.RoleLeader)
-		}
-		return nil
-	})
-	if errors.Is(err, errs.NotFound) || errors.Is(err, errs.Unauthenticated) {
+	// One statement reads the token, its person and whether they lead a
+	// team now; nothing is cached, so revocation, expiry and leaving take
+	// effect on the next request.
+	c, err := a.db.Credential(ctx, hashSecret(secret), now)
+	if errors.Is(err, errs.NotFound) {
 		return org.Actor{}, denied
 	}
 	if err != nil {
 		return org.Actor{}, err
+	}
+	t := c.Token
+	if !t.IsValidAt(now) {
+		return org.Actor{}, denied
+	}
+	id := t.ID
+	touch := now.Sub(t.LastUsedAt) > time.Hour
+	actor := org.Actor{Ref: t.Actor, Roles: t.Roles}
+	if t.Actor.IsPerson() {
+		if c.Person == nil || !c.Person.IsActiveAt(now) {
+			return org.Actor{}, denied // the person left: their tokens stop working
+		}
+		if c.Leads {
+			actor.Roles = append(actor.Roles, org.RoleLeader)
+		}
 	}
 	if touch {
 		// Last use is bookkeeping kept at an hour's grain, so reads stay

@@ -35,15 +35,90 @@ func (a *App) facts(tx *store.Tx, in *incident.Incident) (blame.Facts, error) {
 		Incident: in.ID, Severity: in.Severity, StartedAt: t, Failed: in.Entities,
 		Entities: map[org.Ref]catalog.EntityAt{}, InheritedDays: a.cfg.InheritedDays,
 	}
-	if err := a.loadEntities(tx, f.Entities, in.EntityRefs(), t); err != nil {
+	// Read everything around the failed entities in one statement, then
+	// walk it in memory exactly as the walk below walks the tables. Only
+	// when too much is reachable does it fall back to that bounded walk.
+	around, err := tx.Surroundings(in.EntityRefs(), t, surroundingsMax)
+	if err != nil {
 		return f, err
 	}
-	chart, err := a.chartFor(tx, ownersOf(f.Entities), t)
+	if !around.Complete {
+		if err := a.loadEntities(tx, f.Entities, in.EntityRefs(), t); err != nil {
+			return f, err
+		}
+		chart, err := a.chartFor(tx, ownersOf(f.Entities), t)
+		if err != nil {
+			return f, err
+		}
+		f.Chart = chart
+		return f, nil
+	}
+	if err := loadEntitiesFrom(tx, f.Entities, in.EntityRefs(), around.Catalog, t); err != nil {
+		return f, err
+	}
+	chart, err := chartFrom(tx, around, ownersOf(f.Entities), t)
 	if err != nil {
 		return f, err
 	}
 	f.Chart = chart
 	return f, nil
+}
+
+// surroundingsMax is how many reachable entities the one-statement read
+// accepts before falling back to the walk bounded by maxFactEntities.
+const surroundingsMax = 4 * maxFactEntities
+
+// bySubject groups edges by subject, keeping their order.
+func bySubject(edges []org.Edge) map[org.Ref][]org.Edge {
+	m := map[org.Ref][]org.Edge{}
+	for _, e := range edges {
+		m[e.Subject] = append(m[e.Subject], e)
+	}
+	return m
+}
+
+// loadEntitiesFrom does what loadEntities does, over edges already read
+// (every catalog edge of every entity reachable from start), and reads
+// only the entities themselves.
+func loadEntitiesFrom(tx *store.Tx, ents map[org.Ref]catalog.EntityAt, start []org.Ref, edges []org.Edge, t time.Time) error {
+	subj := bySubject(edges)
+	var order []org.Ref
+	frontier := slices.Clone(start)
+	for len(frontier) > 0 && len(ents) < maxFactEntities {
+		var next []org.Ref
+		for _, r := range frontier {
+			// The entity's own fields do not steer the walk; they are
+			// filled in below, once the walk has picked the entities.
+			v := catalog.View(catalog.Entity{Ref: r}, false, subj[r], t)
+			ents[r] = v
+			order = append(order, r)
+			for _, n := range append(slices.Clone(v.DependsOn), v.System) {
+				if _, seen := ents[n]; !n.IsZero() && !seen && !slices.Contains(next, n) && !slices.Contains(frontier, n) {
+					next = append(next, n)
+				}
+			}
+		}
+		frontier = next
+	}
+	if len(order) == 0 {
+		return nil // a nil Refs would read every entity
+	}
+	found, err := tx.Entities(store.EntityFilter{Refs: order})
+	if err != nil {
+		return err
+	}
+	byRef := make(map[org.Ref]catalog.Entity, len(found))
+	for _, e := range found {
+		byRef[e.Ref] = e
+	}
+	for _, r := range order {
+		e, ok := byRef[r]
+		if !ok {
+			e = catalog.Entity{Ref: r, Kind: catalog.Kind(r.Kind())}
+		}
+		ents[r] = catalog.View(e, ok, subj[r], t)
+	}
+	return nil
 }
 
 // loadEntities fills ents with start and everything reachable from it
@@ -188,6 +263,99 @@ func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, e
 		return nil, err
 	}
 	edges = append(edges, inner...)
+	personRows, err := tx.People(people)
+	if err != nil {
+		return nil, err
+	}
+	return org.NewChart(t, teamRows, personRows, edges, roots), nil
+}
+
+// chartFrom does what chartFor does, over the org edges already read with
+// the surroundings, which hold everything it needs for the owners in refs.
+// It reads only the teams and people themselves, and the root teams when
+// no chain reaches one.
+func chartFrom(tx *store.Tx, s store.Surroundings, refs []org.Ref, t time.Time) (*org.Chart, error) {
+	var people, teams []org.Ref
+	for _, r := range refs {
+		if r.IsPerson() {
+			people = append(people, r)
+		} else if r.IsTeam() {
+			teams = append(teams, r)
+		}
+	}
+	memberships := bySubject(s.Memberships)
+	for _, p := range people {
+		for _, e := range memberships[p] {
+			teams = append(teams, e.Object)
+		}
+	}
+	parentsOf := bySubject(s.Parents)
+	var edges []org.Edge
+	seen := map[org.Ref]bool{}
+	frontier := teams
+	var roots []org.Ref
+	for len(frontier) > 0 {
+		var fresh []org.Ref
+		for _, r := range frontier {
+			if !seen[r] {
+				seen[r] = true
+				fresh = append(fresh, r)
+			}
+		}
+		frontier = nil
+		for _, r := range fresh {
+			parents := parentsOf[r]
+			if len(parents) == 0 {
+				roots = append(roots, r)
+			}
+			edges = append(edges, parents...)
+			for _, e := range parents {
+				frontier = append(frontier, e.Object)
+			}
+		}
+	}
+	all := make([]org.Ref, 0, len(seen))
+	for r := range seen {
+		all = append(all, r)
+	}
+	slices.Sort(all)
+	teamRows, err := tx.Teams(all)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range s.Inside {
+		if seen[e.Object] {
+			edges = append(edges, e)
+		}
+	}
+	known := map[org.Ref]bool{}
+	for _, tm := range teamRows {
+		known[tm.Ref] = true
+	}
+	roots = slices.DeleteFunc(roots, func(r org.Ref) bool { return !known[r] })
+	if len(roots) == 0 {
+		if roots, err = tx.RootTeams(t); err != nil {
+			return nil, err
+		}
+		var extra []org.Ref
+		for _, r := range roots {
+			if !known[r] {
+				extra = append(extra, r)
+			}
+		}
+		more, err := tx.Teams(extra)
+		if err != nil {
+			return nil, err
+		}
+		teamRows = append(teamRows, more...)
+		if len(extra) > 0 {
+			inner, err := tx.Edges(store.EdgeFilter{Objects: extra, Relations: []org.Relation{org.Leads, org.MemberOf}, At: t})
+			if err != nil {
+				return nil, err
+			}
+			edges = append(edges, inner...)
+		}
+	}
 	personRows, err := tx.People(people)
 	if err != nil {
 		return nil, err

@@ -116,6 +116,38 @@ FROM incidents i JOIN attributions a ON a.id = i.attribution WHERE i.id = $1`, [
 	return d, err
 }
 
+// DecisionRecord returns, in one statement, every attribution decision of
+// an incident, oldest first (as Decisions), and the one in force (as
+// Decision), nil when none is.
+func (tx *Tx) DecisionRecord(id incident.ID) ([]blame.Decision, *blame.Decision, error) {
+	var history []blame.Decision
+	var current *blame.Decision
+	err := tx.each("list attribution decisions", `
+SELECT a.id, a.incident, a.party, a.rule, a.justification, a.suggestion, a.supersedes, a.decided_by, a.decided_at,
+    CASE WHEN a.incident = $1 THEN 1 ELSE 0 END,
+    CASE WHEN a.id = (SELECT attribution FROM incidents WHERE id = $1) THEN 1 ELSE 0 END
+FROM attributions a
+WHERE a.incident = $1 OR a.id = (SELECT attribution FROM incidents WHERE id = $1)
+ORDER BY a.decided_at, a.id`, []any{string(id)}, func(rows *sql.Rows) error {
+		var mine, inForce int
+		d, err := scanDecision(scanWith{rows, []any{&mine, &inForce}})
+		if err != nil {
+			return err
+		}
+		if mine == 1 {
+			history = append(history, d)
+		}
+		if inForce == 1 {
+			current = &d
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return history, current, nil
+}
+
 // Decisions returns every attribution decision of an incident, oldest first.
 func (tx *Tx) Decisions(id incident.ID) ([]blame.Decision, error) {
 	var out []blame.Decision

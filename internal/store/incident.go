@@ -80,23 +80,48 @@ INSERT INTO incident_entities (incident, entity, origin, position) VALUES ($1, $
 	return nil
 }
 
-// Incident returns one incident with its failed entities.
+// Incident returns one incident with its failed entities, read in one
+// statement.
 func (tx *Tx) Incident(id incident.ID) (incident.Incident, error) {
 	var in incident.Incident
-	err := tx.one("no incident "+string(id), `SELECT `+incidentColumns+` FROM incidents WHERE id = $1`,
-		[]any{string(id)}, func(rows *sql.Rows) (err error) {
-			in, err = scanIncident(rows)
+	err := tx.one("no incident "+string(id), `
+SELECT `+incidentColumnsOf("i")+`, ie.entity, ie.origin
+FROM incidents i LEFT JOIN incident_entities ie ON ie.incident = i.id
+WHERE i.id = $1
+ORDER BY ie.position`, []any{string(id)}, func(rows *sql.Rows) error {
+		var ent string
+		var origin sql.NullBool
+		row, err := scanIncident(scanWith{rows, []any{str(&ent), &origin}})
+		if err != nil {
 			return err
-		})
-	if err != nil {
-		return in, err
-	}
-	list := []incident.Incident{in}
-	if err := tx.loadFailed(list); err != nil {
-		return in, err
-	}
-	return list[0], nil
+		}
+		if in.ID == "" {
+			in = row
+		}
+		if ent != "" {
+			in.Entities = append(in.Entities, incident.FailedEntity{Ref: org.Ref(ent), Origin: origin.Bool})
+		}
+		return nil
+	})
+	return in, err
 }
+
+// incidentColumnsOf is incidentColumns qualified by a table alias.
+func incidentColumnsOf(alias string) string {
+	cols := strings.Split(incidentColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// scanWith scans a row into a scanner's destinations followed by more.
+type scanWith struct {
+	rows interface{ Scan(...any) error }
+	more []any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.more...)...) }
 
 // Incidents returns incidents matching f with their failed entities.
 func (tx *Tx) Incidents(f incident.Filter) ([]incident.Incident, error) {
