@@ -33,6 +33,9 @@ type App struct {
 	now   func() time.Time
 	newID func() string
 	log   *slog.Logger
+	// verifyBatch overrides how many audit events one read of VerifyAudit
+	// takes (tests of the hand-over between reads).
+	verifyBatch int
 }
 
 // Option adjusts an App at construction.

@@ -74,6 +74,14 @@ func (an anchor) String() string {
 // so a long chain never holds one read open for minutes.
 const verifyBatch = 50000
 
+// batchOf is the app's verify batch: verifyBatch unless a test set it.
+func (a *App) batchOf() int {
+	if a.verifyBatch > 0 {
+		return a.verifyBatch
+	}
+	return verifyBatch
+}
+
 // VerifyAudit walks the whole chain from the first event and reports the
 // first broken link, in the chain itself, against its recorded head, or
 // against the checkpoints of AgainstCheckpoints. A checkpoint that does not
@@ -138,17 +146,15 @@ func (a *App) walkAudit(ctx context.Context, hashAt map[int64]string) (Verificat
 	for {
 		before := v.Count()
 		var broken error
-		err := a.db.View(ctx, func(tx *store.Tx) error {
-			return tx.AuditEvents(v.Head().Seq, verifyBatch, func(e audit.Event) error {
-				if err := v.Next(e); err != nil {
-					broken = err
-					return errStop
-				}
-				if _, ok := hashAt[e.Seq]; ok {
-					hashAt[e.Seq] = e.Hash
-				}
-				return nil
-			})
+		err := a.db.WalkAudit(ctx, v.Head().Seq, a.batchOf(), func(e *audit.Event) error {
+			if err := v.NextRef(e); err != nil {
+				broken = err
+				return errStop
+			}
+			if _, ok := hashAt[e.Seq]; ok {
+				hashAt[e.Seq] = e.Hash
+			}
+			return nil
 		})
 		if err != nil && !errors.Is(err, errStop) {
 			return res, err
@@ -160,7 +166,7 @@ func (a *App) walkAudit(ctx context.Context, hashAt map[int64]string) (Verificat
 			res.Break = b
 			return res, nil
 		}
-		if v.Count()-before < verifyBatch {
+		if v.Count()-before < int64(a.batchOf()) {
 			return res, nil
 		}
 	}

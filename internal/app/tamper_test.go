@@ -428,3 +428,24 @@ func TestBreakRaisesOneTamperingFlag(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyCrossesBatches reads the chain a few events at a time, so the
+// hand-over from one read to the next is crossed many times: an untouched
+// chain holds, and an edit is found at its event whichever batch it is in.
+func TestVerifyCrossesBatches(t *testing.T) {
+	newTampered(t, func(t *testing.T, x *tampered) {
+		for _, batch := range []int{1, 5, int(x.n()), int(x.n()) - 1} {
+			a := app.New(x.db, app.WithVerifyBatch(batch))
+			if v, err := a.VerifyAudit(ctx, apptest.Admin()); err != nil || !v.OK || v.Events != x.n() || v.Head.Hash != x.last.Hash {
+				t.Fatalf("batch %d, untouched: %v %+v", batch, err, v)
+			}
+		}
+		x.exec(t, `UPDATE audit_events SET data = '{}' WHERE seq = $1`, x.mid())
+		for _, batch := range []int{1, 5, int(x.mid()) - 1, int(x.mid())} {
+			v, err := app.New(x.db, app.WithVerifyBatch(batch)).VerifyAudit(ctx, apptest.Admin())
+			if err != nil || v.OK || v.Break.Seq != x.mid() || v.Events != x.mid()-1 {
+				t.Fatalf("batch %d, edited at %d: %v %+v %+v", batch, x.mid(), err, v, v.Break)
+			}
+		}
+	})
+}

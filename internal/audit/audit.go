@@ -61,41 +61,100 @@ type Head struct {
 // its bytes, in a fixed order. Times are RFC 3339 in UTC with nanoseconds,
 // as stored.
 func Encode(e Event) []byte {
-	fields := [][]byte{
-		[]byte(strconv.FormatInt(e.Seq, 10)),
-		[]byte(e.ID),
-		[]byte(e.At.UTC().Format(time.RFC3339Nano)),
-		[]byte(e.Actor),
-		[]byte(e.Action),
-		[]byte(e.Subject),
-		e.Data,
+	n := len(magic) + 1 + 7*binary.MaxVarintLen64 + 20 + len(e.ID) + len(time.RFC3339Nano) +
+		len(e.Actor) + len(e.Action) + len(e.Subject) + len(e.Data)
+	return AppendEncode(make([]byte, 0, n), &e)
+}
+
+// AppendEncode appends Encode(*e) to dst and returns the extended slice. It
+// allocates nothing when dst has room, which is what the Verifier relies on.
+func AppendEncode(dst []byte, e *Event) []byte {
+	dst = append(dst, magic...)
+	dst = append(dst, byte(e.Version))
+	// The sequence number in decimal, then the time: both are short, so
+	// they are formatted in place and their length put in front.
+	var num [20]byte
+	dst = appendField(dst, strconv.AppendInt(num[:0], e.Seq, 10))
+	dst = appendString(dst, e.ID)
+	var ts [40]byte
+	dst = appendField(dst, appendTime(ts[:0], e.At))
+	dst = appendString(dst, e.Actor)
+	dst = appendString(dst, e.Action)
+	dst = appendString(dst, e.Subject)
+	return appendField(dst, e.Data)
+}
+
+func appendField(dst, f []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(f))), f...)
+}
+
+func appendString(dst []byte, f string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(f))), f...)
+}
+
+// appendTime appends t.UTC().Format(time.RFC3339Nano), byte for byte. Years
+// 0 to 9999 are formatted here, since the general formatter dominates the
+// cost of encoding an event; other years are left to it.
+func appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, time.RFC3339Nano)
 	}
-	n := len(magic) + 1
-	for _, f := range fields {
-		n += binary.MaxVarintLen64 + len(f)
+	hour, minute, sec := t.Clock()
+	dst = append4(dst, year)
+	dst = append(dst, '-')
+	dst = append2(dst, int(month))
+	dst = append(dst, '-')
+	dst = append2(dst, day)
+	dst = append(dst, 'T')
+	dst = append2(dst, hour)
+	dst = append(dst, ':')
+	dst = append2(dst, minute)
+	dst = append(dst, ':')
+	dst = append2(dst, sec)
+	if ns := t.Nanosecond(); ns != 0 {
+		// Nine digits with the trailing zeros cut, as .999999999 does.
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		end := 10
+		for frac[end-1] == '0' {
+			end--
+		}
+		dst = append(dst, frac[:end]...)
 	}
-	buf := make([]byte, 0, n)
-	buf = append(buf, magic...)
-	buf = append(buf, byte(e.Version))
-	for _, f := range fields {
-		buf = binary.AppendUvarint(buf, uint64(len(f)))
-		buf = append(buf, f...)
-	}
-	return buf
+	return append(dst, 'Z')
+}
+
+func append2(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
+
+func append4(dst []byte, v int) []byte {
+	return append(dst, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
 
 const magic = "blameful-audit\x00"
 
 // HashOf computes an event's hash from its PrevHash and encoding.
 func HashOf(e Event) string {
-	prev, err := hex.DecodeString(e.PrevHash)
-	if err != nil {
-		prev = []byte(e.PrevHash) // a malformed stored hash still hashes, and then mismatches
+	var prev [sha256.Size]byte
+	buf := make([]byte, 0, 256+len(e.Data))
+	if len(e.PrevHash) == hex.EncodedLen(sha256.Size) {
+		if _, err := hex.Decode(prev[:], []byte(e.PrevHash)); err == nil {
+			buf = append(buf, prev[:]...)
+		} else {
+			buf = append(buf, e.PrevHash...) // a malformed stored hash still hashes, and then mismatches
+		}
+	} else if p, err := hex.DecodeString(e.PrevHash); err == nil {
+		buf = append(buf, p...)
+	} else {
+		buf = append(buf, e.PrevHash...)
 	}
-	h := sha256.New()
-	h.Write(prev)
-	h.Write(Encode(e))
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(AppendEncode(buf, &e))
+	return hex.EncodeToString(sum[:])
 }
 
 // Link places entry after head: the next sequence number, head's hash as
@@ -120,10 +179,16 @@ func (b *Break) Error() string { return fmt.Sprintf("event %d: %s", b.Seq, b.Rea
 func (b *Break) Unwrap() error { return ErrChainBroken }
 
 // Verifier checks events one at a time, in sequence order, so a chain of any
-// length is verified in constant memory.
+// length is verified in constant memory. It reuses one buffer for the
+// encoding, so a Verifier is not safe for concurrent use.
 type Verifier struct {
 	head  Head
 	count int64
+	// sum is head.Hash decoded: the bytes the next event's hash starts
+	// with. Next checks an event's PrevHash against head.Hash before it
+	// hashes, so sum always stands for the PrevHash being hashed.
+	sum [sha256.Size]byte
+	buf []byte
 }
 
 // NewVerifier starts at the genesis.
@@ -131,7 +196,14 @@ func NewVerifier() *Verifier { return &Verifier{head: Head{Hash: Genesis}} }
 
 // Next checks e against everything seen so far and returns a *Break
 // (wrapping ErrChainBroken) at the first event that does not follow.
-func (v *Verifier) Next(e Event) error {
+func (v *Verifier) Next(e Event) error { return v.next(&e) }
+
+// NextRef is Next for an event passed by reference, which saves copying it.
+// The Verifier keeps nothing of *e but its Hash (a string, so immutable):
+// the caller may reuse *e and its Data once NextRef returns.
+func (v *Verifier) NextRef(e *Event) error { return v.next(e) }
+
+func (v *Verifier) next(e *Event) error {
 	switch {
 	case e.Seq != v.head.Seq+1:
 		return &Break{Seq: v.head.Seq + 1, Reason: fmt.Sprintf("expected event %d, found %d (an event is missing or out of order)", v.head.Seq+1, e.Seq)}
@@ -139,10 +211,29 @@ func (v *Verifier) Next(e Event) error {
 		return &Break{Seq: e.Seq, Reason: fmt.Sprintf("unknown encoding version %d", e.Version)}
 	case e.PrevHash != v.head.Hash:
 		return &Break{Seq: e.Seq, Reason: "its previous hash does not match the event before it"}
-	case HashOf(e) != e.Hash:
+	}
+	if v.count == 0 && v.head.Hash != Genesis {
+		// Only a Verifier not made by NewVerifier gets here; its v.sum
+		// does not stand for its head.
+		if HashOf(*e) != e.Hash {
+			return &Break{Seq: e.Seq, Reason: "its content does not match its hash (it was changed after it was written)"}
+		}
+		v.head, v.count = Head{Seq: e.Seq, Hash: e.Hash}, 1
+		_, _ = hex.Decode(v.sum[:], []byte(e.Hash))
+		return nil
+	}
+	// HashOf(e) != e.Hash, without its allocations: e.PrevHash is
+	// v.head.Hash, whose bytes are v.sum, and the hash is compared in the
+	// lower-case hex HashOf returns.
+	v.buf = AppendEncode(append(v.buf[:0], v.sum[:]...), e)
+	sum := sha256.Sum256(v.buf)
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	if string(hx[:]) != e.Hash {
 		return &Break{Seq: e.Seq, Reason: "its content does not match its hash (it was changed after it was written)"}
 	}
 	v.head = Head{Seq: e.Seq, Hash: e.Hash}
+	v.sum = sum
 	v.count++
 	return nil
 }

@@ -1,7 +1,17 @@
 package store
 
 import (
+	"context"
 	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"blameful.dev/blameful/internal/audit"
 )
@@ -72,6 +82,118 @@ func (tx *Tx) AuditEvents(after int64, limit int, fn func(audit.Event) error) er
 		return fn(ev)
 	})
 }
+
+// WalkAudit calls fn for each event with seq > after, in order, at most
+// limit of them (all when limit is 0), in a read-only transaction of its
+// own. It is AuditEvents for reading the chain in bulk, as verifying it
+// does: the *audit.Event passed to fn, and its Data, are reused for later
+// rows, so both are valid only until fn returns (the event's strings may be
+// kept).
+//
+// It is a method of DB, not Tx, because on PostgreSQL it reads through
+// pgx's own interface rather than database/sql: rows arrive in binary and
+// are decoded in place, which reads the chain about 1.5 times as fast.
+func (db *DB) WalkAudit(ctx context.Context, after int64, limit int, fn func(*audit.Event) error) error {
+	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE seq > $1 ORDER BY seq`
+	if limit > 0 {
+		q += " LIMIT " + itoa(limit)
+	}
+	if db.engine != Postgres {
+		return db.View(ctx, func(tx *Tx) error { return tx.walkAudit(q, after, fn) })
+	}
+	conn, err := db.read.Conn(ctx)
+	if err != nil {
+		return db.mapError(err, "read audit events")
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("read audit events: unexpected driver connection %T", dc)
+		}
+		return db.mapError(walkAuditPgx(ctx, c.Conn(), q, after, fn), "read audit events")
+	})
+}
+
+func (tx *Tx) walkAudit(q string, after int64, fn func(*audit.Event) error) error {
+	var ev audit.Event
+	dest := []any{&ev.Seq, &ev.ID, tm(&ev.At), &ev.Actor, &ev.Action, &ev.Subject, (*sql.RawBytes)(&ev.Data), &ev.Version, &ev.PrevHash, &ev.Hash}
+	return tx.each("read audit events", q, []any{after}, func(rows *sql.Rows) error {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		return fn(&ev)
+	})
+}
+
+// auditOIDs are the types of auditColumns on PostgreSQL, which the binary
+// decoding below relies on.
+var auditOIDs = [...]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.TextOID, pgtype.TextOID,
+	pgtype.TextOID, pgtype.TextOID, pgtype.Int4OID, pgtype.TextOID, pgtype.TextOID}
+
+// walkAuditPgx runs q in a read-only transaction on c, with every column in
+// binary, and decodes each row in place. The six text columns other than
+// data are copied into one string per row.
+func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, after int64, fn func(*audit.Event) error) (err error) {
+	tx, err := c.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := tx.Rollback(ctx); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+			// A connection left inside a transaction must not be reused.
+			_ = c.Close(context.Background())
+			err = errors.Join(err, rerr)
+		}
+	}()
+	rows, err := tx.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode}, after)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	fields := rows.FieldDescriptions()
+	if len(fields) != len(auditOIDs) {
+		return fmt.Errorf("%d columns, want %d", len(fields), len(auditOIDs))
+	}
+	for i, f := range fields {
+		if f.DataTypeOID != auditOIDs[i] || f.Format != pgx.BinaryFormatCode {
+			return fmt.Errorf("column %s is of type %d in format %d, want type %d in binary", f.Name, f.DataTypeOID, f.Format, auditOIDs[i])
+		}
+	}
+	var (
+		ev   audit.Event
+		text []byte
+	)
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v[0]) != 8 || len(v[2]) != 8 || len(v[7]) != 4 {
+			return fmt.Errorf("a row of %d, %d and %d bytes for seq, at and version, want 8, 8 and 4", len(v[0]), len(v[2]), len(v[7]))
+		}
+		ev.Seq = int64(binary.BigEndian.Uint64(v[0]))
+		us := int64(binary.BigEndian.Uint64(v[2]))
+		if us == math.MaxInt64 || us == math.MinInt64 {
+			return fmt.Errorf("event %d: an infinite time", ev.Seq)
+		}
+		ev.At = time.UnixMicro(us + pgEpochMicros).UTC()
+		ev.Version = int(int32(binary.BigEndian.Uint32(v[7])))
+		ev.Data = v[6]
+		text = append(append(append(append(append(append(text[:0], v[1]...), v[3]...), v[4]...), v[5]...), v[8]...), v[9]...)
+		all := string(text)
+		all, ev.ID = all[len(v[1]):], all[:len(v[1])]
+		all, ev.Actor = all[len(v[3]):], all[:len(v[3])]
+		all, ev.Action = all[len(v[4]):], all[:len(v[4])]
+		all, ev.Subject = all[len(v[5]):], all[:len(v[5])]
+		ev.PrevHash, ev.Hash = all[:len(v[8])], all[len(v[8]):]
+		if err := fn(&ev); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// pgEpochMicros is PostgreSQL's epoch, 2000-01-01 UTC, in microseconds
+// since the Unix epoch.
+const pgEpochMicros = 946684800 * 1000000
 
 // AuditEventsFor returns the events about one subject, oldest first.
 func (tx *Tx) AuditEventsFor(subject string, limit int) ([]audit.Event, error) {

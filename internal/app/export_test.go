@@ -1,0 +1,5 @@
+package app
+
+// WithVerifyBatch makes VerifyAudit read the chain n events at a time, so
+// tests can cross the hand-over between reads on a short chain.
+func WithVerifyBatch(n int) Option { return func(a *App) { a.verifyBatch = n } }
