@@ -209,6 +209,18 @@ func TestWeeklyReviewCountsAndPrivacy(t *testing.T) {
 		if rv.FlagsTotal != 1 || len(rv.Flags) != 1 || rv.Flags[0].Rule != "I1" || rv.Flags[0].Suspect != ada.Ref {
 			t.Fatalf("open flags: %d %+v", rv.FlagsTotal, rv.Flags)
 		}
+		// Dismissed the week after, the flag still shows in this week's
+		// review (it was open then), and no longer in the next one.
+		clock.Set(apptest.Start.AddDate(0, 0, 7))
+		if _, err := a.ReviewFlag(ctx, hr, rv.Flags[0].ID, false, "", "the pager was down"); err != nil {
+			t.Fatal(err)
+		}
+		for week, want := range map[review.Week]int{weekOf(apptest.Start): 1, weekOf(clock.Now()): 0} {
+			rv, err := a.WeeklyReview(ctx, apptest.Person("ada"), week)
+			if err != nil || rv.FlagsTotal != want || len(rv.Flags) != want {
+				t.Fatalf("%s: %v, %d open flags, want %d", week, err, rv.FlagsTotal, want)
+			}
+		}
 		if fmt.Sprint(rv.Unowned) != "[component:default/orphan]" {
 			t.Fatalf("unowned: %v", rv.Unowned)
 		}

@@ -6,7 +6,6 @@ import (
 
 	"blameful.dev/blameful/internal/blame"
 	"blameful.dev/blameful/internal/followup"
-	"blameful.dev/blameful/internal/integrity"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/review"
 	"blameful.dev/blameful/internal/store"
@@ -90,11 +89,13 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// openFlags loads the open integrity flags for the review. Open flags are
-// for every member to see; reviewed ones (whose outcome is private) are not
-// listed.
+// openFlags loads the integrity flags that were open when the review
+// stands (the end of a past week, or now). Open flags are for every member
+// to see; a flag reviewed since shows as it was then, without its outcome,
+// which is private.
 func (a *App) openFlags(tx *store.Tx, in *review.Input) error {
-	flags, err := tx.Flags(store.FlagFilter{State: integrity.Open, Limit: review.ListLimit})
+	open := store.FlagFilter{OpenAt: in.AsOf, Limit: review.ListLimit}
+	flags, err := tx.Flags(open)
 	if err != nil {
 		return err
 	}
@@ -105,6 +106,6 @@ func (a *App) openFlags(tx *store.Tx, in *review.Input) error {
 		}
 		in.Flags = append(in.Flags, line)
 	}
-	in.FlagsTotal, err = tx.CountFlags(integrity.Open)
+	in.FlagsTotal, err = tx.CountFlags(open)
 	return err
 }

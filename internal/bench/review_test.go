@@ -540,8 +540,8 @@ WHERE a.rule = 'A4' AND a.decided_at >= $1 AND a.decided_at < $2 GROUP BY a.part
 		{"fairness flags, 90 days", `SELECT about, COUNT(*) FROM fairness_flags WHERE rule = 'A8' AND created_at >= $1 AND created_at < $2 GROUP BY about`,
 			[]any{db.ts(to.AddDate(0, 0, -90)), db.ts(to)}},
 		{"open integrity flags", `SELECT id, rule, incident, key, suspect, evidence, state, subject, reason, reviewed_by, reviewed_at, raised_at
-FROM integrity_flags WHERE state = $1 ORDER BY raised_at DESC, id LIMIT ` + limit, []any{"open"}},
-		{"count open flags", `SELECT COUNT(*) FROM integrity_flags WHERE state = $1`, []any{"open"}},
+FROM integrity_flags WHERE raised_at <= $1 AND (state = 'open' OR reviewed_at > $2) ORDER BY raised_at DESC, id LIMIT ` + limit, []any{db.ts(asOf), db.ts(asOf)}},
+		{"count open flags", `SELECT COUNT(*) FROM integrity_flags WHERE raised_at <= $1 AND (state = 'open' OR reviewed_at > $2)`, []any{db.ts(asOf), db.ts(asOf)}},
 	}
 	for _, q := range queries {
 		if err := run(q.name, q.q, q.args...); err != nil {

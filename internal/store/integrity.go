@@ -83,11 +83,14 @@ type FlagFilter struct {
 	Incident incident.ID
 	State    integrity.State
 	Subject  org.Ref
-	Limit    int
+	// OpenAt selects the flags that were open at that moment: raised
+	// before it, and not reviewed by then.
+	OpenAt time.Time
+	Limit  int
 }
 
-// Flags lists integrity flags, newest first.
-func (tx *Tx) Flags(f FlagFilter) ([]integrity.Flag, error) {
+// flagWhere builds the WHERE clause of a flag listing.
+func flagWhere(tx *Tx, f FlagFilter) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -103,11 +106,20 @@ func (tx *Tx) Flags(f FlagFilter) ([]integrity.Flag, error) {
 	if !f.Subject.IsZero() {
 		add("subject = ?", string(f.Subject))
 	}
-	q := `SELECT ` + flagColumns + ` FROM integrity_flags`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	if !f.OpenAt.IsZero() {
+		add("raised_at <= ?", tx.t(f.OpenAt))
+		add("(state = 'open' OR reviewed_at > ?)", tx.t(f.OpenAt))
 	}
-	q += " ORDER BY raised_at DESC, id"
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// Flags lists integrity flags, newest first.
+func (tx *Tx) Flags(f FlagFilter) ([]integrity.Flag, error) {
+	where, args := flagWhere(tx, f)
+	q := `SELECT ` + flagColumns + ` FROM integrity_flags` + where + " ORDER BY raised_at DESC, id"
 	if f.Limit > 0 {
 		q += " LIMIT " + itoa(f.Limit)
 	}
@@ -118,6 +130,14 @@ func (tx *Tx) Flags(f FlagFilter) ([]integrity.Flag, error) {
 		return err
 	})
 	return out, err
+}
+
+// CountFlags counts the integrity flags matching f (Limit is ignored).
+func (tx *Tx) CountFlags(f FlagFilter) (int, error) {
+	where, args := flagWhere(tx, f)
+	var n int
+	err := tx.get("count integrity flags", `SELECT COUNT(*) FROM integrity_flags`+where, args, &n)
+	return n, err
 }
 
 // Flag returns one integrity flag.

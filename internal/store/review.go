@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/incident"
-	"blameful.dev/blameful/internal/integrity"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/postmortem"
 	"blameful.dev/blameful/internal/review"
@@ -123,11 +122,4 @@ GROUP BY about`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
 		return err
 	})
 	return out, err
-}
-
-// CountFlags counts the integrity flags in a state.
-func (tx *Tx) CountFlags(state integrity.State) (int, error) {
-	var n int
-	err := tx.get("count integrity flags", `SELECT COUNT(*) FROM integrity_flags WHERE state = $1`, []any{string(state)}, &n)
-	return n, err
 }
