@@ -90,12 +90,14 @@ func (b *bench) assess(d decided, at time.Time, dr draws) action {
 		if err != nil {
 			return err
 		}
-		// Nobody above the subject leads: it waits for HR. And some
-		// leaders have not got round to deciding.
-		if v.Decider.IsZero() || (dr.skip && v.Decider != harshLeader && !d.exact) {
+		// Nobody above the subject leads: HR decides, at guidance (J2).
+		// And some leaders have not got round to deciding.
+		decider, exact := leaderRef(v.Decider), d.exact
+		if v.Decider.IsZero() {
+			decider, exact = hrDesk, true
+		} else if dr.skip && v.Decider != harshLeader && !d.exact {
 			return nil
 		}
-		decider := leaderRef(v.Decider)
 		in := app.FactorsInput{ExpectedToPrevent: &d.expect}
 		if d.expect == "" {
 			exp := expectation(d.st.rule, v.Factors.RecentlyInherited, dr.expect)
@@ -108,16 +110,16 @@ func (b *bench) assess(d decided, at time.Time, dr draws) action {
 			return err
 		}
 		dev, why := 0, ""
-		if !d.exact {
-			dev, why = b.deviation(v.Decider, v.Guidance.Level, v.Factors.PriorFaults, dr)
+		if !exact {
+			dev, why = b.deviation(decider.Ref, v.Guidance.Level, v.Factors.PriorFaults, dr)
 		}
 		level := v.Guidance.Level + accountability.Level(dev)
 		if _, err := a.DecideAssessment(ctx, decider, d.st.id, level, why); err != nil {
 			return err
 		}
-		b.net[v.Decider] += dev
-		b.count[v.Decider]++
-		b.made = append(b.made, made{id: d.st.id, subject: v.Subject, decider: v.Decider, level: level, deviation: dev, at: at})
+		b.net[decider.Ref] += dev
+		b.count[decider.Ref]++
+		b.made = append(b.made, made{id: d.st.id, subject: v.Subject, decider: decider.Ref, level: level, deviation: dev, at: at})
 		return nil
 	}}
 }
@@ -196,6 +198,10 @@ func (b *bench) deviation(decider org.Ref, g accountability.Level, priors int, d
 }
 
 // leaderRef acts as the leader a ref names.
+// hrDesk is HR, as the service that decides when nobody above the subject
+// leads a team.
+var hrDesk = org.Actor{Ref: "token:default/hr-desk", Roles: []org.Role{org.RoleMember, org.RoleHR}}
+
 func leaderRef(r org.Ref) org.Actor {
 	return org.Actor{Ref: r, Roles: []org.Role{org.RoleMember, org.RoleLeader}}
 }
