@@ -8,3 +8,9 @@
 
 CREATE INDEX incidents_attribution ON incidents (attribution);
 CREATE INDEX followups_rule_created ON followups (rule, created_at);
+
+-- The review also lists the entities with no owner today: one probe of
+-- edges per entity. With the period in the index, a probe never reads the
+-- table. It serves every lookup the narrower edges_subject did.
+DROP INDEX edges_subject;
+CREATE INDEX edges_subject ON edges (subject, relation, valid_from, valid_to);
