@@ -304,6 +304,9 @@ func (a *App) mayAppeal(tx *store.Tx, actor org.Actor, v AssessmentView) error {
 			return nil
 		}
 	}
+	if v.Subject.IsTeam() {
+		return errs.Rule(errs.Forbidden, "J4", "only the subject may appeal: for %s, a team, its leader", v.Subject)
+	}
 	return errs.Rule(errs.Forbidden, "J4", "only the subject (%s) may appeal", v.Subject)
 }
 
