@@ -233,31 +233,11 @@ func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, e
 	if err != nil {
 		return nil, err
 	}
-	// Only teams that exist are roots; when the chains found none (no team
-	// involved, or only teams unknown to the org), every root of the org
-	// is a candidate cover.
-	known := map[org.Ref]bool{}
-	for _, tm := range teamRows {
-		known[tm.Ref] = true
+	roots, teamRows, extra, err := coverRoots(tx, t, roots, teamRows)
+	if err != nil {
+		return nil, err
 	}
-	roots = slices.DeleteFunc(roots, func(r org.Ref) bool { return !known[r] })
-	if len(roots) == 0 {
-		if roots, err = tx.RootTeams(t); err != nil {
-			return nil, err
-		}
-		var extra []org.Ref
-		for _, r := range roots {
-			if !known[r] {
-				extra = append(extra, r)
-				all = append(all, r)
-			}
-		}
-		more, err := tx.Teams(extra)
-		if err != nil {
-			return nil, err
-		}
-		teamRows = append(teamRows, more...)
-	}
+	all = append(all, extra...)
 	inner, err := tx.Edges(store.EdgeFilter{Objects: all, Relations: []org.Relation{org.Leads, org.MemberOf}, At: t})
 	if err != nil {
 		return nil, err
@@ -328,37 +308,50 @@ func chartFrom(tx *store.Tx, s store.Surroundings, refs []org.Ref, t time.Time) 
 			edges = append(edges, e)
 		}
 	}
-	known := map[org.Ref]bool{}
-	for _, tm := range teamRows {
-		known[tm.Ref] = true
+	roots, teamRows, extra, err := coverRoots(tx, t, roots, teamRows)
+	if err != nil {
+		return nil, err
 	}
-	roots = slices.DeleteFunc(roots, func(r org.Ref) bool { return !known[r] })
-	if len(roots) == 0 {
-		if roots, err = tx.RootTeams(t); err != nil {
-			return nil, err
-		}
-		var extra []org.Ref
-		for _, r := range roots {
-			if !known[r] {
-				extra = append(extra, r)
-			}
-		}
-		more, err := tx.Teams(extra)
+	if len(extra) > 0 {
+		inner, err := tx.Edges(store.EdgeFilter{Objects: extra, Relations: []org.Relation{org.Leads, org.MemberOf}, At: t})
 		if err != nil {
 			return nil, err
 		}
-		teamRows = append(teamRows, more...)
-		if len(extra) > 0 {
-			inner, err := tx.Edges(store.EdgeFilter{Objects: extra, Relations: []org.Relation{org.Leads, org.MemberOf}, At: t})
-			if err != nil {
-				return nil, err
-			}
-			edges = append(edges, inner...)
-		}
+		edges = append(edges, inner...)
 	}
 	personRows, err := tx.People(people)
 	if err != nil {
 		return nil, err
 	}
 	return org.NewChart(t, teamRows, personRows, edges, roots), nil
+}
+
+// coverRoots keeps the roots that are teams of the org. When none is left
+// (no team involved, or only teams unknown to the org), every root of the
+// org at t is a candidate cover: it returns them, with their rows added to
+// teamRows and, in extra, those it had to read.
+func coverRoots(tx *store.Tx, t time.Time, roots []org.Ref, teamRows []org.Team) ([]org.Ref, []org.Team, []org.Ref, error) {
+	known := map[org.Ref]bool{}
+	for _, tm := range teamRows {
+		known[tm.Ref] = true
+	}
+	roots = slices.DeleteFunc(roots, func(r org.Ref) bool { return !known[r] })
+	if len(roots) > 0 {
+		return roots, teamRows, nil, nil
+	}
+	roots, err := tx.RootTeams(t)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var extra []org.Ref
+	for _, r := range roots {
+		if !known[r] {
+			extra = append(extra, r)
+		}
+	}
+	more, err := tx.Teams(extra)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return roots, append(teamRows, more...), extra, nil
 }
