@@ -267,11 +267,7 @@ func (s *Server) getFairness(w http.ResponseWriter, r *http.Request, actor org.A
 	if err != nil {
 		return err
 	}
-	out := list[consistencyJSON]{Items: []consistencyJSON{}}
-	for _, f := range stats {
-		out.Items = append(out.Items, toConsistencyJSON(f))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(stats, toConsistencyJSON))
 	return nil
 }
 

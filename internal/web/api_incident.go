@@ -268,10 +268,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, actor org
 	if err != nil {
 		return err
 	}
-	out := list[incidentJSON]{Items: []incidentJSON{}}
-	for _, in := range items {
-		out.Items = append(out.Items, toIncidentJSON(in))
-	}
+	out := listOf(items, toIncidentJSON)
 	if len(items) == f.Limit {
 		out.NextCursor = incidentCursor(items[len(items)-1])
 	}

@@ -63,11 +63,7 @@ func (s *Server) listIntegrityFlags(w http.ResponseWriter, r *http.Request, acto
 	if err != nil {
 		return err
 	}
-	out := list[flagJSON]{Items: []flagJSON{}}
-	for _, f := range flags {
-		out.Items = append(out.Items, toFlagJSON(f))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(flags, toFlagJSON))
 	return nil
 }
 

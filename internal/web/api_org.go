@@ -91,11 +91,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request, actor org.Ac
 	if err != nil {
 		return err
 	}
-	out := list[personJSON]{Items: []personJSON{}}
-	for _, p := range people {
-		out.Items = append(out.Items, toPersonJSON(p))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(people, toPersonJSON))
 	return nil
 }
 
@@ -154,11 +150,7 @@ func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, actor org.Act
 	if err != nil {
 		return err
 	}
-	out := list[teamJSON]{Items: []teamJSON{}}
-	for _, t := range teams {
-		out.Items = append(out.Items, toTeamJSON(t))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(teams, toTeamJSON))
 	return nil
 }
 
@@ -230,11 +222,7 @@ func (s *Server) listEntities(w http.ResponseWriter, r *http.Request, actor org.
 	if err != nil {
 		return err
 	}
-	out := list[entityJSON]{Items: []entityJSON{}}
-	for _, e := range ents {
-		out.Items = append(out.Items, toEntityJSON(e))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(ents, toEntityJSON))
 	return nil
 }
 

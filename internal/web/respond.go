@@ -185,6 +185,15 @@ type list[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
+// listOf encodes every item with enc; an empty list is [], never null.
+func listOf[V, J any](items []V, enc func(V) J) list[J] {
+	out := list[J]{Items: make([]J, 0, len(items))}
+	for _, v := range items {
+		out.Items = append(out.Items, enc(v))
+	}
+	return out
+}
+
 // logAttrs are the request's standard log fields.
 func logAttrs(r *http.Request) []any {
 	return []any{slog.String("request_id", requestID(r)), slog.String("method", r.Method), slog.String("path", r.URL.Path)}
