@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"blameful.dev/blameful/internal/accountability"
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
 )
 
@@ -181,25 +183,33 @@ func (req levelRequest) level() (accountability.Level, error) {
 	return accountability.ParseLevel(*req.Level)
 }
 
-func (s *Server) postAssessmentDecision(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
+// levelFunc is DecideAssessment or AppealOutcome: both record a level with
+// a justification.
+type levelFunc func(ctx context.Context, actor org.Actor, id incident.ID, level accountability.Level, justification string) (app.AssessmentView, error)
+
+// postLevel serves a request that records a level: a decision (J2, J3, J8)
+// or an appeal's outcome (J4).
+func (s *Server) postLevel(record levelFunc) func(http.ResponseWriter, *http.Request, org.Actor) error {
+	return func(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		req, err := decode[levelRequest](r, w)
+		if err != nil {
+			return err
+		}
+		level, err := req.level()
+		if err != nil {
+			return err
+		}
+		v, err := record(r.Context(), actor, id, level, req.Justification)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, toAssessmentJSON(v))
+		return nil
 	}
-	req, err := decode[levelRequest](r, w)
-	if err != nil {
-		return err
-	}
-	level, err := req.level()
-	if err != nil {
-		return err
-	}
-	v, err := s.app.DecideAssessment(r.Context(), actor, id, level, req.Justification)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toAssessmentJSON(v))
-	return nil
 }
 
 type appealRequest struct {
@@ -220,27 +230,6 @@ func (s *Server) postAppeal(w http.ResponseWriter, r *http.Request, actor org.Ac
 		return err
 	}
 	writeJSON(w, http.StatusCreated, toAssessmentJSON(v))
-	return nil
-}
-
-func (s *Server) postAppealOutcome(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	req, err := decode[levelRequest](r, w)
-	if err != nil {
-		return err
-	}
-	level, err := req.level()
-	if err != nil {
-		return err
-	}
-	v, err := s.app.AppealOutcome(r.Context(), actor, id, level, req.Justification)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toAssessmentJSON(v))
 	return nil
 }
 

@@ -50,9 +50,9 @@ func (s *Server) routes() []route {
 		{"PUT /api/v1/incidents/{id}/attribution", s.api(s.putAttribution)},
 		{"GET /api/v1/incidents/{id}/assessment", s.api(s.getAssessment)},
 		{"PUT /api/v1/incidents/{id}/assessment", s.api(s.putAssessment)},
-		{"POST /api/v1/incidents/{id}/assessment/decision", s.api(s.postAssessmentDecision)},
+		{"POST /api/v1/incidents/{id}/assessment/decision", s.api(s.postLevel(s.app.DecideAssessment))},
 		{"POST /api/v1/incidents/{id}/assessment/appeal", s.api(s.postAppeal)},
-		{"POST /api/v1/incidents/{id}/assessment/appeal/outcome", s.api(s.postAppealOutcome)},
+		{"POST /api/v1/incidents/{id}/assessment/appeal/outcome", s.api(s.postLevel(s.app.AppealOutcome))},
 
 		{"GET /api/v1/followups", s.api(s.listFollowUps)},
 		{"POST /api/v1/followups", s.api(s.createFollowUp)},
