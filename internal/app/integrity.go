@@ -296,3 +296,18 @@ func (a *App) RunSweeps(ctx context.Context, interval time.Duration) {
 		return err
 	})
 }
+
+// RunAuditChecks verifies the audit chain every interval until ctx ends, so
+// a break raises its I6 flag without anyone running audit verify. It checks
+// the chain alone: checkpoints signed into this database's own table prove
+// nothing against whoever could rewrite it, so verifying against them is
+// left to audit verify --checkpoint with a copy kept elsewhere.
+func (a *App) RunAuditChecks(ctx context.Context, interval time.Duration) {
+	a.runEvery(ctx, interval, "audit-verify", func(ctx context.Context) error {
+		v, err := a.VerifyAudit(ctx, org.System("audit-verify"), FlagBreak())
+		if err == nil && !v.OK {
+			a.log.Error("the audit chain is broken", "event", v.Break.Seq, "reason", v.Break.Reason)
+		}
+		return err
+	})
+}

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
@@ -445,6 +446,30 @@ func TestVerifyCrossesBatches(t *testing.T) {
 			v, err := app.New(x.db, app.WithVerifyBatch(batch)).VerifyAudit(ctx, apptest.Admin())
 			if err != nil || v.OK || v.Break.Seq != x.mid() || v.Events != x.mid()-1 {
 				t.Fatalf("batch %d, edited at %d: %v %+v %+v", batch, x.mid(), err, v, v.Break)
+			}
+		}
+	})
+}
+
+// TestServerChecksTheChain: the server's periodic check raises I6 on its
+// own, and stops when told.
+func TestServerChecksTheChain(t *testing.T) {
+	newTampered(t, func(t *testing.T, x *tampered) {
+		x.exec(t, `DELETE FROM audit_events WHERE seq = $1`, x.mid())
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); x.a.RunAuditChecks(ctx, time.Hour) }()
+		defer func() { cancel(); <-done }()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			flags, err := x.a.IntegrityFlags(ctx, apptest.Admin(), "", integrity.Open)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(flags) == 1 && flags[0].Rule == integrity.I6 && flags[0].Key == fmt.Sprintf("I6:%d", x.mid()) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no I6 flag after 10s: %+v", flags)
 			}
 		}
 	})

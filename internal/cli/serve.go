@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"blameful.dev/blameful/internal/demo"
@@ -25,12 +26,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	logFormat := fs.String("log-format", envOr(e, "BLAMEFUL_LOG_FORMAT", "text"), "log format: text or json (env BLAMEFUL_LOG_FORMAT)")
 	policyFile := fs.String("policy", e.getenv("BLAMEFUL_POLICY"), "policy file tuning the rules' numbers; checked at start (env BLAMEFUL_POLICY)")
 	sweepEvery := fs.Duration("sweep-every", 15*time.Minute, "how often to look for what time alone reveals: overdue postmortems (I5)")
+	verifyEvery := fs.Duration("verify-every", 24*time.Hour, "how often to verify the audit chain; a break raises an I6 flag")
 	checkpoints := addCheckpointFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *sweepEvery < time.Minute {
-		return fmt.Errorf("--sweep-every must be at least 1m, not %s", *sweepEvery)
+	for name, d := range map[string]time.Duration{"sweep-every": *sweepEvery, "verify-every": *verifyEvery} {
+		if d < time.Minute {
+			return fmt.Errorf("--%s must be at least 1m, not %s", name, d)
+		}
 	}
 	log := newLogger(e, *logFormat)
 	a, closeDB, err := openApp(ctx, *dsn, *migrate, log, *policyFile)
@@ -72,10 +76,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 			log.Info("demo not loaded: the database already holds incidents")
 		}
 	}
-	sweepCtx, stopSweeps := context.WithCancel(ctx)
-	swept := make(chan struct{})
-	go func() { defer close(swept); a.RunSweeps(sweepCtx, *sweepEvery) }()
-	defer func() { stopSweeps(); <-swept }()
+	// The background checks: the integrity sweep and the audit chain.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Go(func() { a.RunSweeps(bgCtx, *sweepEvery) })
+	background.Go(func() { a.RunAuditChecks(bgCtx, *verifyEvery) })
+	defer func() { stopBackground(); background.Wait() }()
 	srv.MarkReady()
 	fmt.Fprintf(e.stdout, "blameful is serving on http://%s (make an API token with: blameful token create --role admin --db %s)\n", ln.Addr(), redactDSN(*dsn))
 
