@@ -225,6 +225,7 @@ index assessments_incident
 index assessments_subject
 index attributions_decided
 index attributions_incident
+index attributions_rule_decided
 index attributions_supersedes
 index audit_checkpoints_seq
 index audit_events_subject

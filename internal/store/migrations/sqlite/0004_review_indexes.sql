@@ -7,6 +7,8 @@
 -- week to clarify ownership, by rule and creation time.
 
 CREATE INDEX incidents_attribution ON incidents (attribution);
+-- The leader corner counts the A4 decisions of the week and of 90 days.
+CREATE INDEX attributions_rule_decided ON attributions (rule, decided_at);
 CREATE INDEX followups_rule_created ON followups (rule, created_at);
 
 -- The review also lists the entities with no owner today: one probe of
