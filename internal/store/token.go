@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
-
 	"blameful.dev/blameful/internal/org"
 )
 
@@ -22,25 +21,6 @@ func (tx *Tx) CreateToken(t *org.Token) error {
 INSERT INTO tokens (id, name, hash, actor, roles, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.ID, t.Name, t.Hash, string(t.Actor), strings.Join(roles, ","), tx.t(t.CreatedAt), tx.t(t.ExpiresAt))
 	return err
-}
-
-// TokenByHash finds a token by the hash of its secret.
-func (tx *Tx) TokenByHash(hash string) (org.Token, error) {
-	var t org.Token
-	err := tx.one("unknown token", `
-SELECT id, name, hash, actor, roles, created_at, expires_at, revoked_at, last_used_at FROM tokens WHERE hash = $1`,
-		[]any{hash}, func(rows *sql.Rows) error {
-			var actor, roles string
-			err := rows.Scan(&t.ID, &t.Name, &t.Hash, &actor, &roles, tm(&t.CreatedAt), tm(&t.ExpiresAt), tm(&t.RevokedAt), tm(&t.LastUsedAt))
-			t.Actor = org.Ref(actor)
-			for _, r := range strings.Split(roles, ",") {
-				if r != "" {
-					t.Roles = append(t.Roles, org.Role(r))
-				}
-			}
-			return err
-		})
-	return t, err
 }
 
 // TouchToken records when a token was last used. It is bookkeeping, not an
@@ -90,16 +70,22 @@ WHERE t.hash = $1`), hash, db.t(at)).Scan(
 	if err != nil {
 		return Credential{}, db.mapError(err, "read token")
 	}
-	c.Token.Actor = org.Ref(actor)
-	for _, r := range strings.Split(roles, ",") {
-		if r != "" {
-			c.Token.Roles = append(c.Token.Roles, org.Role(r))
-		}
-	}
+	c.Token.Actor, c.Token.Roles = org.Ref(actor), splitRoles(roles)
 	if pref != "" {
 		p.Ref, p.Name, p.Email, p.Handle = org.Ref(pref), pname, pemail, phandle
 		c.Person = &p
 	}
 	c.Leads = leads == 1
 	return c, nil
+}
+
+// splitRoles reads the roles column, a comma-separated list.
+func splitRoles(s string) []org.Role {
+	var out []org.Role
+	for _, r := range strings.Split(s, ",") {
+		if r != "" {
+			out = append(out, org.Role(r))
+		}
+	}
+	return out
 }
