@@ -29,44 +29,96 @@ func (a *App) suggest(tx *store.Tx, in *incident.Incident) (blame.Suggestion, er
 // entities with their systems and dependencies, the teams that own them or
 // whose people own them, those teams' ancestors, and their leaders and
 // members — all as of the incident's start.
+//
+// It reads everything around the failed entities in one statement and
+// walks that in memory; only when too much is reachable does it walk the
+// tables a level at a time instead. Both walks are the same code over a
+// different edgeSource.
 func (a *App) facts(tx *store.Tx, in *incident.Incident) (blame.Facts, error) {
 	t := in.StartedAt
 	f := blame.Facts{
 		Incident: in.ID, Severity: in.Severity, StartedAt: t, Failed: in.Entities,
 		Entities: map[org.Ref]catalog.EntityAt{}, InheritedDays: a.cfg.InheritedDays,
 	}
-	// Read everything around the failed entities in one statement, then
-	// walk it in memory exactly as the walk below walks the tables. Only
-	// when too much is reachable does it fall back to that bounded walk.
 	around, err := tx.Surroundings(in.EntityRefs(), t, surroundingsMax)
 	if err != nil {
 		return f, err
 	}
-	if !around.Complete {
-		if err := a.loadEntities(tx, f.Entities, in.EntityRefs(), t); err != nil {
-			return f, err
-		}
-		chart, err := a.chartFor(tx, ownersOf(f.Entities), t)
-		if err != nil {
-			return f, err
-		}
-		f.Chart = chart
-		return f, nil
+	var src edgeSource = tables{tx, t}
+	if around.Complete {
+		src = newAround(around)
 	}
-	if err := loadEntitiesFrom(tx, f.Entities, in.EntityRefs(), around.Catalog, t); err != nil {
+	if err := walkEntities(tx, src, f.Entities, in.EntityRefs(), t); err != nil {
 		return f, err
 	}
-	chart, err := chartFrom(tx, around, ownersOf(f.Entities), t)
-	if err != nil {
-		return f, err
-	}
-	f.Chart = chart
-	return f, nil
+	f.Chart, err = chartWith(tx, src, ownersOf(f.Entities), t)
+	return f, err
 }
 
 // surroundingsMax is how many reachable entities the one-statement read
-// accepts before falling back to the walk bounded by maxFactEntities.
+// accepts before the walk falls back to the tables (and to maxFactEntities).
 const surroundingsMax = 4 * maxFactEntities
+
+// edgeSource gives the fact walks the edges they follow.
+type edgeSource interface {
+	// catalog returns the owned_by, part_of and depends_on edges of refs,
+	// of every period (an entity's view picks the one in effect).
+	catalog(refs []org.Ref) ([]org.Edge, error)
+	// memberships returns the member_of and leads edges of people, at t.
+	memberships(people []org.Ref) ([]org.Edge, error)
+	// parents returns the child_of edges of teams, at t.
+	parents(teams []org.Ref) ([]org.Edge, error)
+	// inside returns the leads and member_of edges into teams, at t.
+	inside(teams []org.Ref) ([]org.Edge, error)
+}
+
+// tables reads the edges from the database, one query per call.
+type tables struct {
+	tx *store.Tx
+	t  time.Time
+}
+
+func (s tables) catalog(refs []org.Ref) ([]org.Edge, error) {
+	return s.tx.Edges(store.EdgeFilter{Subjects: refs, Relations: []org.Relation{org.OwnedBy, org.PartOf, org.DependsOn}})
+}
+
+func (s tables) memberships(people []org.Ref) ([]org.Edge, error) {
+	return s.tx.Edges(store.EdgeFilter{Subjects: people, Relations: []org.Relation{org.MemberOf, org.Leads}, At: s.t})
+}
+
+func (s tables) parents(teams []org.Ref) ([]org.Edge, error) {
+	return s.tx.Edges(store.EdgeFilter{Subjects: teams, Relations: []org.Relation{org.ChildOf}, At: s.t})
+}
+
+func (s tables) inside(teams []org.Ref) ([]org.Edge, error) {
+	return s.tx.Edges(store.EdgeFilter{Objects: teams, Relations: []org.Relation{org.Leads, org.MemberOf}, At: s.t})
+}
+
+// around serves the edges from surroundings already read, which hold
+// everything the walks of facts ask it for.
+type around struct {
+	catalogOf, membershipsOf, parentsOf map[org.Ref][]org.Edge
+	insideOf                            map[org.Ref][]org.Edge
+}
+
+func newAround(s store.Surroundings) around {
+	byObject := map[org.Ref][]org.Edge{}
+	for _, e := range s.Inside {
+		byObject[e.Object] = append(byObject[e.Object], e)
+	}
+	return around{catalogOf: bySubject(s.Catalog), membershipsOf: bySubject(s.Memberships),
+		parentsOf: bySubject(s.Parents), insideOf: byObject}
+}
+
+func (s around) catalog(refs []org.Ref) ([]org.Edge, error) { return pick(s.catalogOf, refs), nil }
+
+func (s around) memberships(people []org.Ref) ([]org.Edge, error) {
+	return pick(s.membershipsOf, people), nil
+}
+
+func (s around) parents(teams []org.Ref) ([]org.Edge, error) { return pick(s.parentsOf, teams), nil }
+
+func (s around) inside(teams []org.Ref) ([]org.Edge, error) { return pick(s.insideOf, teams), nil }
 
 // bySubject groups edges by subject, keeping their order.
 func bySubject(edges []org.Edge) map[org.Ref][]org.Edge {
@@ -77,19 +129,40 @@ func bySubject(edges []org.Edge) map[org.Ref][]org.Edge {
 	return m
 }
 
-// loadEntitiesFrom does what loadEntities does, over edges already read
-// (every catalog edge of every entity reachable from start), and reads
-// only the entities themselves.
-func loadEntitiesFrom(tx *store.Tx, ents map[org.Ref]catalog.EntityAt, start []org.Ref, edges []org.Edge, t time.Time) error {
-	subj := bySubject(edges)
+// pick returns the edges of refs, in the order of refs.
+func pick(m map[org.Ref][]org.Edge, refs []org.Ref) []org.Edge {
+	var out []org.Edge
+	for _, r := range refs {
+		out = append(out, m[r]...)
+	}
+	return out
+}
+
+// loadEntities fills ents with start and everything reachable from it
+// through systems and dependencies, as of t, walking the tables.
+func (a *App) loadEntities(tx *store.Tx, ents map[org.Ref]catalog.EntityAt, start []org.Ref, t time.Time) error {
+	return walkEntities(tx, tables{tx, t}, ents, start, t)
+}
+
+// walkEntities fills ents with start and everything reachable from it
+// through systems and dependencies, as of t, up to maxFactEntities, then
+// reads the entities it reached in one query. Their own fields do not steer
+// the walk: edges do.
+func walkEntities(tx *store.Tx, src edgeSource, ents map[org.Ref]catalog.EntityAt, start []org.Ref, t time.Time) error {
+	edgesOf := map[org.Ref][]org.Edge{}
 	var order []org.Ref
 	frontier := slices.Clone(start)
 	for len(frontier) > 0 && len(ents) < maxFactEntities {
+		edges, err := src.catalog(frontier)
+		if err != nil {
+			return err
+		}
+		for _, e := range edges {
+			edgesOf[e.Subject] = append(edgesOf[e.Subject], e)
+		}
 		var next []org.Ref
 		for _, r := range frontier {
-			// The entity's own fields do not steer the walk; they are
-			// filled in below, once the walk has picked the entities.
-			v := catalog.View(catalog.Entity{Ref: r}, false, subj[r], t)
+			v := catalog.View(catalog.Entity{Ref: r}, false, edgesOf[r], t)
 			ents[r] = v
 			order = append(order, r)
 			for _, n := range append(slices.Clone(v.DependsOn), v.System) {
@@ -116,43 +189,7 @@ func loadEntitiesFrom(tx *store.Tx, ents map[org.Ref]catalog.EntityAt, start []o
 		if !ok {
 			e = catalog.Entity{Ref: r, Kind: catalog.Kind(r.Kind())}
 		}
-		ents[r] = catalog.View(e, ok, subj[r], t)
-	}
-	return nil
-}
-
-// loadEntities fills ents with start and everything reachable from it
-// through systems and dependencies, as of t.
-func (a *App) loadEntities(tx *store.Tx, ents map[org.Ref]catalog.EntityAt, start []org.Ref, t time.Time) error {
-	frontier := slices.Clone(start)
-	for len(frontier) > 0 && len(ents) < maxFactEntities {
-		found, err := tx.Entities(store.EntityFilter{Refs: frontier})
-		if err != nil {
-			return err
-		}
-		edges, err := tx.Edges(store.EdgeFilter{Subjects: frontier, Relations: []org.Relation{org.OwnedBy, org.PartOf, org.DependsOn}})
-		if err != nil {
-			return err
-		}
-		byRef := make(map[org.Ref]catalog.Entity, len(found))
-		for _, e := range found {
-			byRef[e.Ref] = e
-		}
-		var next []org.Ref
-		for _, r := range frontier {
-			e, ok := byRef[r]
-			if !ok {
-				e = catalog.Entity{Ref: r, Kind: catalog.Kind(r.Kind())}
-			}
-			v := catalog.View(e, ok, edges, t)
-			ents[r] = v
-			for _, n := range append(slices.Clone(v.DependsOn), v.System) {
-				if _, seen := ents[n]; !n.IsZero() && !seen && !slices.Contains(next, n) && !slices.Contains(frontier, n) {
-					next = append(next, n)
-				}
-			}
-		}
-		frontier = next
+		ents[r] = catalog.View(e, ok, edgesOf[r], t)
 	}
 	return nil
 }
@@ -169,11 +206,17 @@ func ownersOf(ents map[org.Ref]catalog.EntityAt) []org.Ref {
 	return slices.Compact(out)
 }
 
-// chartFor builds the org at t around refs (people and teams): the people,
+// chartFor builds the org at t around refs (people and teams), walking the
+// tables; see chartWith.
+func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, error) {
+	return chartWith(tx, tables{tx, t}, refs, t)
+}
+
+// chartWith builds the org at t around refs (people and teams): the people,
 // the teams they belong to or that they are, every ancestor of those teams,
 // and each team's leaders and members. The roots are the tops of those
 // chains, or every root team when there are none.
-func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, error) {
+func chartWith(tx *store.Tx, src edgeSource, refs []org.Ref, t time.Time) (*org.Chart, error) {
 	var people, teams []org.Ref
 	for _, r := range refs {
 		if r.IsPerson() {
@@ -184,7 +227,7 @@ func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, e
 	}
 	var edges []org.Edge
 	if len(people) > 0 {
-		ms, err := tx.Edges(store.EdgeFilter{Subjects: people, Relations: []org.Relation{org.MemberOf, org.Leads}, At: t})
+		ms, err := src.memberships(people)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +235,7 @@ func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, e
 			teams = append(teams, e.Object)
 		}
 	}
-	// Walk up the tree one level per query.
+	// Walk up the tree one level at a time.
 	seen := map[org.Ref]bool{}
 	frontier := teams
 	var roots []org.Ref
@@ -207,7 +250,7 @@ func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, e
 		if len(fresh) == 0 {
 			break
 		}
-		parents, err := tx.Edges(store.EdgeFilter{Subjects: fresh, Relations: []org.Relation{org.ChildOf}, At: t})
+		parents, err := src.parents(fresh)
 		if err != nil {
 			return nil, err
 		}
@@ -237,83 +280,14 @@ func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, e
 	if err != nil {
 		return nil, err
 	}
-	all = append(all, extra...)
-	inner, err := tx.Edges(store.EdgeFilter{Objects: all, Relations: []org.Relation{org.Leads, org.MemberOf}, At: t})
+	inner, err := src.inside(all)
 	if err != nil {
 		return nil, err
 	}
 	edges = append(edges, inner...)
-	personRows, err := tx.People(people)
-	if err != nil {
-		return nil, err
-	}
-	return org.NewChart(t, teamRows, personRows, edges, roots), nil
-}
-
-// chartFrom does what chartFor does, over the org edges already read with
-// the surroundings, which hold everything it needs for the owners in refs.
-// It reads only the teams and people themselves, and the root teams when
-// no chain reaches one.
-func chartFrom(tx *store.Tx, s store.Surroundings, refs []org.Ref, t time.Time) (*org.Chart, error) {
-	var people, teams []org.Ref
-	for _, r := range refs {
-		if r.IsPerson() {
-			people = append(people, r)
-		} else if r.IsTeam() {
-			teams = append(teams, r)
-		}
-	}
-	memberships := bySubject(s.Memberships)
-	for _, p := range people {
-		for _, e := range memberships[p] {
-			teams = append(teams, e.Object)
-		}
-	}
-	parentsOf := bySubject(s.Parents)
-	var edges []org.Edge
-	seen := map[org.Ref]bool{}
-	frontier := teams
-	var roots []org.Ref
-	for len(frontier) > 0 {
-		var fresh []org.Ref
-		for _, r := range frontier {
-			if !seen[r] {
-				seen[r] = true
-				fresh = append(fresh, r)
-			}
-		}
-		frontier = nil
-		for _, r := range fresh {
-			parents := parentsOf[r]
-			if len(parents) == 0 {
-				roots = append(roots, r)
-			}
-			edges = append(edges, parents...)
-			for _, e := range parents {
-				frontier = append(frontier, e.Object)
-			}
-		}
-	}
-	all := make([]org.Ref, 0, len(seen))
-	for r := range seen {
-		all = append(all, r)
-	}
-	slices.Sort(all)
-	teamRows, err := tx.Teams(all)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range s.Inside {
-		if seen[e.Object] {
-			edges = append(edges, e)
-		}
-	}
-	roots, teamRows, extra, err := coverRoots(tx, t, roots, teamRows)
-	if err != nil {
-		return nil, err
-	}
 	if len(extra) > 0 {
-		inner, err := tx.Edges(store.EdgeFilter{Objects: extra, Relations: []org.Relation{org.Leads, org.MemberOf}, At: t})
+		// Root teams no chain reached: no source has read their insides.
+		inner, err := tables{tx, t}.inside(extra)
 		if err != nil {
 			return nil, err
 		}
