@@ -19,6 +19,7 @@ const module = "blameful.dev/blameful/internal/"
 // domainRank orders the domain packages, lowest first. A domain package may
 // import only domain packages of a lower rank (and errs).
 var domainRank = map[string]int{
+	"freetext": 0,
 	"org":      1,
 	"catalog":  2,
 	"incident": 3, "audit": 3,

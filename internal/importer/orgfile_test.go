@@ -401,3 +401,23 @@ func checkInvalid(t *testing.T, err error, want []string) {
 		}
 	}
 }
+
+// TestOrgFileRefusesControlCharacters: text the database engines would treat
+// differently (NUL) or a terminal would obey (escapes) is refused, naming
+// the line and field.
+func TestOrgFileRefusesControlCharacters(t *testing.T) {
+	for name, value := range map[string]string{
+		"NUL":    `"Ada\0Lovelace"`,
+		"escape": `"\e[31mAda"`,
+		"C1":     `"Ada\x85Lovelace"`,
+		"long":   strings.Repeat("a", 301),
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := "version: 1\npeople:\n  - id: ada\n    name: " + value + "\n"
+			_, err := ParseOrg("org.yaml", []byte(doc))
+			if err == nil || !strings.Contains(err.Error(), "org.yaml:4") || !strings.Contains(err.Error(), "name") {
+				t.Fatalf("got %v, want a problem at org.yaml:4 naming the name", err)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/org"
 )
 
@@ -152,7 +153,21 @@ func (r reader) text(n *yaml.Node, name string) text {
 		r.add(n.Line, "%s: want a single value, found %s", name, describe(n))
 		return text{}
 	}
-	return text{strings.TrimSpace(n.Value), n.Line}
+	v := strings.TrimSpace(n.Value)
+	if msg := freetext.Check(v, kindOf(name)); msg != "" {
+		r.add(n.Line, "%s %s", name, msg)
+		return text{}
+	}
+	return text{v, n.Line}
+}
+
+// kindOf is the kind of free text a field holds: descriptions are long,
+// everything else is one line.
+func kindOf(name string) freetext.Kind {
+	if strings.HasSuffix(name, "description") {
+		return freetext.Body
+	}
+	return freetext.Line
 }
 
 // isBlank reports whether a required value read with text is missing or

@@ -127,8 +127,8 @@ func (s *Server) getAssessment(w http.ResponseWriter, r *http.Request, actor org
 
 type factorsRequest struct {
 	Factors struct {
-		ExpectedToPrevent *string `json:"expected_to_prevent"`
-		PolicyViolation   *string `json:"policy_violation"`
+		ExpectedToPrevent *string `json:"expected_to_prevent" text:"word"`
+		PolicyViolation   *string `json:"policy_violation" text:"word"`
 	} `json:"factors"`
 }
 
@@ -173,7 +173,7 @@ func (s *Server) putAssessment(w http.ResponseWriter, r *http.Request, actor org
 
 type levelRequest struct {
 	Level         *int   `json:"level"`
-	Justification string `json:"justification"`
+	Justification string `json:"justification" text:"note"`
 }
 
 func (req levelRequest) level() (accountability.Level, error) {
@@ -213,7 +213,7 @@ func (s *Server) postLevel(record levelFunc) func(http.ResponseWriter, *http.Req
 }
 
 type appealRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"note"`
 }
 
 func (s *Server) postAppeal(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

@@ -38,12 +38,12 @@ func toFollowUpJSON(f followup.FollowUp, now time.Time) followUpJSON {
 }
 
 type createFollowUpRequest struct {
-	Incident   string `json:"incident"`
-	Title      string `json:"title"`
-	Owner      string `json:"owner"`
-	Due        string `json:"due"`
-	Priority   string `json:"priority"`
-	TrackerURL string `json:"tracker_url"`
+	Incident   string `json:"incident" text:"ref"`
+	Title      string `json:"title" text:"line"`
+	Owner      string `json:"owner" text:"ref"`
+	Due        string `json:"due" text:"time"`
+	Priority   string `json:"priority" text:"word"`
+	TrackerURL string `json:"tracker_url" text:"url"`
 }
 
 // ownerRef parses a follow-up owner: one person or one team.
@@ -111,13 +111,13 @@ func (s *Server) getFollowUp(w http.ResponseWriter, r *http.Request, actor org.A
 }
 
 type updateFollowUpRequest struct {
-	Title      *string `json:"title"`
-	Owner      *string `json:"owner"`
-	Due        *string `json:"due"`
-	Priority   *string `json:"priority"`
-	Status     *string `json:"status"`
-	Reason     *string `json:"reason"`
-	TrackerURL *string `json:"tracker_url"`
+	Title      *string `json:"title" text:"line"`
+	Owner      *string `json:"owner" text:"ref"`
+	Due        *string `json:"due" text:"time"`
+	Priority   *string `json:"priority" text:"word"`
+	Status     *string `json:"status" text:"word"`
+	Reason     *string `json:"reason" text:"note"`
+	TrackerURL *string `json:"tracker_url" text:"url"`
 }
 
 func (s *Server) updateFollowUp(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

@@ -16,7 +16,7 @@ import (
 )
 
 type failedJSON struct {
-	Ref    string `json:"ref"`
+	Ref    string `json:"ref" text:"ref"`
 	Origin bool   `json:"origin"`
 }
 
@@ -52,14 +52,14 @@ func toIncidentJSON(in incident.Incident) incidentJSON {
 }
 
 type createIncidentRequest struct {
-	Title      string       `json:"title"`
-	Severity   string       `json:"severity"`
-	Summary    string       `json:"summary"`
-	Impact     string       `json:"impact"`
-	Source     string       `json:"source"`
-	StartedAt  string       `json:"started_at"`
-	DetectedAt string       `json:"detected_at"`
-	DeclaredAt string       `json:"declared_at"`
+	Title      string       `json:"title" text:"line"`
+	Severity   string       `json:"severity" text:"word"`
+	Summary    string       `json:"summary" text:"body"`
+	Impact     string       `json:"impact" text:"body"`
+	Source     string       `json:"source" text:"line"`
+	StartedAt  string       `json:"started_at" text:"time"`
+	DetectedAt string       `json:"detected_at" text:"time"`
+	DeclaredAt string       `json:"declared_at" text:"time"`
 	Entities   []failedJSON `json:"entities"`
 }
 
@@ -138,16 +138,16 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, actor org.A
 }
 
 type updateIncidentRequest struct {
-	Title       *string       `json:"title"`
-	Severity    *string       `json:"severity"`
-	Summary     *string       `json:"summary"`
-	Impact      *string       `json:"impact"`
-	Status      *string       `json:"status"`
-	StartedAt   *string       `json:"started_at"`
-	DetectedAt  *string       `json:"detected_at"`
-	DeclaredAt  *string       `json:"declared_at"`
-	MitigatedAt *string       `json:"mitigated_at"`
-	ResolvedAt  *string       `json:"resolved_at"`
+	Title       *string       `json:"title" text:"line"`
+	Severity    *string       `json:"severity" text:"word"`
+	Summary     *string       `json:"summary" text:"body"`
+	Impact      *string       `json:"impact" text:"body"`
+	Status      *string       `json:"status" text:"word"`
+	StartedAt   *string       `json:"started_at" text:"time"`
+	DetectedAt  *string       `json:"detected_at" text:"time"`
+	DeclaredAt  *string       `json:"declared_at" text:"time"`
+	MitigatedAt *string       `json:"mitigated_at" text:"time"`
+	ResolvedAt  *string       `json:"resolved_at" text:"time"`
 	Entities    *[]failedJSON `json:"entities"`
 }
 
@@ -268,9 +268,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, actor org
 	if err != nil {
 		return err
 	}
-	out := listOf(items, toIncidentJSON)
-	if len(items) == f.Limit {
-		out.NextCursor = incidentCursor(items[len(items)-1])
+	out, err := pageOf(items, toIncidentJSON, incidentCursor, len(items) == f.Limit)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

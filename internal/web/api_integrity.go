@@ -69,8 +69,8 @@ func (s *Server) listIntegrityFlags(w http.ResponseWriter, r *http.Request, acto
 
 type reviewFlagRequest struct {
 	Confirm *bool  `json:"confirm"`
-	Subject string `json:"subject"`
-	Reason  string `json:"reason"`
+	Subject string `json:"subject" text:"ref"`
+	Reason  string `json:"reason" text:"note"`
 }
 
 func (s *Server) reviewIntegrityFlag(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -114,7 +114,7 @@ func (s *Server) exportPerson(w http.ResponseWriter, r *http.Request, actor org.
 }
 
 type erasureRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"note"`
 }
 
 func (s *Server) erasePerson(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

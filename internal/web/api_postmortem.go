@@ -17,8 +17,8 @@ import (
 )
 
 type factorJSON struct {
-	Text  string `json:"text"`
-	Party string `json:"party,omitempty"`
+	Text  string `json:"text" text:"note"`
+	Party string `json:"party,omitempty" text:"ref"`
 	// AtFault is accepted only to refuse it: contributing factors never
 	// name a party at fault (A1).
 	AtFault bool `json:"at_fault,omitempty"`
@@ -76,12 +76,12 @@ func (s *Server) getPostmortem(w http.ResponseWriter, r *http.Request, actor org
 }
 
 type postmortemRequest struct {
-	Summary    *string       `json:"summary"`
-	Impact     *string       `json:"impact"`
-	Mechanism  *string       `json:"mechanism"`
+	Summary    *string       `json:"summary" text:"body"`
+	Impact     *string       `json:"impact" text:"body"`
+	Mechanism  *string       `json:"mechanism" text:"body"`
 	Factors    *[]factorJSON `json:"contributing_factors"`
-	WentWell   *string       `json:"went_well"`
-	WentPoorly *string       `json:"went_poorly"`
+	WentWell   *string       `json:"went_well" text:"body"`
+	WentPoorly *string       `json:"went_poorly" text:"body"`
 }
 
 func (s *Server) putPostmortem(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -124,7 +124,7 @@ func (s *Server) putPostmortem(w http.ResponseWriter, r *http.Request, actor org
 }
 
 type transitionRequest struct {
-	To string `json:"to"`
+	To string `json:"to" text:"word"`
 }
 
 func (s *Server) transitionPostmortem(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -241,10 +241,10 @@ func (s *Server) getAttribution(w http.ResponseWriter, r *http.Request, actor or
 }
 
 type attributionRequest struct {
-	Party         json.RawMessage `json:"party"`
-	Justification string          `json:"justification"`
+	Party         json.RawMessage `json:"party" text:"ref"`
+	Justification string          `json:"justification" text:"note"`
 	// Parties is accepted only to refuse it by name (A1).
-	Parties json.RawMessage `json:"parties"`
+	Parties json.RawMessage `json:"parties" text:"ref"`
 }
 
 func (s *Server) putAttribution(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

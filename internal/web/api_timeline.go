@@ -66,9 +66,9 @@ func (s *Server) getTimeline(w http.ResponseWriter, r *http.Request, actor org.A
 }
 
 type entryRequest struct {
-	OccurredAt string `json:"occurred_at"`
-	Kind       string `json:"kind"`
-	Text       string `json:"text"`
+	OccurredAt string `json:"occurred_at" text:"time"`
+	Kind       string `json:"kind" text:"word"`
+	Text       string `json:"text" text:"body"`
 }
 
 func (req entryRequest) input() (app.EntryInput, error) {

@@ -1,20 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
 )
-
-// maxBodyBytes limits a JSON request body. Imports take more (maxImportBytes).
-const maxBodyBytes = 1 << 20
 
 // statusOf maps error kinds to HTTP statuses: Invalid is 400, or 422 when it
 // names the fields that are wrong.
@@ -81,73 +76,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // the status is sent; a broken connection is the client's problem
 }
 
-// decode reads a JSON body into a T: at most maxBodyBytes, unknown fields
-// refused, exactly one value. Every failure names what is wrong.
-func decode[T any](r *http.Request, w http.ResponseWriter) (T, error) {
-	var v T
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return v, errs.E(errs.Invalid, "the body must be JSON (Content-Type: application/json), not %s", ct)
-	}
-	body := http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		return v, decodeError(err)
-	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		if err != nil && isTooLarge(err) {
-			return v, decodeError(err)
-		}
-		return v, errs.E(errs.Invalid, "the body must hold exactly one JSON value")
-	}
-	return v, nil
-}
-
-func isTooLarge(err error) bool {
-	var mb *http.MaxBytesError
-	return errors.As(err, &mb)
-}
-
-// decodeError turns encoding/json's errors into ones a user can act on.
-func decodeError(err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case isTooLarge(err):
-		return errs.E(errs.TooLarge, "the body is larger than %d bytes", maxBodyBytes)
-	case errors.Is(err, io.EOF):
-		return errs.E(errs.Invalid, "the body is empty; send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errs.E(errs.Invalid, "malformed JSON: the body ends too early")
-	case errors.As(err, &syn):
-		return errs.E(errs.Invalid, "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return errs.E(errs.Invalid, "the body must be a JSON object")
-		}
-		return errs.Field(field, "must be %s, not %s", jsonType(typ.Type.String()), typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &errs.Error{Kind: errs.Invalid, Message: fmt.Sprintf("unknown field %q", name), Fields: map[string]string{name: "unknown field"}}
-	}
-	return errs.E(errs.Invalid, "malformed JSON: %v", err)
-}
-
-func jsonType(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "[]"):
-		return "a list"
-	case goType == "string", strings.HasSuffix(goType, ".Severity"), strings.HasSuffix(goType, ".Status"):
-		return "a string"
-	case goType == "bool":
-		return "true or false"
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "float"):
-		return "a number"
-	}
-	return "an object"
-}
-
 // parseTime reads an RFC 3339 time field; "" is the zero time.
 func parseTime(p *errs.Problems, field, s string) time.Time {
 	if s == "" {
@@ -192,6 +120,37 @@ func listOf[V, J any](items []V, enc func(V) J) list[J] {
 		out.Items = append(out.Items, enc(v))
 	}
 	return out
+}
+
+// maxListBytes bounds a page of a list: once its items pass this size, the
+// page ends early with a cursor to the rest, whatever the limit asked for.
+const maxListBytes = 2 << 20
+
+// pageOf is listOf for a list that pages with a cursor. The items are
+// encoded one by one, and the page stops before the item that would take it
+// past maxListBytes (a page always holds at least one). full says whether
+// the store returned as many items as the limit: then there may be more.
+func pageOf[V any, J any](items []V, enc func(V) J, cursor func(V) string, full bool) (list[json.RawMessage], error) {
+	out := list[json.RawMessage]{Items: make([]json.RawMessage, 0, len(items))}
+	var buf bytes.Buffer
+	size := 0
+	for i, v := range items {
+		buf.Reset()
+		e := json.NewEncoder(&buf)
+		e.SetEscapeHTML(false)
+		if err := e.Encode(enc(v)); err != nil {
+			return out, fmt.Errorf("encode list item: %w", err)
+		}
+		if size += buf.Len(); size > maxListBytes && i > 0 {
+			out.NextCursor = cursor(items[i-1])
+			return out, nil
+		}
+		out.Items = append(out.Items, bytes.Clone(bytes.TrimSpace(buf.Bytes())))
+	}
+	if full && len(items) > 0 {
+		out.NextCursor = cursor(items[len(items)-1])
+	}
+	return out, nil
 }
 
 // logAttrs are the request's standard log fields.
