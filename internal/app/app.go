@@ -9,6 +9,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -65,8 +66,11 @@ func New(db *store.DB, opts ...Option) *App {
 	return a
 }
 
-// DB returns the database, for the boundaries' health checks.
-func (a *App) DB() *store.DB { return a.db }
+// Ready reports whether the app can serve: its database answers and holds
+// the schema this binary knows. A failure is Unavailable, and its message
+// says why (cannot connect, did not answer in time, busy, schema too old
+// or too new) in words fit for a readiness probe's reader. It reads only.
+func (a *App) Ready(ctx context.Context) error { return a.db.Ready(ctx) }
 
 // Now returns the app's current time in UTC, at the microsecond precision
 // the databases keep.
@@ -116,6 +120,15 @@ func (a *App) record(tx *store.Tx, actor org.Actor, action, subject string, data
 	}
 	tx.RecordAudit(audit.Entry{ID: a.newID(), At: a.Now(), Actor: string(actor.Ref), Action: action, Subject: subject, Data: b})
 	return nil
+}
+
+// unchanged reports whether a write would leave a record as it was: the
+// same audit record before and after. Such a write is not made, so it
+// records no event and moves no updated_at.
+func unchanged[T any](before, after *T) bool {
+	b, berr := json.Marshal(before)
+	a, aerr := json.Marshal(after)
+	return berr == nil && aerr == nil && bytes.Equal(a, b)
 }
 
 // change is the usual audit payload: the state before and after.

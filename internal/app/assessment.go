@@ -161,14 +161,18 @@ func (a *App) SetFactors(ctx context.Context, actor org.Actor, id incident.ID, i
 			return err
 		}
 		j := cur.Judgement
-		j.Version++
-		j.SetBy, j.SetAt = actor.Ref, a.Now()
 		if in.ExpectedToPrevent != nil {
 			j.ExpectedToPrevent = *in.ExpectedToPrevent
 		}
 		if in.PolicyViolation != nil {
 			j.PolicyViolation = *in.PolicyViolation
 		}
+		if j.ExpectedToPrevent == cur.Judgement.ExpectedToPrevent && j.PolicyViolation == cur.Judgement.PolicyViolation {
+			v = cur // the same judgement again: nothing to record
+			return nil
+		}
+		j.Version++
+		j.SetBy, j.SetAt = actor.Ref, a.Now()
 		if err := tx.AddJudgement(cur.ID, j); err != nil {
 			return err
 		}

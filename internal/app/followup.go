@@ -143,6 +143,9 @@ func (a *App) UpdateFollowUp(ctx context.Context, actor org.Actor, id followup.I
 		if err := f.Validate(now); err != nil {
 			return err
 		}
+		if unchanged(before, followUpRecordOf(&f)) {
+			return nil
+		}
 		if err := tx.UpdateFollowUp(&f, now); err != nil {
 			return err
 		}

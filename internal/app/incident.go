@@ -139,6 +139,10 @@ func (a *App) UpdateIncident(ctx context.Context, actor org.Actor, id incident.I
 		if inc.StartedAt.Year() != before.StartedAt.Year() {
 			return errs.Field("started_at", "cannot move the start to another year: the ID %s names %d", inc.ID, before.StartedAt.Year())
 		}
+		if unchanged(before, recordOf(&inc)) {
+			inc = old
+			return nil
+		}
 		inc.UpdatedAt = now
 		if err := tx.UpdateIncident(&inc); err != nil {
 			return err

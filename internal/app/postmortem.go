@@ -100,12 +100,14 @@ func (a *App) EditPostmortem(ctx context.Context, actor org.Actor, id incident.I
 		if err := pm.Validate(); err != nil {
 			return err
 		}
-		pm.UpdatedAt, pm.UpdatedBy = now, actor.Ref
-		if err := tx.SavePostmortem(&pm); err != nil {
-			return err
-		}
-		if err := a.record(tx, actor, "postmortem.edit", string(id), change[postmortemRecord]{Before: pmRecordOf(&before), After: pmRecordOf(&pm)}); err != nil {
-			return err
+		if !unchanged(pmRecordOf(&before), pmRecordOf(&pm)) {
+			pm.UpdatedAt, pm.UpdatedBy = now, actor.Ref
+			if err := tx.SavePostmortem(&pm); err != nil {
+				return err
+			}
+			if err := a.record(tx, actor, "postmortem.edit", string(id), change[postmortemRecord]{Before: pmRecordOf(&before), After: pmRecordOf(&pm)}); err != nil {
+				return err
+			}
 		}
 		v, err = a.postmortemView(tx, id)
 		return err

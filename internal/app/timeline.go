@@ -74,6 +74,9 @@ func (a *App) EditEntry(ctx context.Context, actor org.Actor, id incident.ID, en
 		if !in.OccurredAt.IsZero() {
 			at = in.OccurredAt
 		}
+		if kind == e.Kind && text == e.Text && at.Equal(e.OccurredAt) && !e.Deleted {
+			return nil // nothing to change
+		}
 		rev, err := e.Edit(kind, text, at, actor.Ref, now)
 		if err != nil {
 			return err

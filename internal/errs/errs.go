@@ -26,7 +26,10 @@ const (
 	Unauthenticated Kind = "unauthenticated"
 	Unavailable     Kind = "unavailable"
 	TooLarge        Kind = "too_large"
-	Internal        Kind = "internal"
+	// MethodNotAllowed is a request for a resource that exists, with a
+	// method it does not take.
+	MethodNotAllowed Kind = "method_not_allowed"
+	Internal         Kind = "internal"
 )
 
 // Error is a failure with a kind and a message that is safe to show a user.

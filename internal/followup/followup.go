@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
 )
@@ -137,12 +138,12 @@ func (f *FollowUp) DaysOverdue(now time.Time) int {
 // Validate checks a follow-up at now.
 func (f *FollowUp) Validate(now time.Time) error {
 	var p errs.Problems
-	switch t := strings.TrimSpace(f.Title); {
-	case t == "":
+	if strings.TrimSpace(f.Title) == "" {
 		p.Add("title", "is required")
-	case len(t) > 300:
-		p.Add("title", "is longer than 300 characters")
 	}
+	freetext.Add(&p, "title", f.Title, freetext.Line)
+	freetext.Add(&p, "tracker_url", f.TrackerURL, freetext.URL)
+	freetext.Add(&p, "reason", f.Reason, freetext.Note)
 	switch {
 	case f.Owner.IsZero():
 		p.Add("owner", "exactly one owner (a person or a team) is required (F2)")

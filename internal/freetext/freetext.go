@@ -11,6 +11,8 @@ package freetext
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"blameful.dev/blameful/internal/errs"
 )
 
 // Kind is a kind of text field: its longest value and whether it may span
@@ -38,13 +40,16 @@ var (
 	// Note is a reason, a justification or a contributing factor: a
 	// paragraph or a few.
 	Note = Kind{Name: "note", Max: 4000, Multiline: true}
-	// Body is a long text: a summary, an impact, a mechanism, a timeline
+	// Body is a long text: an incident's summary or impact, a timeline
 	// entry, a description.
 	Body = Kind{Name: "body", Max: 20000, Multiline: true}
+	// Section is a section of a postmortem: its summary, impact,
+	// mechanism, what went well or poorly.
+	Section = Kind{Name: "section", Max: 50000, Multiline: true}
 )
 
 // Kinds lists every kind, for documentation and tests.
-var Kinds = []Kind{Word, Ref, Time, Line, URL, Note, Body}
+var Kinds = []Kind{Word, Ref, Time, Line, URL, Note, Body, Section}
 
 // ByName returns the kind with the name.
 func ByName(name string) (Kind, bool) {
@@ -82,6 +87,13 @@ func Check(s string, k Kind) string {
 		return fmt.Sprintf("is %d characters long; at most %d are allowed", n, k.Max)
 	}
 	return ""
+}
+
+// Add records in p what is wrong with s as field of kind k, if anything.
+func Add(p *errs.Problems, field, s string, k Kind) {
+	if msg := Check(s, k); msg != "" {
+		p.Add(field, "%s", msg)
+	}
 }
 
 // validAt tells whether the U+FFFD at byte i of s is really written there,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/org"
 )
 
@@ -137,34 +138,23 @@ func (in *Incident) EntityRefs() []org.Ref {
 // clocks that disagree a little.
 const clockSkew = 5 * time.Minute
 
-// Limits on text fields, so that one incident cannot hold a novel.
-const (
-	maxTitle = 200
-	maxText  = 20000
-)
-
 // Validate checks everything that must hold of an incident at now, and names
 // every field that is wrong.
 func (in *Incident) Validate(now time.Time) error {
 	var p errs.Problems
-	switch t := strings.TrimSpace(in.Title); {
-	case t == "":
+	if strings.TrimSpace(in.Title) == "" {
 		p.Add("title", "is required")
-	case len(t) > maxTitle:
-		p.Add("title", "is longer than %d characters", maxTitle)
 	}
+	freetext.Add(&p, "title", in.Title, freetext.Line)
 	if !slices.Contains(Severities, in.Severity) {
 		p.Add("severity", "%q is not a severity: use SEV1, SEV2, SEV3 or SEV4", in.Severity)
 	}
 	if in.Status.order() < 0 {
 		p.Add("status", "%q is not a status", in.Status)
 	}
-	if len(in.Summary) > maxText {
-		p.Add("summary", "is longer than %d characters", maxText)
-	}
-	if len(in.Impact) > maxText {
-		p.Add("impact", "is longer than %d characters", maxText)
-	}
+	freetext.Add(&p, "summary", in.Summary, freetext.Body)
+	freetext.Add(&p, "impact", in.Impact, freetext.Body)
+	freetext.Add(&p, "source", in.Source, freetext.Line)
 	in.validateTimes(&p, now)
 	validateEntities(&p, in.Entities)
 	return p.Err()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/org"
 )
 
@@ -69,17 +70,13 @@ type Revision struct {
 	Action string
 }
 
-const maxEntryText = 10000
-
 // Validate checks an entry at now.
 func (e *Entry) Validate(now time.Time) error {
 	var p errs.Problems
-	switch t := strings.TrimSpace(e.Text); {
-	case t == "":
+	if strings.TrimSpace(e.Text) == "" {
 		p.Add("text", "is required")
-	case len(t) > maxEntryText:
-		p.Add("text", "is longer than %d characters", maxEntryText)
 	}
+	freetext.Add(&p, "text", e.Text, freetext.Body)
 	if _, err := ParseEntryKind(string(e.Kind)); err != nil {
 		p.Add("kind", "%q is not an entry kind: use alert, action, observation, decision or change", e.Kind)
 	}

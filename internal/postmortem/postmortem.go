@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
 )
@@ -80,8 +81,6 @@ type Postmortem struct {
 // a silent edit.
 func (p *Postmortem) IsEditable() bool { return p.State == Draft || p.State == InReview }
 
-const maxSection = 50000
-
 // Validate checks the document's fields.
 func (p *Postmortem) Validate() error {
 	var pr errs.Problems
@@ -89,9 +88,7 @@ func (p *Postmortem) Validate() error {
 		"summary": p.Summary, "impact": p.Impact, "mechanism": p.Mechanism,
 		"went_well": p.WentWell, "went_poorly": p.WentPoorly,
 	} {
-		if len(v) > maxSection {
-			pr.Add(name, "is longer than %d characters", maxSection)
-		}
+		freetext.Add(&pr, name, v, freetext.Section)
 	}
 	if len(p.Factors) > 100 {
 		pr.Add("contributing_factors", "more than 100 factors")
@@ -100,6 +97,7 @@ func (p *Postmortem) Validate() error {
 		if strings.TrimSpace(f.Text) == "" {
 			pr.Add(fmt.Sprintf("contributing_factors[%d].text", i), "is required")
 		}
+		freetext.Add(&pr, fmt.Sprintf("contributing_factors[%d].text", i), f.Text, freetext.Note)
 	}
 	return pr.Err()
 }

@@ -76,12 +76,12 @@ func (s *Server) getPostmortem(w http.ResponseWriter, r *http.Request, actor org
 }
 
 type postmortemRequest struct {
-	Summary    *string       `json:"summary" text:"body"`
-	Impact     *string       `json:"impact" text:"body"`
-	Mechanism  *string       `json:"mechanism" text:"body"`
+	Summary    *string       `json:"summary" text:"section"`
+	Impact     *string       `json:"impact" text:"section"`
+	Mechanism  *string       `json:"mechanism" text:"section"`
 	Factors    *[]factorJSON `json:"contributing_factors"`
-	WentWell   *string       `json:"went_well" text:"body"`
-	WentPoorly *string       `json:"went_poorly" text:"body"`
+	WentWell   *string       `json:"went_well" text:"section"`
+	WentPoorly *string       `json:"went_poorly" text:"section"`
 }
 
 func (s *Server) putPostmortem(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

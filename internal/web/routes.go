@@ -1,6 +1,12 @@
 package web
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"blameful.dev/blameful/internal/errs"
+)
 
 // route is one pattern of the ServeMux and its handler.
 type route struct {
@@ -69,12 +75,33 @@ func (s *Server) routes() []route {
 	}
 }
 
-// mux registers every route, and answers unknown /api/ paths in JSON.
+// mux registers every route, and answers unknown /api/ paths in JSON: 405
+// with Allow when the path exists for other methods, else 404.
 func (s *Server) mux() *http.ServeMux {
 	m := http.NewServeMux()
 	for _, rt := range s.routes() {
 		m.Handle(rt.pattern, rt.handler)
 	}
-	m.Handle("/api/", s.public(s.apiNotFound))
+	m.Handle("/api/", s.public(func(w http.ResponseWriter, r *http.Request) error {
+		if allow := allowed(m, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &errs.Error{Kind: errs.MethodNotAllowed, Message: fmt.Sprintf("%s does not take %s; it takes %s", r.URL.Path, r.Method, strings.Join(allow, ", "))}
+		}
+		return s.apiNotFound(w, r)
+	}))
 	return m
+}
+
+// allowed returns the methods m serves r's path with, other than the
+// fallback.
+func allowed(m *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, method := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := m.Handler(probe); pattern != "/api/" && pattern != "" {
+			out = append(out, method)
+		}
+	}
+	return out
 }

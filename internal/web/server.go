@@ -49,9 +49,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 type apiHandler func(w http.ResponseWriter, r *http.Request, actor org.Actor) error
 
 // api authenticates the request's bearer token and runs h with its actor,
-// turning a returned error into a JSON error body.
+// turning a returned error into a JSON error body. What it answers is for
+// that actor alone, so no cache may keep it.
 func (s *Server) api(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		actor, err := s.authenticate(r)
 		if err == nil {
 			err = h(w, r, actor)
