@@ -16,16 +16,8 @@ import (
 // so it sees private records; deciding a level stays with the decider,
 // through the API with their own token (J2).
 
-const assessmentUsage = `Usage: blameful assessment show ID
-       blameful fairness
-       blameful ledger LEADER`
-
-func runAssessment(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "show" {
-		fmt.Fprintln(e.stderr, assessmentUsage)
-		return errUsage
-	}
-	return withApp(ctx, e, "assessment show", "ID", args[1:], 1, func(a *app.App, pos []string) error {
+func assessmentShow(ctx context.Context, e env, args []string) error {
+	return withApp(ctx, e, "assessment show", "ID", args, 1, func(a *app.App, pos []string) error {
 		v, err := a.Assessment(ctx, operator(), incident.ID(pos[0]))
 		if err != nil {
 			return err
@@ -38,18 +30,18 @@ func runAssessment(ctx context.Context, e env, args []string) error {
 func printAssessment(w io.Writer, v app.AssessmentView) {
 	f := v.Factors
 	fmt.Fprintf(w, "Assessment of %s for %s\n", v.Subject, v.Incident)
-	fmt.Fprintf(w, "Decider:   %s (%s)\n", orNone(string(v.Decider)), v.DeciderWhy)
+	fmt.Fprintf(w, "Decider:   %s (%s)\n", orNone(string(v.Decider)), printable(v.DeciderWhy))
 	fmt.Fprintf(w, "Factors:   expected_to_prevent=%s policy_violation=%s integrity_violation=%t prior_faults=%d severity=%s recently_inherited=%t\n",
 		orNone(string(f.ExpectedToPrevent)), f.PolicyViolation, f.IntegrityViolation, f.PriorFaults, f.Severity, f.RecentlyInherited)
 	judged := ""
 	if !v.Guidance.Judged {
 		judged = " (not judged yet: expected_to_prevent is assumed yes)"
 	}
-	fmt.Fprintf(w, "Guidance:  %d, %s%s\n           %s\n", v.Guidance.Level, v.Guidance.Level, judged, v.Guidance.Arithmetic())
+	fmt.Fprintf(w, "Guidance:  %d, %s%s\n           %s\n", v.Guidance.Level, v.Guidance.Level, judged, printable(v.Guidance.Arithmetic()))
 	for _, d := range v.History {
 		fmt.Fprintf(w, "%s %s: %d, %s by %s", d.DecidedAt.Format("2006-01-02"), d.Kind, d.Level, d.Level, d.DecidedBy)
 		if d.Justification != "" {
-			fmt.Fprintf(w, " — %s", d.Justification)
+			fmt.Fprintf(w, " — %s", printableBlock(d.Justification, "    "))
 		}
 		fmt.Fprintln(w)
 	}
@@ -61,7 +53,7 @@ func printAssessment(w io.Writer, v app.AssessmentView) {
 		if ap.Outcome != "" {
 			state = "decided"
 		}
-		fmt.Fprintf(w, "Appeal:    %s by %s on %s, heard by %s (%s): %s\n", state, ap.FiledBy, ap.FiledAt.Format("2006-01-02"), orNone(string(ap.Reviewer)), state, ap.Reason)
+		fmt.Fprintf(w, "Appeal:    %s by %s on %s, heard by %s (%s): %s\n", state, ap.FiledBy, ap.FiledAt.Format("2006-01-02"), orNone(string(ap.Reviewer)), state, printableBlock(ap.Reason, "    "))
 	}
 }
 
@@ -101,94 +93,85 @@ func runLedger(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(w, "Ledger of %s, leading %s\n", l.Leader, joinRefs(l.Teams))
 		fmt.Fprintf(w, "A4 faults (unclear ownership in their organisation): %d\n", len(l.A4Faults))
 		for _, f := range l.A4Faults {
-			fmt.Fprintf(w, "  %s %s %s %s\n", f.StartedAt.Format("2006-01-02"), f.Incident, f.Severity, f.Title)
+			fmt.Fprintf(w, "  %s %s %s %s\n", f.StartedAt.Format("2006-01-02"), f.Incident, f.Severity, printable(f.Title))
 		}
 		fmt.Fprintf(w, "Own faults: %d\n", len(l.OwnFaults))
 		fmt.Fprintf(w, "Overdue follow-ups in their organisation: %d\n", l.OverdueTotal)
 		for _, f := range l.OverdueFollowUps {
-			fmt.Fprintf(w, "  %s due %s, %s: %s\n", f.ID, f.Due.Format("2006-01-02"), f.Owner, f.Title)
+			fmt.Fprintf(w, "  %s due %s, %s: %s\n", f.ID, f.Due.Format("2006-01-02"), f.Owner, printable(f.Title))
 		}
 		if l.Fairness != nil {
 			fmt.Fprintf(w, "Fairness (J5): %d decisions, mean deviation %+.2f, %s\n", l.Fairness.Decisions, l.Fairness.MeanDeviation, orNone(l.Fairness.Flag))
 		}
 		fmt.Fprintf(w, "Fairness flags (A8): %d\n", len(l.FairnessFlags))
 		for _, f := range l.FairnessFlags {
-			fmt.Fprintf(w, "  %s %s: %s\n", f.CreatedAt.Format("2006-01-02"), f.Incident, f.Detail)
+			fmt.Fprintf(w, "  %s %s: %s\n", f.CreatedAt.Format("2006-01-02"), f.Incident, printable(f.Detail))
 		}
 		return nil
 	})
 }
 
-const integrityUsage = `Usage: blameful integrity list [--incident ID] [--state open|confirmed|dismissed]
-       blameful integrity review FLAG (--confirm --subject REF | --dismiss) --reason TEXT
-       blameful integrity sweep`
+func integrityList(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "integrity list", "[--incident ID] [--state open|confirmed|dismissed] [--db DSN]")
+	dsn := dbFlag(e, fs)
+	id := fs.String("incident", "", "only this incident's flags")
+	state := fs.String("state", "", "only flags in this state: open, confirmed or dismissed")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	return openThen(ctx, e, *dsn, func(a *app.App) error {
+		flags, err := a.IntegrityFlags(ctx, operator(), incident.ID(*id), integrity.State(*state))
+		if err != nil {
+			return err
+		}
+		for _, f := range flags {
+			fmt.Fprintf(e.stdout, "%s  %s  %-9s %s  %s\n", f.ID, f.Rule, f.State, orNone(string(f.Incident)), printable(firstDetail(f.Flag)))
+		}
+		fmt.Fprintf(e.stdout, "%d flag(s)\n", len(flags))
+		return nil
+	})
+}
 
-func runIntegrity(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, integrityUsage)
+func integrityReview(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "integrity review", "FLAG (--confirm --subject REF | --dismiss) --reason TEXT [--db DSN]")
+	dsn := dbFlag(e, fs)
+	confirm := fs.Bool("confirm", false, "confirm the flag (needs --subject)")
+	dismiss := fs.Bool("dismiss", false, "dismiss the flag")
+	subject := fs.String("subject", "", "confirm: the person whose integrity the flag concerns")
+	reason := fs.String("reason", "", "why (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *confirm == *dismiss {
+		fs.Usage()
 		return errUsage
 	}
-	switch args[0] {
-	case "list":
-		fs := flagSet(e, "integrity list", "[flags]")
-		dsn := dbFlag(e, fs)
-		id := fs.String("incident", "", "only this incident's flags")
-		state := fs.String("state", "", "only flags in this state: open, confirmed or dismissed")
-		if err := parse(fs, args[1:]); err != nil {
+	var who org.Ref
+	if *subject != "" {
+		var err error
+		if who, err = org.ParseRef(*subject, org.KindUser); err != nil {
 			return err
 		}
-		return openThen(ctx, e, *dsn, func(a *app.App) error {
-			flags, err := a.IntegrityFlags(ctx, operator(), incident.ID(*id), integrity.State(*state))
-			if err != nil {
-				return err
-			}
-			for _, f := range flags {
-				fmt.Fprintf(e.stdout, "%s  %s  %-9s %s  %s\n", f.ID, f.Rule, f.State, orNone(string(f.Incident)), firstDetail(f.Flag))
-			}
-			fmt.Fprintf(e.stdout, "%d flag(s)\n", len(flags))
-			return nil
-		})
-	case "review":
-		fs := flagSet(e, "integrity review", "FLAG [flags]")
-		dsn := dbFlag(e, fs)
-		confirm := fs.Bool("confirm", false, "confirm the flag (needs --subject)")
-		dismiss := fs.Bool("dismiss", false, "dismiss the flag")
-		subject := fs.String("subject", "", "confirm: the person whose integrity the flag concerns")
-		reason := fs.String("reason", "", "why (required)")
-		if err := parse(fs, args[1:]); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 || *confirm == *dismiss {
-			fmt.Fprintln(e.stderr, integrityUsage)
-			return errUsage
-		}
-		var who org.Ref
-		if *subject != "" {
-			var err error
-			if who, err = org.ParseRef(*subject, org.KindUser); err != nil {
-				return err
-			}
-		}
-		return openThen(ctx, e, *dsn, func(a *app.App) error {
-			v, err := a.ReviewFlag(ctx, operator(), fs.Arg(0), *confirm, who, *reason)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "flag %s (%s) is %s\n", v.ID, v.Rule, v.State)
-			return nil
-		})
-	case "sweep":
-		return withApp(ctx, e, "integrity sweep", "", args[1:], 0, func(a *app.App, _ []string) error {
-			n, err := a.SweepIntegrity(ctx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "raised %d new flag(s)\n", n)
-			return nil
-		})
 	}
-	fmt.Fprintln(e.stderr, integrityUsage)
-	return errUsage
+	return openThen(ctx, e, *dsn, func(a *app.App) error {
+		v, err := a.ReviewFlag(ctx, operator(), fs.Arg(0), *confirm, who, *reason)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "flag %s (%s) is %s\n", v.ID, v.Rule, v.State)
+		return nil
+	})
+}
+
+func integritySweep(ctx context.Context, e env, args []string) error {
+	return withApp(ctx, e, "integrity sweep", "", args, 0, func(a *app.App, _ []string) error {
+		n, err := a.SweepIntegrity(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "raised %d new flag(s)\n", n)
+		return nil
+	})
 }
 
 func firstDetail(f integrity.Flag) string {

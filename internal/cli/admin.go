@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,7 +19,7 @@ import (
 func runMigrate(ctx context.Context, e env, args []string) error {
 	fs := flagSet(e, "migrate", "[--db DSN]")
 	dsn := dbFlag(e, fs)
-	if err := parse(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	db, err := store.Open(ctx, *dsn)
@@ -37,14 +40,66 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 }
 
 func runVersion(_ context.Context, e env, args []string) error {
-	fmt.Fprintf(e.stdout, "blameful %s\n", Version)
+	if err := noArgs(flagSet(e, "version", ""), args); err != nil {
+		return err
+	}
+	info, _ := debug.ReadBuildInfo()
+	writeVersion(e.stdout, version(info), info)
 	return nil
+}
+
+// version returns the build's version: Version when the link set it, else
+// the main module's version as the toolchain stamped it (a release's tag
+// for go install, a pseudo-version from the checkout's commit for go build
+// with VCS stamping), else "dev".
+func version(info *debug.BuildInfo) string {
+	if Version != "dev" || info == nil {
+		return Version
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	return Version
+}
+
+// writeVersion prints the version and what the Go toolchain recorded of
+// the build: the main module, the VCS revision (with "modified" when the
+// work tree had uncommitted changes) and its commit time, and the Go
+// version. A binary built without VCS stamping (go run, go test,
+// -buildvcs=false) has no revision.
+func writeVersion(w io.Writer, v string, info *debug.BuildInfo) {
+	fmt.Fprintf(w, "blameful %s\n", v)
+	goVersion := runtime.Version()
+	if info != nil {
+		if info.Main.Path != "" {
+			fmt.Fprintf(w, "  module     %s %s\n", info.Main.Path, orNone(info.Main.Version))
+		}
+		vcs := map[string]string{}
+		for _, s := range info.Settings {
+			vcs[s.Key] = s.Value
+		}
+		switch rev := vcs["vcs.revision"]; {
+		case rev == "":
+			fmt.Fprintln(w, "  revision   unknown (built without VCS information)")
+		case vcs["vcs.modified"] == "true":
+			fmt.Fprintf(w, "  revision   %s (modified)\n", rev)
+		default:
+			fmt.Fprintf(w, "  revision   %s\n", rev)
+		}
+		if t := vcs["vcs.time"]; t != "" {
+			fmt.Fprintf(w, "  committed  %s\n", t)
+		}
+		if info.GoVersion != "" {
+			goVersion = info.GoVersion
+		}
+	}
+	fmt.Fprintf(w, "  go         %s %s/%s\n", goVersion, runtime.GOOS, runtime.GOARCH)
 }
 
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := flagSet(e, "demo", "[--db DSN]")
 	dsn := dbFlag(e, fs)
-	if err := parse(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	a, closeDB, err := openApp(ctx, *dsn, false, newLogger(e, "text"), e.getenv("BLAMEFUL_POLICY"))
@@ -76,19 +131,15 @@ func (r *rolesFlag) Set(s string) error {
 	return nil
 }
 
-func runToken(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(e.stderr, "Usage: blameful token create [--user REF] [--role admin|hr|member]… [--name NAME] [--ttl 90d]")
-		return errUsage
-	}
-	fs := flagSet(e, "token create", "[flags]")
+func tokenCreate(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "token create", "[--user REF] [--role admin|hr|member]… [--name NAME] [--ttl 90d] [--db DSN]")
 	dsn := dbFlag(e, fs)
 	var roles rolesFlag
 	fs.Var(&roles, "role", "role to grant: member, hr or admin (repeat or comma-separate)")
 	user := fs.String("user", "", "the person the token acts as (user:default/ada); leader comes from leading a team")
 	name := fs.String("name", "", "a name for the token")
 	ttl := fs.String("ttl", "", "lifetime, like 90d or 12h (default: no expiry)")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	nt := app.NewToken{Name: *name, Roles: roles}
@@ -119,7 +170,7 @@ func runToken(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(e.stdout, secret)
-	fmt.Fprintf(e.stderr, "token %s acts as %s with roles %v; it is shown once, keep it safe\n", t.Name, t.Actor, t.Roles)
+	fmt.Fprintf(e.stderr, "token %s acts as %s with roles %v; it is shown once, keep it safe\n", printable(t.Name), t.Actor, t.Roles)
 	return nil
 }
 

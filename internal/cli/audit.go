@@ -23,27 +23,6 @@ import (
 // -h cannot print it.
 const envCheckpointKey = "BLAMEFUL_CHECKPOINT_KEY"
 
-const auditUsage = `Usage: blameful audit verify [--db DSN] [--checkpoint FILE]… [--public-key FILE]
-       blameful audit checkpoint [--db DSN] [--key FILE] [--out FILE]
-       blameful audit keygen --out FILE`
-
-func runAudit(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, auditUsage)
-		return errUsage
-	}
-	switch args[0] {
-	case "verify":
-		return runAuditVerify(ctx, e, args[1:])
-	case "checkpoint":
-		return runAuditCheckpoint(ctx, e, args[1:])
-	case "keygen":
-		return runAuditKeygen(e, args[1:])
-	}
-	fmt.Fprintln(e.stderr, auditUsage)
-	return errUsage
-}
-
 // filesFlag collects repeated file flags.
 type filesFlag []string
 

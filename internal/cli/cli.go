@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -21,6 +22,8 @@ import (
 )
 
 // Version is the build's version, set with -ldflags "-X …cli.Version=…".
+// Left at "dev", the version command and the server use the module
+// version the Go toolchain stamped, if any (see version).
 var Version = "dev"
 
 // env is the process environment, passed in so tests can set it.
@@ -31,53 +34,108 @@ type env struct {
 	stderr io.Writer
 }
 
-// command is one subcommand.
+// command is one subcommand. It either runs itself (serve, version) or
+// has verbs (incident create, incident show), which dispatch routes to.
 type command struct {
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+	verbs   []verb
+}
+
+// verb is one action of a command with verbs. Each verb parses its own
+// flags, so its -h lists only those.
+type verb struct {
+	name    string
 	summary string
 	run     func(ctx context.Context, e env, args []string) error
 }
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":      {"run the server (web UI, API, webhooks)", runServe},
-		"demo":       {"load a realistic demo organisation with a year of history", runDemo},
-		"migrate":    {"apply pending database migrations", runMigrate},
-		"import":     {"import org|backstage FILES: people, teams and ownership", runImport},
-		"incident":   {"create|list|show incidents", runIncident},
-		"postmortem": {"show|decide|move a postmortem", runPostmortem},
-		"followup":   {"create|list|done follow-ups", runFollowUp},
-		"review":     {"week [YYYY-Www] --format md|json: the weekly review", runReview},
-		"token":      {"create an API token", runToken},
-		"audit":      {"verify|checkpoint|keygen: the audit chain and its signed checkpoints", runAudit},
-		"policy":     {"show|check: the policy file behind the rules' numbers", runPolicy},
-		"assessment": {"show ID: an incident's accountability assessment (J1-J8)", runAssessment},
-		"fairness":   {"per-decider consistency of decisions against guidance (J5)", runFairness},
-		"ledger":     {"LEADER: a leader's ledger (J6)", runLedger},
-		"integrity":  {"list|review|sweep: integrity flags (I1-I7)", runIntegrity},
-		"person":     {"export|erase: a person's data (access and erasure requests)", runPerson},
-		"version":    {"print the version", runVersion},
+		"serve":   {summary: "run the server (web UI, API, webhooks)", run: runServe},
+		"demo":    {summary: "load a realistic demo organisation with a year of history", run: runDemo},
+		"migrate": {summary: "apply pending database migrations", run: runMigrate},
+		"import": {summary: "org FILE | backstage PATH…: people, teams and ownership", verbs: []verb{
+			{"org", "FILE: blameful's org file", importOrg},
+			{"backstage", "PATH…: Backstage catalog files, or directories of them", importBackstage},
+			{"codeowners", "not available yet: CODEOWNERS files cannot be imported so far", importCodeowners},
+		}},
+		"incident": {summary: "create|list|show incidents", verbs: []verb{
+			{"create", "declare an incident", incidentCreate},
+			{"list", "the newest incidents", incidentList},
+			{"show", "ID: an incident and its attribution", incidentShow},
+		}},
+		"postmortem": {summary: "show|decide|move a postmortem", verbs: []verb{
+			{"show", "ID: a postmortem and its follow-ups", postmortemShow},
+			{"decide", "ID --party REF: decide the one accountable party (A1, A8)", postmortemDecide},
+			{"move", "ID --to STATE: move a postmortem to another state", postmortemMove},
+		}},
+		"followup": {summary: "create|list follow-ups", verbs: []verb{
+			{"create", "a follow-up with one owner and a due date (F2)", followUpCreate},
+			{"list", "follow-ups, of one incident or overdue", followUpList},
+		}},
+		"review": {summary: "week [YYYY-Www] --format md|json: the weekly review", verbs: []verb{
+			{"week", "[YYYY-Www]: the weekly review, as Markdown or JSON", reviewWeek},
+		}},
+		"token": {summary: "create an API token", verbs: []verb{
+			{"create", "a token acting as a person or with roles; shown once", tokenCreate},
+		}},
+		"audit": {summary: "verify|checkpoint|keygen: the audit chain and its signed checkpoints", verbs: []verb{
+			{"verify", "walk the chain, and check it against signed checkpoints", runAuditVerify},
+			{"checkpoint", "sign a checkpoint of the chain's head", runAuditCheckpoint},
+			{"keygen", "make a checkpoint signing key", func(_ context.Context, e env, args []string) error { return runAuditKeygen(e, args) }},
+		}},
+		"policy": {summary: "show|check: the policy file behind the rules' numbers", verbs: []verb{
+			{"show", "print the built-in policy file", policyShow},
+			{"check", "[FILE]: check a policy file (default: $BLAMEFUL_POLICY)", policyCheck},
+		}},
+		"assessment": {summary: "show ID: an incident's accountability assessment (J1-J8)", verbs: []verb{
+			{"show", "ID: an incident's accountability assessment", assessmentShow},
+		}},
+		"fairness": {summary: "per-decider consistency of decisions against guidance (J5)", run: runFairness},
+		"ledger":   {summary: "LEADER: a leader's ledger (J6)", run: runLedger},
+		"integrity": {summary: "list|review|sweep: integrity flags (I1-I7)", verbs: []verb{
+			{"list", "integrity flags, of one incident or in one state", integrityList},
+			{"review", "FLAG: confirm or dismiss a flag (I7)", integrityReview},
+			{"sweep", "raise the flags that time alone reveals (I5)", integritySweep},
+		}},
+		"person": {summary: "export|erase: a person's data (access and erasure requests)", verbs: []verb{
+			{"export", "REF: every row that names a person, as JSON", personExport},
+			{"erase", "REF --reason TEXT: blank a person's personal fields", personErase},
+		}},
+		"version": {summary: "print the version and how the binary was built", run: runVersion},
 	}
 }
 
 // Run runs the command line args and returns the process exit code: 0 on
-// success, 1 on failure, 2 on a usage error.
+// success, 1 on failure, 2 on a usage error. Help that was asked for (-h,
+// --help, help) goes to stdout with 0; usage after a mistake goes to stderr
+// with 2.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	return run(ctx, env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+func run(ctx context.Context, e env, args []string) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr, cmds)
-		if len(args) == 0 {
-			return 2
+	if len(args) == 0 {
+		usage(e.stderr, cmds)
+		return 2
+	}
+	if isHelp(args[0]) {
+		// "blameful help incident show" is "blameful incident show -h".
+		if len(args) == 1 || isHelp(args[1]) {
+			usage(e.stdout, cmds)
+			return 0
 		}
-		return 0
+		return run(ctx, e, append(args[1:len(args):len(args)], "-h"))
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "blameful: unknown command %q\n\n", args[0])
-		usage(stderr, cmds)
+		fmt.Fprintf(e.stderr, "blameful: unknown command %q\n\n", args[0])
+		usage(e.stderr, cmds)
 		return 2
 	}
-	err := cmd.run(ctx, e, args[1:])
+	err := cmd.dispatch(ctx, e, args[0], args[1:])
 	switch {
 	case err == nil:
 		return 0
@@ -88,7 +146,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case errors.Is(err, errSilent):
 		return 1
 	}
-	fmt.Fprintf(stderr, "blameful %s: %s\n", args[0], describe(err))
+	fmt.Fprintf(e.stderr, "blameful %s: %s\n", args[0], printableText(describe(err)))
 	return 1
 }
 
@@ -126,47 +184,66 @@ func describe(err error) string {
 	return b.String()
 }
 
-func usage(w io.Writer, cmds map[string]command) {
-	fmt.Fprintln(w, "blameful: blameful postmortems — one accountable party per incident, fairly.")
-	fmt.Fprintln(w, "\nUsage: blameful COMMAND [flags]\n\nCommands:")
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-11s %s\n", n, cmds[n].summary)
-	}
-	fmt.Fprintln(w, "\nEvery command takes --db (BLAMEFUL_DB): sqlite:PATH (default sqlite:blameful.db) or postgres://…")
-	fmt.Fprintln(w, "Run blameful COMMAND -h for its flags.")
+// flags is a subcommand's flag set, with the environment it reports to.
+type flags struct {
+	*flag.FlagSet
+	e env
 }
 
-// flagSet makes a subcommand's flag set that reports to stderr.
-func flagSet(e env, name, synopsis string) *flag.FlagSet {
+// flagSet makes a subcommand's flag set. Its usage goes to stdout when
+// asked for with -h and to stderr after a mistake (see parse).
+func flagSet(e env, name, synopsis string) *flags {
 	fs := flag.NewFlagSet("blameful "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: blameful %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
+		w := fs.Output()
+		fmt.Fprintln(w, strings.TrimSpace("Usage: blameful "+name+" "+synopsis))
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(w, "\nFlags:")
+			fs.PrintDefaults()
+		}
 	}
-	return fs
+	return &flags{FlagSet: fs, e: e}
 }
 
-// parse parses args, mapping a bad flag to errUsage (already printed).
+// parse parses args. Asked for help, it prints the usage to stdout and
+// returns flag.ErrHelp (exit 0); given a bad flag, it prints the problem
+// and the usage to stderr and returns errUsage (exit 2).
 // Flags may come before or after positional arguments: "show ID --db X"
 // works as well as "show --db X ID".
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(reorder(fs, args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
+func parse(fs *flags, args []string) error {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	err := fs.Parse(reorder(fs.FlagSet, args))
+	fs.SetOutput(fs.e.stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.e.stdout.Write(out.Bytes())
+		return err
+	case err != nil:
+		fs.e.stderr.Write(out.Bytes())
+		return errUsage
+	}
+	return nil
+}
+
+// noArgs parses a verb that takes no positional arguments.
+func noArgs(fs *flags, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(fs.e.stderr, "%s: unexpected argument %q\n", fs.Name(), printable(fs.Arg(0)))
+		fs.Usage()
 		return errUsage
 	}
 	return nil
 }
 
 // dbFlag adds --db, defaulting to BLAMEFUL_DB, else sqlite:blameful.db.
-func dbFlag(e env, fs *flag.FlagSet) *string {
+func dbFlag(e env, fs *flags) *string {
 	def := e.getenv("BLAMEFUL_DB")
 	if def == "" {
 		def = "sqlite:blameful.db"

@@ -14,52 +14,74 @@ import (
 	"blameful.dev/blameful/internal/importer"
 )
 
-func runImport(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || (args[0] != "org" && args[0] != "backstage") {
-		fmt.Fprintln(e.stderr, "Usage: blameful import org FILE | blameful import backstage PATH… (files or directories of .yaml)")
-		return errUsage
-	}
-	kind := args[0]
-	fset := flagSet(e, "import "+kind, "[--db DSN] PATH…")
-	dsn := dbFlag(e, fset)
-	if err := parse(fset, args[1:]); err != nil {
+func importOrg(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "import org", "FILE [--db DSN]")
+	dsn := dbFlag(e, fs)
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	paths := fset.Args()
-	if len(paths) == 0 || (kind == "org" && len(paths) != 1) {
-		fset.Usage()
+	if fs.NArg() != 1 {
+		fs.Usage()
 		return errUsage
 	}
-	var batch importer.Batch
-	switch kind {
-	case "org":
-		data, err := os.ReadFile(paths[0])
-		if err != nil {
-			return errs.Wrap(errs.Invalid, err, "cannot read "+paths[0])
-		}
-		if batch, err = importer.ParseOrg(paths[0], data); err != nil {
-			return err
-		}
-	case "backstage":
-		files, err := readYAMLFiles(paths)
-		if err != nil {
-			return err
-		}
-		if batch, err = importer.ParseBackstage(files); err != nil {
-			return err
-		}
+	path := fs.Arg(0)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return errs.Wrap(errs.Invalid, err, "cannot read "+path)
 	}
-	a, closeDB, err := openApp(ctx, *dsn, false, newLogger(e, "text"), e.getenv("BLAMEFUL_POLICY"))
+	batch, err := importer.ParseOrg(path, data)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	res, err := a.Import(ctx, operator(), batch)
+	return importBatch(ctx, e, *dsn, batch)
+}
+
+func importBackstage(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "import backstage", "PATH… [--db DSN]   (files, or directories of .yaml and .yml files)")
+	dsn := dbFlag(e, fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	files, err := readYAMLFiles(fs.Args())
 	if err != nil {
 		return err
 	}
-	printImport(e, res)
-	return nil
+	batch, err := importer.ParseBackstage(files)
+	if err != nil {
+		return err
+	}
+	return importBatch(ctx, e, *dsn, batch)
+}
+
+// codeownersUnavailable is the answer to import codeowners until
+// blameful can read CODEOWNERS files. TODO(#9): import CODEOWNERS files.
+const codeownersUnavailable = "CODEOWNERS import is not available yet; give owners in an org file (blameful import org) or a Backstage catalog (blameful import backstage)"
+
+// importCodeowners refuses with a usage error (exit 2), so that a script
+// relying on it fails rather than imports nothing.
+func importCodeowners(_ context.Context, e env, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintf(e.stdout, "Usage: blameful import codeowners FILE\n\n%s.\n", codeownersUnavailable)
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "blameful import codeowners: %s\n", codeownersUnavailable)
+	return errUsage
+}
+
+// importBatch imports what an importer parsed and prints what changed.
+func importBatch(ctx context.Context, e env, dsn string, batch importer.Batch) error {
+	return openThen(ctx, e, dsn, func(a *app.App) error {
+		res, err := a.Import(ctx, operator(), batch)
+		if err != nil {
+			return err
+		}
+		printImport(e, res)
+		return nil
+	})
 }
 
 // readYAMLFiles reads the files named, and every .yaml or .yml file below
@@ -108,16 +130,16 @@ func printImport(e env, r app.ImportResult) {
 		return fmt.Sprintf("%d new, %d updated, %d unchanged", x.Created, x.Updated, x.Unchanged)
 	}
 	fmt.Fprintf(e.stdout, "imported from %s\n  people:   %s\n  teams:    %s\n  entities: %s\n  relations: %d begun, %d ended, %d re-dated\n",
-		r.Source, c(r.People), c(r.Teams), c(r.Entities), r.Opened, r.Closed, r.Corrected)
+		printable(r.Source), c(r.People), c(r.Teams), c(r.Entities), r.Opened, r.Closed, r.Corrected)
 	const shown = 40
 	for i, ch := range r.Changes {
 		if i == shown {
 			fmt.Fprintf(e.stdout, "  … and %d more changes\n", len(r.Changes)-shown)
 			break
 		}
-		fmt.Fprintf(e.stdout, "  - %s\n", ch)
+		fmt.Fprintf(e.stdout, "  - %s\n", printable(ch))
 	}
 	for _, w := range r.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+		fmt.Fprintf(e.stderr, "warning: %s\n", printable(w))
 	}
 }

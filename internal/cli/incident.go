@@ -30,25 +30,8 @@ func (f *entitiesFlag) Set(s string) error {
 	return nil
 }
 
-func runIncident(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "Usage: blameful incident create|list|show …")
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return incidentCreate(ctx, e, args[1:])
-	case "list":
-		return incidentList(ctx, e, args[1:])
-	case "show":
-		return incidentShow(ctx, e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "blameful incident: unknown verb %q (create, list, show)\n", args[0])
-	return errUsage
-}
-
 func incidentCreate(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "incident create", "--title T --severity SEVn --started-at TIME --entity REF[*]…")
+	fs := flagSet(e, "incident create", "--title T --severity SEVn --started-at TIME --entity REF[*]… [--summary TEXT] [--db DSN]")
 	dsn := dbFlag(e, fs)
 	title := fs.String("title", "", "what went wrong")
 	sev := fs.String("severity", "", "SEV1 (worst) to SEV4")
@@ -56,7 +39,7 @@ func incidentCreate(ctx context.Context, e env, args []string) error {
 	summary := fs.String("summary", "", "a short summary")
 	var ents entitiesFlag
 	fs.Var(&ents, "entity", "a failed entity (repeat); end it with * to mark the origin, e.g. component:checkout*")
-	if err := parse(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	var p errs.Problems
@@ -88,12 +71,12 @@ func incidentCreate(ctx context.Context, e env, args []string) error {
 }
 
 func incidentList(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "incident list", "[--status S] [--severity SEVn] [--limit N]")
+	fs := flagSet(e, "incident list", "[--status S] [--severity SEVn] [--limit N] [--db DSN]")
 	dsn := dbFlag(e, fs)
 	status := fs.String("status", "", "open, mitigated or resolved")
 	sev := fs.String("severity", "", "SEV1 … SEV4")
 	limit := fs.Int("limit", 20, "how many, newest first")
-	if err := parse(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	f := incident.Filter{Limit: *limit, Status: incident.Status(*status)}
@@ -116,13 +99,13 @@ func incidentList(ctx context.Context, e env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tSTARTED\tTITLE")
 	for _, in := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, in.Status, in.StartedAt.Format("2006-01-02 15:04"), in.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, in.Status, in.StartedAt.Format("2006-01-02 15:04"), printable(in.Title))
 	}
 	return tw.Flush()
 }
 
 func incidentShow(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "incident show", "ID")
+	fs := flagSet(e, "incident show", "ID [--db DSN]")
 	dsn := dbFlag(e, fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -153,7 +136,7 @@ func incidentShow(ctx context.Context, e env, args []string) error {
 }
 
 func printIncident(w io.Writer, in incident.Incident, attr app.AttributionView) {
-	fmt.Fprintf(w, "%s  %s  %s\n%s\n\n", in.ID, in.Severity, in.Status, in.Title)
+	fmt.Fprintf(w, "%s  %s  %s\n%s\n\n", in.ID, in.Severity, in.Status, printable(in.Title))
 	for _, t := range []struct {
 		name string
 		at   time.Time
@@ -179,12 +162,12 @@ func printIncident(w io.Writer, in incident.Incident, attr app.AttributionView) 
 		case st.Fired:
 			mark = " +"
 		}
-		fmt.Fprintf(w, "  %s %s: %s\n", mark, st.Rule, st.Reason)
+		fmt.Fprintf(w, "  %s %s: %s\n", mark, st.Rule, printable(st.Reason))
 	}
 	if d := attr.Decision; d != nil {
 		fmt.Fprintf(w, "\nDecided: %s (%s) by %s on %s\n", d.Party, d.Rule, d.DecidedBy, d.DecidedAt.Format("2006-01-02"))
 		if d.Justification != "" {
-			fmt.Fprintf(w, "  justification: %s\n", d.Justification)
+			fmt.Fprintf(w, "  justification: %s\n", printableBlock(d.Justification, "    "))
 		}
 	} else {
 		fmt.Fprintln(w, "\nNo party decided yet.")

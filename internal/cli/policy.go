@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"blameful.dev/blameful/internal/app"
@@ -25,75 +26,82 @@ func loadPolicy(path string) (policy.Policy, error) {
 	return policy.Parse(path, data)
 }
 
-const policyUsage = `Usage: blameful policy show             print the built-in policy file
-       blameful policy check [FILE]     check a policy file (default: $BLAMEFUL_POLICY)`
-
-func runPolicy(_ context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, policyUsage)
-		return errUsage
-	}
-	switch args[0] {
-	case "show":
-		_, err := e.stdout.Write(policy.DefaultYAML)
+func policyShow(_ context.Context, e env, args []string) error {
+	if err := noArgs(flagSet(e, "policy show", ""), args); err != nil {
 		return err
-	case "check":
-		path := e.getenv("BLAMEFUL_POLICY")
-		if len(args) > 1 {
-			path = args[1]
-		}
-		if path == "" {
-			fmt.Fprintln(e.stderr, policyUsage)
-			return errUsage
-		}
-		if _, err := loadPolicy(path); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%s: ok\n", path)
-		return nil
 	}
-	fmt.Fprintln(e.stderr, policyUsage)
-	return errUsage
+	_, err := e.stdout.Write(policy.DefaultYAML)
+	return err
 }
 
-const personUsage = `Usage: blameful person export REF [--db DSN]
-       blameful person erase REF --reason TEXT [--db DSN]`
-
-// runPerson answers a person's access and erasure requests.
-func runPerson(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || (args[0] != "export" && args[0] != "erase") {
-		fmt.Fprintln(e.stderr, personUsage)
-		return errUsage
-	}
-	verb := args[0]
-	fs := flagSet(e, "person "+verb, "REF [flags]")
-	dsn := dbFlag(e, fs)
-	reason := fs.String("reason", "", "erase: the request this erasure honours (required)")
-	if err := parse(fs, args[1:]); err != nil {
+func policyCheck(_ context.Context, e env, args []string) error {
+	fs := flagSet(e, "policy check", "[FILE]   (default: $BLAMEFUL_POLICY)")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, personUsage)
+	path := e.getenv("BLAMEFUL_POLICY")
+	if fs.NArg() > 0 {
+		path = fs.Arg(0)
+	}
+	if path == "" || fs.NArg() > 1 {
+		fs.Usage()
 		return errUsage
 	}
-	ref, err := org.ParseRef(fs.Arg(0), org.KindUser)
+	if _, err := loadPolicy(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: ok\n", printable(path))
+	return nil
+}
+
+// personExport answers a person's access request.
+func personExport(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "person export", "REF [--db DSN]")
+	dsn := dbFlag(e, fs)
+	ref, err := personArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	return openThen(ctx, e, *dsn, func(a *app.App) error {
-		if verb == "erase" {
-			if err := a.ErasePerson(ctx, operator(), ref, *reason); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "erased the personal fields of %s and revoked their tokens; the reference stays\n", ref)
-			return nil
-		}
 		out, err := a.ExportPerson(ctx, operator(), ref)
 		if err != nil {
 			return err
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"person": out.Person, "rows": out.Rows})
+		return writeJSON(e.stdout, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(map[string]any{"person": out.Person, "rows": out.Rows})
+		})
 	})
+}
+
+// personErase answers a person's erasure request.
+func personErase(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "person erase", "REF --reason TEXT [--db DSN]")
+	dsn := dbFlag(e, fs)
+	reason := fs.String("reason", "", "the request this erasure honours (required)")
+	ref, err := personArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	return openThen(ctx, e, *dsn, func(a *app.App) error {
+		if err := a.ErasePerson(ctx, operator(), ref, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "erased the personal fields of %s and revoked their tokens; the reference stays\n", ref)
+		return nil
+	})
+}
+
+// personArgs parses a person verb's flags and its one argument, the
+// person's reference.
+func personArgs(fs *flags, args []string) (org.Ref, error) {
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return "", errUsage
+	}
+	return org.ParseRef(fs.Arg(0), org.KindUser)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -27,8 +28,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	policyFile := fs.String("policy", e.getenv("BLAMEFUL_POLICY"), "policy file tuning the rules' numbers; checked at start (env BLAMEFUL_POLICY)")
 	sweepEvery := fs.Duration("sweep-every", 15*time.Minute, "how often to look for what time alone reveals: overdue postmortems (I5)")
 	verifyEvery := fs.Duration("verify-every", 24*time.Hour, "how often to verify the audit chain; a break raises an I6 flag")
-	checkpoints := addCheckpointFlags(fs)
-	if err := parse(fs, args); err != nil {
+	checkpoints := addCheckpointFlags(fs.FlagSet)
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	for name, d := range map[string]time.Duration{"sweep-every": *sweepEvery, "verify-every": *verifyEvery} {
@@ -48,7 +49,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	defer stopCheckpoints()
 
-	srv := web.New(a, log, Version)
+	info, _ := debug.ReadBuildInfo()
+	srv := web.New(a, log, version(info))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
@@ -62,7 +64,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
-	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", redactDSN(*dsn), "version", Version)
+	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", redactDSN(*dsn), "version", version(info))
 
 	if *withDemo {
 		sum, err := demo.LoadIfEmpty(ctx, a, progress(e, "demo"))
