@@ -64,6 +64,20 @@ func wantRule(t *testing.T, err error, kind errs.Kind, rule string) {
 	}
 }
 
+// wantRefused checks a refused write on an assessment: someone who may see
+// the assessment is told the rule; anyone else gets the very refusal that
+// reading it gives, which says nothing about its state.
+func wantRefused(t *testing.T, a *app.App, actor org.Actor, id incident.ID, err error, rule string) {
+	t.Helper()
+	if _, rerr := a.Assessment(ctx, actor, id); rerr != nil {
+		if err == nil || err.Error() != rerr.Error() {
+			t.Fatalf("%s outside the audience: got %v, want the refusal of a read: %v", actor.Ref, err, rerr)
+		}
+		return
+	}
+	wantRule(t, err, errs.Forbidden, rule)
+}
+
 func TestJ1GuidanceFromFactors(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a, clock := apptest.New(t, db)
@@ -118,12 +132,12 @@ func TestJ2WhoDecides(t *testing.T) {
 			exp := accountability.Partially
 			for _, o := range tt.others {
 				_, err := a.SetFactors(ctx, o, id, app.FactorsInput{ExpectedToPrevent: &exp})
-				wantRule(t, err, errs.Forbidden, "J2")
+				wantRefused(t, a, o, id, err, "J2")
 			}
 			judge(t, a, tt.decider, id, exp)
 			for _, o := range tt.others {
 				_, err := a.DecideAssessment(ctx, o, id, accountability.Conversation, "")
-				wantRule(t, err, errs.Forbidden, "J2")
+				wantRefused(t, a, o, id, err, "J2")
 			}
 			v, err := a.DecideAssessment(ctx, tt.decider, id, accountability.Conversation, "")
 			if err != nil || v.Decision.DecidedBy != tt.decider.Ref {
@@ -167,7 +181,7 @@ func TestJ4AppealOnceToTheDecidersLeader(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := a.Appeal(ctx, bob, id, "unfair")
-		wantRule(t, err, errs.Forbidden, "J4")
+		wantRefused(t, a, bob, id, err, "J4")
 		v, err := a.Appeal(ctx, ada, id, "The runbook said to do exactly this.")
 		if err != nil || v.Appeal.Reviewer != vp.Ref {
 			t.Fatalf("appeal: %v %+v", err, v.Appeal)

@@ -157,7 +157,7 @@ func (a *App) SetFactors(ctx context.Context, actor org.Actor, id incident.ID, i
 		if err != nil {
 			return err
 		}
-		if err := mayDecide(actor, cur); err != nil {
+		if err := a.mayDecide(tx, actor, cur); err != nil {
 			return err
 		}
 		j := cur.Judgement
@@ -187,8 +187,14 @@ func (a *App) SetFactors(ctx context.Context, actor org.Actor, id incident.ID, i
 }
 
 // mayDecide enforces J2: the decider decides, never the subject; HR
-// decides when nobody above the subject leads.
-func mayDecide(actor org.Actor, v AssessmentView) error {
+// decides when nobody above the subject leads. Like every check of
+// authority on an assessment, it comes before anything about the
+// assessment's state, and looks only at what the actor may see: someone
+// outside its audience is told that it is private, whatever state it is in.
+func (a *App) mayDecide(tx *store.Tx, actor org.Actor, v AssessmentView) error {
+	if err := a.checkPrivate(tx, actor, v); err != nil {
+		return err
+	}
 	switch {
 	case actor.Ref == v.Subject:
 		return errs.Rule(errs.Forbidden, "J2", "nobody decides on their own fault")
@@ -212,7 +218,7 @@ func (a *App) DecideAssessment(ctx context.Context, actor org.Actor, id incident
 		if err != nil {
 			return err
 		}
-		if err := mayDecide(actor, cur); err != nil {
+		if err := a.mayDecide(tx, actor, cur); err != nil {
 			return err
 		}
 		if cur.Appeal != nil {
@@ -261,6 +267,9 @@ func (a *App) Appeal(ctx context.Context, actor org.Actor, id incident.ID, reaso
 	err := a.write(ctx, actor, nil, func(tx *store.Tx) error {
 		cur, err := a.assessmentView(tx, id)
 		if err != nil {
+			return err
+		}
+		if err := a.checkPrivate(tx, actor, cur); err != nil {
 			return err
 		}
 		if err := a.mayAppeal(tx, actor, cur); err != nil {
@@ -323,18 +332,15 @@ func (a *App) AppealOutcome(ctx context.Context, actor org.Actor, id incident.ID
 		if err != nil {
 			return err
 		}
+		if err := a.mayHear(tx, actor, cur); err != nil {
+			return err
+		}
 		ap := cur.Appeal
 		switch {
 		case ap == nil:
 			return errs.E(errs.Conflict, "no appeal is filed on %s", id)
 		case ap.Outcome != "":
 			return errs.Rule(errs.Conflict, "J4", "the appeal on %s is decided; its outcome is final", id)
-		case ap.Reviewer.IsZero() && !actor.Has(org.RoleHR), !ap.Reviewer.IsZero() && actor.Ref != ap.Reviewer:
-			who := string(ap.Reviewer)
-			if who == "" {
-				who = "HR"
-			}
-			return errs.Rule(errs.Forbidden, "J4", "the appeal on %s is heard by %s, the decider's leader", id, who)
 		case strings.TrimSpace(justification) == "":
 			return &errs.Error{Kind: errs.Invalid, Rule: "J4", Message: "an appeal outcome needs a justification", Fields: map[string]string{"justification": "is required"}}
 		}
@@ -351,6 +357,35 @@ func (a *App) AppealOutcome(ctx context.Context, actor org.Actor, id incident.ID
 		return err
 	})
 	return v, err
+}
+
+// mayHear lets the decider's leader give an appeal's outcome (J4): HR when
+// nobody leads above the decider. Who that is follows from the org and the
+// subject alone, so an actor who may not hear the appeal learns nothing
+// from the refusal about whether one was filed. An appeal filed before the
+// org changed stays with the reviewer it was filed to.
+func (a *App) mayHear(tx *store.Tx, actor org.Actor, v AssessmentView) error {
+	if err := a.checkPrivate(tx, actor, v); err != nil {
+		return err
+	}
+	hearer := org.Ref("")
+	if !v.Decider.IsZero() {
+		chart, err := a.chartFor(tx, []org.Ref{v.Decider}, a.Now())
+		if err != nil {
+			return err
+		}
+		hearer, _ = accountability.Decider(v.Decider, chart)
+	}
+	if v.Appeal != nil && v.Appeal.Outcome == "" {
+		hearer = v.Appeal.Reviewer
+	}
+	switch {
+	case hearer.IsZero() && actor.Has(org.RoleHR), !hearer.IsZero() && actor.Ref == hearer:
+		return nil
+	case hearer.IsZero():
+		return errs.Rule(errs.Forbidden, "J4", "an appeal on %s is heard by HR: nobody leads above the decider", v.Incident)
+	}
+	return errs.Rule(errs.Forbidden, "J4", "an appeal on %s is heard by %s, the decider's leader", v.Incident, hearer)
 }
 
 // raiseA8 raises a fairness flag when an attribution overrides an A4

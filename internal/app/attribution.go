@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"blameful.dev/blameful/internal/accountability"
 	"blameful.dev/blameful/internal/blame"
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/followup"
@@ -45,14 +47,30 @@ func (a *App) Attribution(ctx context.Context, actor org.Actor, id incident.ID) 
 // DecideAttribution records the one accountable party for an incident. A
 // party other than the suggestion's needs a justification (A8), and the
 // party must be one person or one team of the org (A1). Deciding again
-// supersedes the earlier decision, which is kept. Only leaders and admins
-// decide, and only before the postmortem is published.
+// supersedes the earlier decision, which is kept. Who decides: a leader
+// above the suggested party or above the party decided so far, HR, or an
+// admin (mayDecideAttribution); and only before the postmortem is
+// published.
 func (a *App) DecideAttribution(ctx context.Context, actor org.Actor, id incident.ID, party org.Ref, justification string) (blame.Decision, error) {
 	now := a.Now()
 	var d blame.Decision
-	err := a.write(ctx, actor, []org.Role{org.RoleLeader, org.RoleAdmin}, func(tx *store.Tx) error {
+	err := a.write(ctx, actor, []org.Role{org.RoleLeader, org.RoleHR, org.RoleAdmin}, func(tx *store.Tx) error {
 		inc, err := tx.Incident(id)
 		if err != nil {
+			return err
+		}
+		s, err := a.suggest(tx, &inc)
+		if err != nil {
+			return err
+		}
+		prev, err := tx.Decision(id)
+		switch {
+		case err == nil:
+			d.Supersedes = prev.ID
+		case !errors.Is(err, errs.NotFound):
+			return err
+		}
+		if err := a.mayDecideAttribution(tx, actor, id, s.Party, prev.Party); err != nil {
 			return err
 		}
 		pm, err := tx.Postmortem(id)
@@ -65,23 +83,12 @@ func (a *App) DecideAttribution(ctx context.Context, actor org.Actor, id inciden
 		if err := partyExists(tx, party); err != nil {
 			return err
 		}
-		s, err := a.suggest(tx, &inc)
-		if err != nil {
-			return err
-		}
 		rule, err := blame.Decide(s, party, justification)
 		if err != nil {
 			return err
 		}
 		d = blame.Decision{ID: a.newID(), Incident: id, Party: party, Rule: rule, Justification: strings.TrimSpace(justification),
-			Suggested: s, DecidedBy: actor.Ref, DecidedAt: now}
-		prev, err := tx.Decision(id)
-		switch {
-		case err == nil:
-			d.Supersedes = prev.ID
-		case !errors.Is(err, errs.NotFound):
-			return err
-		}
+			Suggested: s, DecidedBy: actor.Ref, DecidedAt: now, Supersedes: d.Supersedes}
 		if err := tx.CreateDecision(&d); err != nil {
 			return err
 		}
@@ -107,6 +114,40 @@ type decisionRecord struct {
 	SuggestedParty string `json:"suggested_party"`
 	SuggestedRule  string `json:"suggested_rule"`
 	Supersedes     string `json:"supersedes,omitempty"`
+}
+
+// mayDecideAttribution lets HR, admins and the leaders above the suggested
+// party, or above the party decided so far (decided, zero when none), decide
+// an incident's attribution: a leader answers for their own organisation's
+// incidents, not for anyone's anywhere. It looks only at what every member
+// may see, so a refusal tells nothing private.
+func (a *App) mayDecideAttribution(tx *store.Tx, actor org.Actor, id incident.ID, suggested, decided org.Ref) error {
+	if actor.HasAny(org.RoleHR, org.RoleAdmin) {
+		return nil
+	}
+	parties := []org.Ref{}
+	for _, p := range []org.Ref{suggested, decided} {
+		if !p.IsZero() && !slices.Contains(parties, p) {
+			parties = append(parties, p)
+		}
+	}
+	chart, err := a.chartFor(tx, parties, a.Now())
+	if err != nil {
+		return err
+	}
+	for _, p := range parties {
+		if slices.Contains(accountability.Chain(p, chart), actor.Ref) {
+			return nil
+		}
+	}
+	names := make([]string, len(parties))
+	for i, p := range parties {
+		names[i] = string(p)
+	}
+	if len(names) == 0 {
+		return errs.E(errs.Forbidden, "nobody in the org answers for %s, so HR or an admin decides its attribution", id)
+	}
+	return errs.E(errs.Forbidden, "the attribution of %s is decided by a leader above %s, HR or an admin", id, strings.Join(names, " or "))
 }
 
 // partyExists checks that a party is a person or team of the org.

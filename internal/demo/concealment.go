@@ -147,7 +147,7 @@ func (w *world) lateStory(ld lateDeclaration, day time.Time) []action {
 				party = org.MustRef(ld.party)
 			}
 			st.party = party
-			d, err := a.DecideAttribution(ctx, chair, st.id, party, ld.why)
+			d, err := decideAttribution(ctx, a, chair, st.id, party, ld.why)
 			st.rule = d.Rule
 			return err
 		}})

@@ -133,7 +133,7 @@ func (w *world) review(st *incidentState, sc scenario, sev incident.Severity, re
 			party, why = overrideParty(view.Suggestion)
 		}
 		st.party = party
-		d, err := a.DecideAttribution(ctx, chair, st.id, party, why)
+		d, err := decideAttribution(ctx, a, chair, st.id, party, why)
 		st.rule = d.Rule
 		return err
 	}})

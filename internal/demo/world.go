@@ -1,9 +1,14 @@
 package demo
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/blame"
+	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
 )
@@ -147,6 +152,29 @@ func person(name string) org.Actor {
 
 func leader(name string) org.Actor {
 	return org.Actor{Ref: org.MustRef("user:" + name), Roles: []org.Role{org.RoleMember, org.RoleLeader}}
+}
+
+// divisionHeads lead the three divisions and, at the top, the whole of
+// engineering: one of them stands above any party.
+var divisionHeads = []string{"tomas.rivera", "aisha.okafor", "lena.hoffmann", "margot.chen"}
+
+// decideAttribution records the attribution as the review's chair, or, when
+// the party lies outside the chair's organisation, as the division head
+// above it: a leader decides only for their own organisation. A fault of
+// the head of engineering, with nobody above her, is recorded by HR.
+func decideAttribution(ctx context.Context, a *app.App, chair org.Actor, id incident.ID, party org.Ref, why string) (blame.Decision, error) {
+	d, err := a.DecideAttribution(ctx, chair, id, party, why)
+	for _, next := range append(divisionHeads, "") {
+		if !errors.Is(err, errs.Forbidden) {
+			break
+		}
+		by := hrDesk
+		if next != "" {
+			by = leader(next)
+		}
+		d, err = a.DecideAttribution(ctx, by, id, party, why)
+	}
+	return d, err
 }
 
 func (w *world) choose(xs []string) string { return xs[w.rng.IntN(len(xs))] }

@@ -177,6 +177,13 @@ func TestRolesAreChecked(t *testing.T) {
 			body: map[string]any{"occurred_at": h.clock.Now().Format(time.RFC3339), "text": "looking"}}).want(t, http.StatusCreated)
 		h.do(call{method: "POST", path: "/api/v1/import/org", token: &member, body: orgV1, contentType: "application/yaml", invalid: true}).want(t, http.StatusForbidden)
 		h.do(call{method: "PUT", path: "/api/v1/incidents/" + id + "/attribution", token: &member, body: map[string]any{"party": "group:payments"}, invalid: true}).want(t, http.StatusForbidden)
-		h.do(call{method: "PUT", path: "/api/v1/incidents/" + id + "/attribution", token: &lead, body: map[string]any{"party": "group:payments"}}).want(t, http.StatusOK)
+		// Nor may a leader decide the attribution of their own team: that is
+		// for the leaders above it.
+		h.do(call{method: "PUT", path: "/api/v1/incidents/" + id + "/attribution", token: &lead, body: map[string]any{"party": "group:payments"}, invalid: true}).want(t, http.StatusForbidden)
+		_, vp, err := h.app.CreateToken(ctx, adminActor(), app.NewToken{User: org.MustRef("user:vp")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.do(call{method: "PUT", path: "/api/v1/incidents/" + id + "/attribution", token: &vp, body: map[string]any{"party": "group:payments"}}).want(t, http.StatusOK)
 	})
 }
