@@ -17,9 +17,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"blameful.dev/blameful/internal/audit"
 	"blameful.dev/blameful/internal/errs"
@@ -56,8 +58,30 @@ func ParseDSN(dsn string) (Engine, string, error) {
 	return SQLite, path, nil
 }
 
+// Option adjusts how Open opens a database.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+}
+
+// BusyTimeout sets how long a SQLite statement waits for a lock that
+// another connection or process holds before it fails as Unavailable; the
+// default is 10 seconds. PostgreSQL waits for row locks until the caller's
+// context ends, or for the URL's lock_timeout (?lock_timeout=5s) if set.
+func BusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// connectTimeout bounds a new PostgreSQL connection when the URL sets no
+// connect_timeout. Without it, connecting to a host that drops packets
+// waits for the kernel to give up, which takes minutes.
+const connectTimeout = 5 * time.Second
+
 // Open opens the database that dsn names. It does not migrate.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	o := options{busyTimeout: 10 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	engine, target, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -65,14 +89,18 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if engine == Postgres {
 		return openPostgres(ctx, target)
 	}
-	return openSQLite(ctx, target)
+	return openSQLite(ctx, target, o)
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	pool, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, errs.Wrap(errs.Invalid, err, "database: not a valid PostgreSQL URL")
 	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout
+	}
+	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(32)
 	pool.SetMaxIdleConns(32)
 	if err := pool.PingContext(ctx); err != nil {
@@ -82,7 +110,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{dialect: dialect{Postgres}, write: pool, read: pool, dsn: dsn}, nil
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+func openSQLite(ctx context.Context, path string, o options) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create directory for %s: %w", path, err)
@@ -93,8 +121,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// process (the CLI next to a running server) share the file.
 	q.Add("_pragma", "journal_mode(WAL)")
 	// Wait for a lock instead of failing at once when another process
-	// writes.
-	q.Add("_pragma", "busy_timeout(10000)")
+	// writes, but not so long that a request hangs: past it the write
+	// fails as busy (Unavailable, a 503 the client may retry).
+	busy := fmt.Sprintf("busy_timeout(%d)", o.busyTimeout.Milliseconds())
+	q.Add("_pragma", busy)
 	// SQLite leaves foreign keys off unless asked, per connection.
 	q.Add("_pragma", "foreign_keys(1)")
 	// With WAL, NORMAL survives a process crash; only an OS crash can lose
@@ -113,7 +143,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, errs.Wrap(errs.Unavailable, err, "cannot open SQLite database "+path)
 	}
 	rq := url.Values{}
-	rq.Add("_pragma", "busy_timeout(10000)")
+	rq.Add("_pragma", busy)
 	rq.Add("_pragma", "foreign_keys(1)")
 	// The read pool must never write: writes go through the one writer.
 	rq.Add("_pragma", "query_only(1)")
@@ -138,8 +168,28 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+// Ready checks that the database answers a read and holds the schema this
+// binary knows. It only reads, so a readiness probe never queues behind
+// writers. Its error is always Unavailable, and the message says why:
+// cannot connect, did not answer in time, busy, schema too old or too new.
+func (db *DB) Ready(ctx context.Context) error {
+	var applied int
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&applied)
+	if err != nil {
+		err = db.mapError(err, "read schema version")
+		if !errors.Is(err, errs.Unavailable) {
+			return errs.Wrap(errs.Unavailable, err, "cannot read the schema version from the database")
+		}
+		return err
+	}
+	switch known := len(migrations(db.engine)); {
+	case applied < known:
+		return errs.E(errs.Unavailable, "the database schema is at version %d, this binary needs %d: run blameful migrate", applied, known)
+	case applied > known:
+		return errs.E(errs.Unavailable, "the database schema (version %d) is newer than this binary knows (%d); upgrade blameful", applied, known)
+	}
+	return nil
+}
 
 // Tx is a transaction. Its methods are the queries.
 type Tx struct {
@@ -180,6 +230,11 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// Once the context has ended, database/sql may report only
+			// that the transaction is over; the context says why.
+			err = errors.Join(cerr, err)
+		}
 		return db.mapError(err, "commit")
 	}
 	return nil

@@ -1,8 +1,13 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -143,8 +148,9 @@ func (s strScan) Scan(src any) error {
 func str(dst *string) strScan { return strScan{dst} }
 
 // mapError turns a driver error into an errs kind: a unique violation is a
-// Conflict, a foreign-key or check violation Invalid. Anything else is
-// returned wrapped as it is (Internal).
+// Conflict, a foreign-key or check violation Invalid, and a database that
+// cannot be reached, is busy or did not answer in time Unavailable (see
+// outage). Anything else is returned wrapped as it is (Internal).
 func (d dialect) mapError(err error, what string) error {
 	if err == nil {
 		return nil
@@ -161,8 +167,6 @@ func (d dialect) mapError(err error, what string) error {
 			return errs.Wrap(errs.Invalid, err, what+" refers to something that does not exist")
 		case "23514", "23502":
 			return errs.Wrap(errs.Invalid, err, what+" breaks a rule of the data")
-		case "40001", "40P01":
-			return errs.Wrap(errs.Unavailable, err, "the database was busy; try again")
 		}
 	}
 	var sq *sqlite.Error
@@ -174,11 +178,82 @@ func (d dialect) mapError(err error, what string) error {
 			return errs.Wrap(errs.Invalid, err, what+" refers to something that does not exist")
 		case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
 			return errs.Wrap(errs.Invalid, err, what+" breaks a rule of the data")
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return errs.Wrap(errs.Unavailable, err, "the database was busy; try again")
 		}
 	}
+	if why := outage(err); why != "" {
+		return errs.Wrap(errs.Unavailable, fmt.Errorf("%s: %w", what, err), why)
+	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Why the database could not serve, as users read it: in a 503's message
+// and on /readyz. They name no host, user or query; the cause, which does,
+// goes only to the log.
+const (
+	whyConnect  = "cannot connect to the database"
+	whyLost     = "lost the connection to the database"
+	whyTimeout  = "the database did not answer in time"
+	whyBusy     = "the database is busy"
+	whyStarting = "the database is starting up or shutting down"
+	whyFull     = "the database is out of resources (connections, memory or disk)"
+)
+
+// outage says why err means that the database cannot serve just now, or
+// returns "" when err is some other failure. Nothing about the request is
+// wrong in an outage: the same request may succeed once the database is
+// back, and database/sql has already discarded a broken connection, so the
+// pool recovers by itself.
+func outage(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "" // the caller gave up (a client went away): not the database's doing
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch {
+		case pg.Code == "40001", pg.Code == "40P01", pg.Code == "55P03": // serialization failure, deadlock, lock_timeout
+			return whyBusy
+		case pg.Code == "57014": // statement_timeout, or a cancel request
+			return whyTimeout
+		case pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03": // admin or crash shutdown, cannot connect now
+			return whyStarting
+		case strings.HasPrefix(pg.Code, "08"): // connection exception
+			return whyLost
+		case strings.HasPrefix(pg.Code, "53"): // insufficient resources: 53300 too many connections, 53100 disk full
+			return whyFull
+		}
+	}
+	var sq *sqlite.Error
+	if errors.As(err, &sq) {
+		// The driver reports extended codes (SQLITE_BUSY_SNAPSHOT…); the
+		// low byte is the primary one.
+		switch sq.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return whyBusy
+		case sqlite3.SQLITE_INTERRUPT: // the call's context ended
+			return whyTimeout
+		case sqlite3.SQLITE_FULL:
+			return whyFull
+		case sqlite3.SQLITE_CANTOPEN:
+			return whyConnect
+		}
+	}
+	var connect *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connect): // refused, unreachable, or the server turned the session away
+		return whyConnect
+	case errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err):
+		return whyTimeout
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), pgconn.SafeToRetry(err):
+		return whyLost
+	case errors.As(err, &netErr):
+		if netErr.Timeout() {
+			return whyTimeout
+		}
+		return whyLost
+	}
+	return ""
 }
 
 // itoa is strconv.Itoa, short for building placeholder lists.

@@ -48,9 +48,10 @@ type errorJSON struct {
 	RequestID string            `json:"request_id,omitempty"`
 }
 
-// writeError sends err as a JSON error body. An error that is not an
-// *errs.Error is internal: it is logged, and the user sees only a generic
-// message and the request ID to quote.
+// writeError sends err as a JSON error body, or as a line of text for a
+// page. An error that is not an *errs.Error is internal: it is logged, and
+// the user sees only a generic message and the request ID to quote. A 503
+// carries Retry-After.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	id := requestID(r)
 	e, ok := errs.As(err)
@@ -61,8 +62,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Info("request refused", "request_id", id, "kind", e.Kind, "err", err)
 	}
 	status := statusOf(e)
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="blameful"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfter) // an outage: nothing about the request is wrong
+	}
+	if isPage(r) {
+		writeText(w, status, e.Message+" (request "+id+")")
+		return
 	}
 	writeJSON(w, status, errorBody{Error: errorJSON{Code: string(e.Kind), Message: e.Message, Rule: e.Rule, Fields: e.Fields, RequestID: id}})
 }
