@@ -265,7 +265,7 @@ func wholeBody(base []byte) []bodyAttack {
 		{"unknown field", []byte(`{"colour":"red"}`), true},
 	}
 	if len(base) > 2 {
-		key := base[2:bytes.IndexByte(base[2:], '"')+2] // the first key
+		key := base[2 : bytes.IndexByte(base[2:], '"')+2] // the first key
 		out = append(out,
 			bodyAttack{"duplicate key", append([]byte(`{"`+string(key)+`":"x",`), base[1:]...), true},
 			bodyAttack{"differently cased key", bytes.Replace(base, []byte(`"`+string(key)+`"`), []byte(`"`+strings.ToUpper(string(key))+`"`), 1), true},
