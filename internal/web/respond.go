@@ -32,6 +32,8 @@ func statusOf(e *errs.Error) int {
 		return http.StatusServiceUnavailable
 	case errs.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case errs.MethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
