@@ -139,11 +139,17 @@ func (a *App) Authenticate(ctx context.Context, secret string) (org.Actor, error
 	}
 	if touch {
 		// Last use is bookkeeping kept at an hour's grain, so reads stay
-		// reads; it is not audited.
-		_ = a.db.Update(ctx, func(tx *store.Tx) error { return tx.TouchToken(id, now) })
+		// reads; it is not audited. It never holds a request up for long:
+		// when the database is busy, it waits for the next use.
+		tctx, cancel := context.WithTimeout(ctx, touchTimeout)
+		_ = a.db.Update(tctx, func(tx *store.Tx) error { return tx.TouchToken(id, now) })
+		cancel()
 	}
 	return actor, nil
 }
+
+// touchTimeout bounds the wait to record a token's last use.
+const touchTimeout = 250 * time.Millisecond
 
 func newSecret() string {
 	b := make([]byte, 32)

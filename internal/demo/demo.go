@@ -87,6 +87,7 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 		_, err := a.Import(ctx, loader, reorg)
 		return err
 	}})
+	acts = append(acts, sweeps(today.AddDate(-1, 0, 0), now)...)
 	sort.SliceStable(acts, func(i, j int) bool { return acts[i].at.Before(acts[j].at) })
 	for i, act := range acts {
 		clock.set(act.at)
@@ -97,13 +98,24 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 			progress(i+1, len(acts))
 		}
 	}
-	// The sweep the server runs finds the postmortems left overdue (I5).
-	clock.set(now)
-	if _, err := sim.SweepIntegrity(ctx); err != nil {
-		return sum, fmt.Errorf("demo integrity sweep: %w", err)
-	}
 	sum.Incidents, sum.FollowUps = w.incidents, w.followUps
 	return sum, nil
+}
+
+// sweeps are the integrity sweeps a server would have run over the year:
+// one each morning, and one at the end of the load. A postmortem left
+// overdue (I5) is flagged the morning after its due date, as it would have
+// been, so a past week's review shows the flags that stood open then.
+func sweeps(from, now time.Time) []action {
+	sweep := func(ctx context.Context, a *app.App) error {
+		_, err := a.SweepIntegrity(ctx)
+		return err
+	}
+	var out []action
+	for day := from.Truncate(24 * time.Hour).Add(6 * time.Hour); day.Before(now); day = day.AddDate(0, 0, 1) {
+		out = append(out, action{at: day, run: sweep})
+	}
+	return append(out, action{at: now, run: sweep})
 }
 
 // reorgBatch is the org file after the re-organisation: the same claims

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/blame"
@@ -12,6 +13,7 @@ import (
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/postmortem"
+	"blameful.dev/blameful/internal/review"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
 )
@@ -129,4 +131,51 @@ func TestDemoExercisesEveryRule(t *testing.T) {
 			t.Fatalf("audit: %+v %v", v, err)
 		}
 	})
+}
+
+// TestDemoHistoryIsDated: the demo's flags carry the moment they would have
+// been raised, so a past week's review shows what it showed then: every
+// postmortem overdue at a week's end has its I5 flag open in that week's
+// review, raised within a day of its due date.
+func TestDemoHistoryIsDated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a year of history; skipped with -short")
+	}
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	a := app.New(db)
+	if _, err := demo.Load(ctx, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	weeks, overdue := 0, 0
+	for w := review.WeekOf(a.Now()).Add(-2); weeks < 40; w = w.Add(-1) {
+		weeks++
+		rv, err := a.WeeklyReview(ctx, org.System("test"), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flagged := map[incident.ID]review.FlagLine{}
+		for _, f := range rv.Flags {
+			if f.Rule == "I5" {
+				flagged[f.Incident] = f
+			}
+			if f.RaisedAt.After(rv.To) {
+				t.Errorf("week %s lists a flag raised after it, on %s", w, f.RaisedAt)
+			}
+		}
+		for _, p := range rv.OverduePostmortems {
+			overdue++
+			f, ok := flagged[p.Incident]
+			if !ok && rv.FlagsTotal == len(rv.Flags) {
+				t.Errorf("week %s: %s is overdue since %s, but its I5 flag is not open", w, p.Incident, p.Due.Format(time.DateOnly))
+				continue
+			}
+			if ok && (f.RaisedAt.Before(p.Due) || f.RaisedAt.After(p.Due.Add(30*time.Hour))) {
+				t.Errorf("week %s: %s was due %s but flagged %s", w, p.Incident, p.Due, f.RaisedAt)
+			}
+		}
+	}
+	if overdue == 0 {
+		t.Fatal("no past week had an overdue postmortem; the test checks nothing")
+	}
 }

@@ -107,7 +107,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			_, _ = rand.Read(b)
 			id = hex.EncodeToString(b)
 		}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		// No request waits on the database for ever: past requestTimeout
+		// the store gives up, and the caller gets a 503 to retry.
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey, id), requestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		h := rec.Header()
 		h.Set("X-Request-Id", id)
@@ -135,6 +139,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 	})
 }
+
+// requestTimeout bounds a request's work. Imports of large catalogs are the
+// slowest requests, and stay well inside it.
+const requestTimeout = 60 * time.Second
 
 type statusRecorder struct {
 	http.ResponseWriter
