@@ -10,12 +10,16 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/audit"
+	"blameful.dev/blameful/internal/integrity"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
 )
 
-// Verification is the result of walking the audit chain.
+// Verification is the result of walking the audit chain and holding the
+// current rows to it.
 type Verification struct {
+	// OK is true when the chain holds and every row of the accountable
+	// tables is what the chain says the product left it as.
 	OK bool
 	// Events is how many events are vouched for: the chain's length when it
 	// holds, else the events before the break that still hold.
@@ -24,9 +28,23 @@ type Verification struct {
 	Head audit.Head
 	// Checkpoints is how many signed checkpoints the chain matched.
 	Checkpoints int
-	// Break is the first link that does not hold, when one does not.
+	// Break is the first link that does not hold, when one does not: in
+	// the chain, against its head or checkpoints, or between the chain and
+	// its row index.
 	Break *audit.Break
+	// RowsChecked says whether the current rows were held to the chain,
+	// which happens only when it holds.
+	RowsChecked bool
+	// Units is how many units of the accountable tables were compared.
+	Units int64
+	// RowFindings are the first MaxRowFindings units that are not what the
+	// chain recorded, and RowFindingCount how many there are in all.
+	RowFindings     []audit.RowFinding
+	RowFindingCount int64
 }
+
+// MaxRowFindings caps the row findings a Verification lists.
+const MaxRowFindings = 100
 
 // CheckpointFile is a file of signed checkpoints kept outside the
 // database. Name is used in messages only.
@@ -45,8 +63,9 @@ type verifyConfig struct {
 }
 
 // FlagBreak makes VerifyAudit raise an I6 integrity flag when it finds a
-// break, for the weekly review. The flag is keyed by the break's event, so
-// verifying a broken chain again raises nothing new.
+// break or rows that are not what the chain recorded, for the weekly
+// review. The flag is keyed by the break's event, or by the first such row,
+// so verifying the same damage again raises nothing new.
 func FlagBreak() VerifyOption { return func(c *verifyConfig) { c.flag = true } }
 
 // AgainstCheckpoints makes VerifyAudit also hold the chain to signed
@@ -84,9 +103,13 @@ func (a *App) batchOf() int {
 
 // VerifyAudit walks the whole chain from the first event and reports the
 // first broken link, in the chain itself, against its recorded head, or
-// against the checkpoints of AgainstCheckpoints. A checkpoint that does not
-// verify with the trusted key is an errs.Invalid error naming its file: a
-// checkpoint is never skipped. Any authenticated actor may verify.
+// against the checkpoints of AgainstCheckpoints. When the chain holds, it
+// then holds the current rows to it: the row index must hold exactly the
+// states the events recorded (else that is the break), and every unit of
+// every accountable table must be in the last state recorded for it (each
+// that is not is a row finding, and makes OK false). A checkpoint that
+// does not verify with the trusted key is an errs.Invalid error naming its
+// file: a checkpoint is never skipped. Any authenticated actor may verify.
 func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOption) (Verification, error) {
 	if err := require(actor); err != nil {
 		return Verification{}, err
@@ -103,7 +126,8 @@ func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOp
 	for _, an := range anchors {
 		hashAt[an.Seq] = ""
 	}
-	res, err := a.walkAudit(ctx, hashAt)
+	var states audit.StateDigests
+	res, err := a.walkAudit(ctx, hashAt, &states)
 	if err != nil {
 		return res, err
 	}
@@ -113,13 +137,39 @@ func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOp
 		}
 	}
 	matchAnchors(&res, anchors, hashAt)
-	res.OK = res.Break == nil
+	if res.Break == nil {
+		if err := a.checkRowIndex(ctx, &res, &states); err != nil {
+			return res, err
+		}
+	}
+	if res.Break == nil {
+		if err := a.checkRows(ctx, &res); err != nil {
+			return res, err
+		}
+	}
+	res.OK = res.Break == nil && res.RowFindingCount == 0
 	if !res.OK && cfg.flag {
-		if err := a.raiseTampering(ctx, auditBreak{Seq: res.Break.Seq, Reason: res.Break.Reason}); err != nil {
+		if err := a.flagVerification(ctx, res); err != nil {
 			return res, fmt.Errorf("raise the I6 flag: %w", err)
 		}
 	}
 	return res, nil
+}
+
+// flagVerification raises the I6 flag for what a failed verification
+// found: its break, else the rows that are not as recorded (the first ten
+// as evidence).
+func (a *App) flagVerification(ctx context.Context, res Verification) error {
+	if res.Break != nil {
+		return a.raiseTampering(ctx, auditBreak{Seq: res.Break.Seq, Reason: res.Break.Reason})
+	}
+	var rows []integrity.Evidence
+	for _, f := range res.RowFindings[:min(len(res.RowFindings), 10)] {
+		rows = append(rows, integrity.Evidence{Ref: f.Table + " " + f.Key, Detail: f.String()})
+	}
+	return a.db.Update(ctx, func(tx *store.Tx) error {
+		return a.raise(tx, org.System("audit-verify"), integrity.RowTampering(rows, res.RowFindingCount, a.Now()))
+	})
 }
 
 // trustedAnchors checks every checkpoint's signature and returns them in
@@ -138,9 +188,10 @@ func trustedAnchors(cfg verifyConfig) ([]anchor, error) {
 	return out, nil
 }
 
-// walkAudit verifies the chain's links from the first event, and fills in
-// hashAt for the sequence numbers it holds as keys.
-func (a *App) walkAudit(ctx context.Context, hashAt map[int64]string) (Verification, error) {
+// walkAudit verifies the chain's links from the first event, fills in
+// hashAt for the sequence numbers it holds as keys, and folds the row
+// states the events recorded into states.
+func (a *App) walkAudit(ctx context.Context, hashAt map[int64]string, states *audit.StateDigests) (Verification, error) {
 	v := audit.NewVerifier()
 	var res Verification
 	for {
@@ -153,6 +204,9 @@ func (a *App) walkAudit(ctx context.Context, hashAt map[int64]string) (Verificat
 			}
 			if _, ok := hashAt[e.Seq]; ok {
 				hashAt[e.Seq] = e.Hash
+			}
+			if len(e.States) > 0 {
+				states.Add(e.Seq, e.States)
 			}
 			return nil
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"blameful.dev/blameful/internal/audit"
 	"blameful.dev/blameful/internal/blame"
 	"blameful.dev/blameful/internal/catalog"
 	"blameful.dev/blameful/internal/incident"
@@ -31,6 +32,7 @@ func TestSurroundingsMatchTheWalk(t *testing.T) {
 		n := 0
 		var refs []org.Ref
 		err := db.Update(ctx, func(tx *store.Tx) error {
+			tx.RecordAudit(audit.Entry{ID: "generated-org", At: base, Actor: "system:default/test", Action: "test.generate"})
 			edge := func(rel org.Relation, s, o org.Ref) error {
 				n++
 				e := org.Edge{ID: fmt.Sprintf("e%05d", n), Relation: rel, Subject: s, Object: o, Source: fmt.Sprintf("s%d", n)}

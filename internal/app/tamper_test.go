@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"blameful.dev/blameful/internal/accountability"
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/app/apptest"
 	"blameful.dev/blameful/internal/audit"
@@ -235,7 +237,9 @@ func wantBreak(t *testing.T, v app.Verification, seq int64, want ...string) {
 
 func TestUntouchedChainHasNoFalseAlarm(t *testing.T) {
 	newTampered(t, func(t *testing.T, x *tampered) {
-		if v := x.verify(t); !v.OK || v.Events != x.n() || v.Checkpoints != 0 {
+		// Every row written so far is vouched for: the org's import and
+		// each incident, entry and postmortem.
+		if v := x.verify(t); !v.OK || v.Events != x.n() || v.Checkpoints != 0 || !v.RowsChecked || v.Units < int64(len(x.lastRecorded(t))) {
 			t.Fatalf("without checkpoints: %+v", v)
 		}
 		v := x.verify(t, x.withCheckpoints(t))
@@ -273,8 +277,12 @@ func TestEveryAttackIsCaught(t *testing.T) {
 		// at is the event the break must be reported at.
 		at func(x *tampered) int64
 		// inside is whether the chain alone shows it; otherwise only a
-		// checkpoint does, and verify without one sees nothing.
+		// checkpoint does, and verify without one sees nothing in the
+		// chain.
 		inside bool
+		// byRows is whether the rows show it when the chain alone does
+		// not: they outlive the events that recorded them.
+		byRows bool
 		reason func(x *tampered) []string
 	}{{
 		name: "edit a row's data",
@@ -308,8 +316,8 @@ func TestEveryAttackIsCaught(t *testing.T) {
 			forged := audit.Link(audit.Head{Seq: k - 1, Hash: x.events[k-2].Hash}, x.events[k-1].Entry)
 			forged.ID, forged.Data = "forged", []byte(`{"after":{"title":"nothing happened"}}`)
 			forged.Hash = audit.HashOf(forged)
-			x.exec(t, `INSERT INTO audit_events (seq, id, at, actor, action, subject, data, version, prev_hash, hash)
-				SELECT $1, $2, at, actor, action, subject, $3, version, $4, $5 FROM audit_events WHERE seq = $6`,
+			x.exec(t, `INSERT INTO audit_events (seq, id, at, actor, action, subject, data, version, prev_hash, hash, states)
+				SELECT $1, $2, at, actor, action, subject, $3, version, $4, $5, states FROM audit_events WHERE seq = $6`,
 				k, forged.ID, string(forged.Data), forged.PrevHash, forged.Hash, k+1)
 			x.rewindHead(t, x.n()+1, x.events[x.n()-1].Hash)
 		},
@@ -331,7 +339,8 @@ func TestEveryAttackIsCaught(t *testing.T) {
 			x.exec(t, `DELETE FROM audit_events WHERE seq > $1`, x.mid())
 			x.rewindHead(t, x.mid(), x.events[x.mid()-1].Hash)
 		},
-		at: func(x *tampered) int64 { return x.mid() + 1 },
+		at:     func(x *tampered) int64 { return x.mid() + 1 },
+		byRows: true,
 		reason: func(x *tampered) []string {
 			return []string{fmt.Sprintf("the chain has %d events but a signed checkpoint", x.mid()), fmt.Sprintf("vouches for %d: events were removed", x.n())}
 		},
@@ -362,10 +371,15 @@ func TestEveryAttackIsCaught(t *testing.T) {
 				tt.attack(t, x)
 				wantBreak(t, x.verify(t, x.withCheckpoints(t)), tt.at(x), tt.reason(x)...)
 				alone := x.verify(t)
-				if tt.inside {
+				switch {
+				case tt.inside:
 					wantBreak(t, alone, tt.at(x), tt.reason(x)...)
-				} else if !alone.OK {
+				case alone.Break != nil:
 					t.Fatalf("without checkpoints the chain was expected to look whole (that is the attack), got %+v", alone.Break)
+				case tt.byRows:
+					x.wantRemovedEvents(t, alone, tt.at(x))
+				case !alone.OK:
+					t.Fatalf("without checkpoints nothing was expected to show, got %+v", alone)
 				}
 			})
 		})
@@ -473,4 +487,261 @@ func TestServerChecksTheChain(t *testing.T) {
 			}
 		}
 	})
+}
+
+// lastRecorded returns, for every unit the chain's events recorded, the
+// last event that did, as "table key".
+func (x *tampered) lastRecorded(t *testing.T) map[string]int64 {
+	t.Helper()
+	last := map[string]int64{}
+	for _, e := range x.events {
+		states, err := audit.ParseStates(e.States)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range states {
+			last[s.Table+" "+s.Key] = e.Seq
+		}
+	}
+	return last
+}
+
+// rowFindings lists v's row findings as "problem table key", sorted.
+func rowFindings(t *testing.T, v app.Verification) []string {
+	t.Helper()
+	if int64(len(v.RowFindings)) != v.RowFindingCount {
+		t.Fatalf("%d findings listed of %d", len(v.RowFindings), v.RowFindingCount)
+	}
+	var out []string
+	for _, f := range v.RowFindings {
+		out = append(out, string(f.Problem)+" "+f.Table+" "+f.Key)
+		if !strings.HasPrefix(f.String(), f.Table+" "+f.Key+": ") {
+			t.Errorf("%q does not start by naming its row", f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// wantRemovedEvents checks that v, over a chain cut short before event
+// from, names every unit last recorded by a removed event as recorded
+// beyond the chain's end, and nothing else.
+func (x *tampered) wantRemovedEvents(t *testing.T, v app.Verification, from int64) {
+	t.Helper()
+	var want []string
+	for unit, seq := range x.lastRecorded(t) {
+		if seq >= from {
+			want = append(want, string(audit.RowBeyondChain)+" "+unit)
+		}
+	}
+	slices.Sort(want)
+	if v.OK || v.Break != nil || !v.RowsChecked || len(want) == 0 {
+		t.Fatalf("got %+v, want the rows to show %d units", v, len(want))
+	}
+	if got := rowFindings(t, v); !slices.Equal(got, want) {
+		t.Fatalf("row findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	t.Logf("%d rows, e.g. %s", v.RowFindingCount, v.RowFindings[0])
+}
+
+// decided adds an incident whose attribution, assessment and decision are
+// decided: the private record an administrator might want to soften.
+func (x *tampered) decided(t *testing.T) (incident.ID, string) {
+	t.Helper()
+	id := attributed(t, x.a, "component:checkout-api", "user:ada", incident.SEV3)
+	judge(t, x.a, payLead, id, accountability.Partially)
+	v, err := x.a.DecideAssessment(ctx, payLead, id, accountability.Conversation, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, v.Decision.ID
+}
+
+// query reads one value with the attacker's connection.
+func (x *tampered) query(t *testing.T, q string, args ...any) string {
+	t.Helper()
+	if x.engine == store.SQLite {
+		q = placeholder.ReplaceAllString(q, "?$1")
+	}
+	var v string
+	if err := x.conn.QueryRow(q, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return v
+}
+
+// TestRowTamperingIsNamed plays an administrator who leaves the audit log
+// alone and changes the rows it vouches for, on both engines. Each change
+// is found and named, and only it.
+func TestRowTamperingIsNamed(t *testing.T) {
+	tests := []struct {
+		name   string
+		attack func(t *testing.T, x *tampered, id incident.ID, decision string) []string
+	}{{
+		name: "edit an incident's title",
+		attack: func(t *testing.T, x *tampered, id incident.ID, _ string) []string {
+			x.exec(t, `UPDATE incidents SET title = 'A small blip' WHERE id = $1`, string(id))
+			return []string{"changed incidents " + string(id)}
+		},
+	}, {
+		name: "lower a severity",
+		attack: func(t *testing.T, x *tampered, id incident.ID, _ string) []string {
+			x.exec(t, `UPDATE incidents SET severity = 'SEV4' WHERE id = $1`, string(id))
+			return []string{"changed incidents " + string(id)}
+		},
+	}, {
+		name: "soften a decided level",
+		attack: func(t *testing.T, x *tampered, _ incident.ID, decision string) []string {
+			x.exec(t, `UPDATE assessment_decisions SET level = CASE WHEN level = 0 THEN 1 ELSE 0 END WHERE id = $1`, decision)
+			return []string{"changed assessment_decisions " + decision}
+		},
+	}, {
+		name: "move an ownership period",
+		attack: func(t *testing.T, x *tampered, _ incident.ID, _ string) []string {
+			edge := x.query(t, `SELECT id FROM edges WHERE relation = 'owned_by' AND subject = $1`, "component:default/checkout-api")
+			x.exec(t, `UPDATE edges SET valid_from = $1 WHERE id = $2`, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), edge)
+			return []string{"changed edges " + edge}
+		},
+	}, {
+		name: "delete a decision",
+		attack: func(t *testing.T, x *tampered, _ incident.ID, decision string) []string {
+			x.exec(t, `DELETE FROM assessment_decisions WHERE id = $1`, decision)
+			return []string{"missing assessment_decisions " + decision}
+		},
+	}, {
+		name: "insert an incident",
+		attack: func(t *testing.T, x *tampered, id incident.ID, _ string) []string {
+			x.exec(t, `INSERT INTO incidents (id, title, severity, status, summary, impact, source, started_at, detected_at, declared_at,
+				mitigated_at, resolved_at, created_by, created_at, updated_at, attribution)
+				SELECT 'INC-2026-9999', title, severity, status, summary, impact, source, started_at, detected_at, declared_at,
+				mitigated_at, resolved_at, created_by, created_at, updated_at, NULL FROM incidents WHERE id = $1`, string(id))
+			return []string{"unrecorded incidents INC-2026-9999"}
+		},
+	}, {
+		name: "put back a failed entity the product removed",
+		attack: func(t *testing.T, x *tampered, id incident.ID, _ string) []string {
+			x.exec(t, `DELETE FROM incident_entities WHERE incident = $1`, string(id))
+			return []string{"missing incident_entities " + string(id)}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			newTampered(t, func(t *testing.T, x *tampered) {
+				id, decision := x.decided(t)
+				if v := x.verify(t); !v.OK || !v.RowsChecked || v.Units == 0 {
+					t.Fatalf("before the attack: %+v", v)
+				}
+				want := tt.attack(t, x, id, decision)
+				v := x.verify(t, app.FlagBreak())
+				if v.OK || v.Break != nil || !v.RowsChecked {
+					t.Fatalf("got %+v, want row findings and no break", v)
+				}
+				if got := rowFindings(t, v); !slices.Equal(got, want) {
+					t.Fatalf("row findings %v, want %v", got, want)
+				}
+				t.Logf("%s", v.RowFindings[0])
+				x.wantRowFlag(t, v)
+			})
+		})
+	}
+}
+
+// wantRowFlag checks that verifying with FlagBreak raised one I6 flag
+// naming the first row found, and that verifying again raises no other.
+func (x *tampered) wantRowFlag(t *testing.T, v app.Verification) {
+	t.Helper()
+	if again := x.verify(t, app.FlagBreak()); again.RowFindingCount != v.RowFindingCount {
+		t.Fatalf("verifying again: %+v", again)
+	}
+	flags, err := x.a.IntegrityFlags(ctx, apptest.Admin(), "", integrity.Open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := v.RowFindings[0]
+	if len(flags) != 1 || flags[0].Rule != integrity.I6 || flags[0].Key != "I6:row:"+first.Table+" "+first.Key ||
+		flags[0].Evidence[0].Detail != first.String() {
+		t.Fatalf("flags: %+v", flags)
+	}
+}
+
+// TestEmptiedChainIsNotWhole: deleting every event and resetting the head
+// leaves a chain that holds, of no events, over rows that still exist.
+// That is a failure naming the rows, whether or not the row index goes too.
+func TestEmptiedChainIsNotWhole(t *testing.T) {
+	for _, index := range []bool{false, true} {
+		t.Run(fmt.Sprintf("index emptied too: %v", index), func(t *testing.T) {
+			t.Parallel()
+			newTampered(t, func(t *testing.T, x *tampered) {
+				x.exec(t, `DELETE FROM audit_events`)
+				x.rewindHead(t, 0, audit.Genesis)
+				problem := audit.RowBeyondChain
+				if index {
+					x.exec(t, `DELETE FROM audit_rows`)
+					problem = audit.RowUnrecorded
+				}
+				v := x.verify(t)
+				if v.OK || v.Break != nil || v.Events != 0 || !v.RowsChecked || v.RowFindingCount != v.Units || v.Units < int64(len(x.lastRecorded(t))) {
+					t.Fatalf("got %+v", v)
+				}
+				for _, f := range v.RowFindings {
+					if f.Problem != problem {
+						t.Fatalf("%s, want %s", f, problem)
+					}
+				}
+				t.Logf("%d rows, e.g. %s", v.RowFindingCount, v.RowFindings[0])
+			})
+		})
+	}
+}
+
+// TestRowIndexIsHeldToTheChain: the row index only says where to look; an
+// edit to it is a break at the event whose states it no longer holds.
+func TestRowIndexIsHeldToTheChain(t *testing.T) {
+	tests := []struct {
+		name   string
+		attack func(t *testing.T, x *tampered, id incident.ID) int64
+		reason string
+	}{{
+		// The edit matches the row, which an attacker also edits: the row
+		// check alone would see nothing.
+		name: "rehash a row's latest state",
+		attack: func(t *testing.T, x *tampered, id incident.ID) int64 {
+			seq := x.lastRecorded(t)["incidents "+string(id)]
+			x.exec(t, `UPDATE audit_rows SET hash = $1 WHERE tbl = 'incidents' AND key = $2 AND seq = $3`, audit.Genesis, string(id), seq)
+			return seq
+		},
+		reason: "recorded incidents INC-",
+	}, {
+		name: "drop a row's latest state",
+		attack: func(t *testing.T, x *tampered, id incident.ID) int64 {
+			seq := x.lastRecorded(t)["incidents "+string(id)]
+			x.exec(t, `DELETE FROM audit_rows WHERE tbl = 'incidents' AND key = $1 AND seq = $2`, string(id), seq)
+			return seq
+		},
+		reason: "the index lacks it",
+	}, {
+		name: "add a state no event recorded",
+		attack: func(t *testing.T, x *tampered, id incident.ID) int64 {
+			x.exec(t, `INSERT INTO audit_rows (seq, tbl, key, hash) VALUES (3, 'incidents', 'INC-2026-9999', $1)`, audit.Genesis)
+			return 3
+		},
+		reason: "which the event did not record",
+	}, {
+		name: "add a state before the first event",
+		attack: func(t *testing.T, x *tampered, id incident.ID) int64 {
+			x.exec(t, `INSERT INTO audit_rows (seq, tbl, key, hash) VALUES (-5, 'incidents', 'INC-2026-9999', $1)`, audit.Genesis)
+			return 1
+		},
+		reason: "for event -5, which cannot exist",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			newTampered(t, func(t *testing.T, x *tampered) {
+				seq := tt.attack(t, x, incident.ID(x.query(t, `SELECT id FROM incidents ORDER BY id LIMIT 1`)))
+				wantBreak(t, x.verify(t), seq, tt.reason)
+			})
+		})
+	}
 }

@@ -7,6 +7,12 @@
 // the one after it, which Verify reports. Data is hashed as the exact bytes
 // stored, so it must be kept byte for byte.
 //
+// From version 2 an event also carries States: the state hash of every
+// accountable row its transaction wrote, as the write left it (see
+// RowState). The chain thereby vouches for the current rows as well as for
+// its own history: a row that differs from the state the last event writing
+// it recorded was changed behind the product's back.
+//
 // The package is pure: it neither reads the clock nor touches the database.
 package audit
 
@@ -21,8 +27,9 @@ import (
 )
 
 // Version is the encoding version written into new events. A change to
-// Encode gets a new version; Verify keeps reading old ones.
-const Version = 1
+// Encode gets a new version; Verify keeps reading old ones. Version 1 is
+// the fields of Entry without States; version 2 adds States.
+const Version = 2
 
 // Genesis is the PrevHash of the first event.
 const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
@@ -39,6 +46,11 @@ type Entry struct {
 	Action  string
 	Subject string
 	Data    []byte
+	// States is the canonical text of the accountable rows the write left
+	// (EncodeStates), hashed as the exact bytes stored. The store fills it
+	// in on the last event of a transaction; it is empty on the others and
+	// on every version 1 event.
+	States []byte
 }
 
 // Event is an Entry placed in the chain.
@@ -59,10 +71,10 @@ type Head struct {
 // Encode returns the canonical bytes of an event for hashing: a magic
 // prefix and the version, then each field as a uvarint length followed by
 // its bytes, in a fixed order. Times are RFC 3339 in UTC with nanoseconds,
-// as stored.
+// as stored. Version 1 ends with Data; later versions add States after it.
 func Encode(e Event) []byte {
-	n := len(magic) + 1 + 7*binary.MaxVarintLen64 + 20 + len(e.ID) + len(time.RFC3339Nano) +
-		len(e.Actor) + len(e.Action) + len(e.Subject) + len(e.Data)
+	n := len(magic) + 1 + 8*binary.MaxVarintLen64 + 20 + len(e.ID) + len(time.RFC3339Nano) +
+		len(e.Actor) + len(e.Action) + len(e.Subject) + len(e.Data) + len(e.States)
 	return AppendEncode(make([]byte, 0, n), &e)
 }
 
@@ -81,7 +93,11 @@ func AppendEncode(dst []byte, e *Event) []byte {
 	dst = appendString(dst, e.Actor)
 	dst = appendString(dst, e.Action)
 	dst = appendString(dst, e.Subject)
-	return appendField(dst, e.Data)
+	dst = appendField(dst, e.Data)
+	if e.Version == 1 {
+		return dst
+	}
+	return appendField(dst, e.States)
 }
 
 func appendField(dst, f []byte) []byte {
@@ -141,7 +157,7 @@ const magic = "blameful-audit\x00"
 // HashOf computes an event's hash from its PrevHash and encoding.
 func HashOf(e Event) string {
 	var prev [sha256.Size]byte
-	buf := make([]byte, 0, 256+len(e.Data))
+	buf := make([]byte, 0, 256+len(e.Data)+len(e.States))
 	if len(e.PrevHash) == hex.EncodedLen(sha256.Size) {
 		if _, err := hex.Decode(prev[:], []byte(e.PrevHash)); err == nil {
 			buf = append(buf, prev[:]...)
@@ -200,15 +216,18 @@ func (v *Verifier) Next(e Event) error { return v.next(&e) }
 
 // NextRef is Next for an event passed by reference, which saves copying it.
 // The Verifier keeps nothing of *e but its Hash (a string, so immutable):
-// the caller may reuse *e and its Data once NextRef returns.
+// the caller may reuse *e and its Data and States once NextRef returns.
 func (v *Verifier) NextRef(e *Event) error { return v.next(e) }
 
 func (v *Verifier) next(e *Event) error {
 	switch {
 	case e.Seq != v.head.Seq+1:
 		return &Break{Seq: v.head.Seq + 1, Reason: fmt.Sprintf("expected event %d, found %d (an event is missing or out of order)", v.head.Seq+1, e.Seq)}
-	case e.Version != Version:
+	case e.Version != Version && e.Version != 1:
 		return &Break{Seq: e.Seq, Reason: fmt.Sprintf("unknown encoding version %d", e.Version)}
+	case e.Version == 1 && len(e.States) > 0:
+		// Version 1 does not hash States, so it cannot vouch for them.
+		return &Break{Seq: e.Seq, Reason: "an event of encoding version 1 carries row states, which that version does not cover (they were added after it was written)"}
 	case e.PrevHash != v.head.Hash:
 		return &Break{Seq: e.Seq, Reason: "its previous hash does not match the event before it"}
 	}

@@ -12,26 +12,46 @@ import (
 )
 
 // Chains already stored must keep verifying, so the encoding and the hash
-// never change. These hashes were computed by the first implementation of
-// Encode and HashOf.
+// of a version never change. The version 1 hashes were computed by the
+// first implementation of Encode and HashOf, the version 2 ones by the
+// first implementation with States.
 func TestKnownHashes(t *testing.T) {
-	want := []string{
-		"6b699cf90aa7ec5afdb9c010bcbb13ed6eefcb5a1e71bb0e8e70619fb0efeb43",
-		"f4aa3bedd856d0f6e7cc2c8945cf978dd36c4820d59dccb4f42fb55b014e02f6",
-		"4c18cd770f2a6842619ae3fb4d75a35df7aeaf9b2741738ad2986fcbe690590f",
-	}
-	head := Head{Hash: Genesis}
-	v := NewVerifier()
-	for i, d := range []string{`{"after":{"severity":"SEV2"}}`, ``, `{"x":"ü"}`} {
-		e := Link(head, Entry{ID: fmt.Sprint("id-", i), At: at.Add(time.Duration(i) * 500 * time.Millisecond),
-			Actor: "user:default/ada", Action: "incident.update", Subject: "INC-2026-0001", Data: []byte(d)})
-		if e.Hash != want[i] {
-			t.Fatalf("event %d hashes to %s, want %s", e.Seq, e.Hash, want[i])
+	datas := []string{`{"after":{"severity":"SEV2"}}`, ``, `{"x":"ü"}`}
+	states := []string{"incidents \"INC-2026-0001\" " + Genesis + "\n", "", "people \"user:default/ada\" gone\n"}
+	for _, tt := range []struct {
+		version int
+		want    []string
+	}{
+		{1, []string{
+			"6b699cf90aa7ec5afdb9c010bcbb13ed6eefcb5a1e71bb0e8e70619fb0efeb43",
+			"f4aa3bedd856d0f6e7cc2c8945cf978dd36c4820d59dccb4f42fb55b014e02f6",
+			"4c18cd770f2a6842619ae3fb4d75a35df7aeaf9b2741738ad2986fcbe690590f",
+		}},
+		{2, []string{
+			"7bd2c443e5a47a756dcab4860cef79196e35ce47601ae7e47cf9d1c334c302ec",
+			"fae90eaad6725b3421834c924f452a4666c14d3f57858f81279f504c2ec08194",
+			"86fc85654d9e54152621274a7ea80044a06fd26341ed11eb15bd691ff37203a0",
+		}},
+	} {
+		head := Head{Hash: Genesis}
+		v := NewVerifier()
+		for i, d := range datas {
+			e := Link(head, Entry{ID: fmt.Sprint("id-", i), At: at.Add(time.Duration(i) * 500 * time.Millisecond),
+				Actor: "user:default/ada", Action: "incident.update", Subject: "INC-2026-0001", Data: []byte(d)})
+			if tt.version == 1 {
+				e.Version = 1
+			} else {
+				e.States = []byte(states[i])
+			}
+			e.Hash = HashOf(e)
+			if e.Hash != tt.want[i] {
+				t.Errorf("version %d: event %d hashes to %s, want %s", tt.version, e.Seq, e.Hash, tt.want[i])
+			}
+			if err := v.Next(e); err != nil {
+				t.Fatal(err)
+			}
+			head = Head{Seq: e.Seq, Hash: e.Hash}
 		}
-		if err := v.Next(e); err != nil {
-			t.Fatal(err)
-		}
-		head = Head{Seq: e.Seq, Hash: e.Hash}
 	}
 }
 
@@ -46,6 +66,9 @@ func referenceEncode(e Event) []byte {
 		[]byte(e.Action),
 		[]byte(e.Subject),
 		e.Data,
+	}
+	if e.Version != 1 {
+		fields = append(fields, e.States)
 	}
 	var buf []byte
 	buf = append(buf, magic...)
@@ -77,8 +100,11 @@ func TestEncodingMatchesReference(t *testing.T) {
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC), {},
 	}
 	for i, tm := range times {
-		for _, prev := range []string{Genesis, HashOf(Event{}), "not hex", "ABCDEF", "abc", ""} {
-			e := Event{Seq: int64(i*1000 - 1), Version: Version, PrevHash: prev, Entry: Entry{ID: "x", At: tm, Actor: "a", Subject: "s", Data: []byte("{}")}}
+		for j, prev := range []string{Genesis, HashOf(Event{}), "not hex", "ABCDEF", "abc", ""} {
+			e := Event{Seq: int64(i*1000 - 1), Version: 1 + j%2, PrevHash: prev, Entry: Entry{ID: "x", At: tm, Actor: "a", Subject: "s", Data: []byte("{}")}}
+			if e.Version == 2 {
+				e.States = []byte("incidents \"x\" gone\n")
+			}
 			if got, want := Encode(e), referenceEncode(e); !bytes.Equal(got, want) {
 				t.Fatalf("time %v: encodes to\n%q, want\n%q", tm, got, want)
 			}
@@ -90,9 +116,12 @@ func TestEncodingMatchesReference(t *testing.T) {
 }
 
 func FuzzEncodingMatchesReference(f *testing.F) {
-	f.Add(int64(1), "id", int64(1763647200123456789), "actor", "action", "subject", []byte("{}"), Genesis)
-	f.Fuzz(func(t *testing.T, seq int64, id string, ns int64, actor, action, subject string, data []byte, prev string) {
-		e := Event{Seq: seq, Version: Version, PrevHash: prev, Entry: Entry{ID: id, At: time.Unix(0, ns).Add(time.Duration(seq) * time.Hour * 24 * 365), Actor: actor, Action: action, Subject: subject, Data: data}}
+	f.Add(int64(1), "id", int64(1763647200123456789), "actor", "action", "subject", []byte("{}"), Genesis, []byte("incidents \"INC-1\" gone\n"), true)
+	f.Fuzz(func(t *testing.T, seq int64, id string, ns int64, actor, action, subject string, data []byte, prev string, states []byte, v1 bool) {
+		e := Event{Seq: seq, Version: Version, PrevHash: prev, Entry: Entry{ID: id, At: time.Unix(0, ns).Add(time.Duration(seq) * time.Hour * 24 * 365), Actor: actor, Action: action, Subject: subject, Data: data, States: states}}
+		if v1 {
+			e.Version, e.States = 1, nil
+		}
 		if got, want := Encode(e), referenceEncode(e); !bytes.Equal(got, want) {
 			t.Fatalf("encodes to\n%q, want\n%q", got, want)
 		}

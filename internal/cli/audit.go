@@ -59,15 +59,29 @@ func runAuditVerify(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if v.Break != nil {
+		fmt.Fprintf(e.stdout, "audit chain BROKEN at event %d: %s (%d events verified before it)\n", v.Break.Seq, printable(v.Break.Reason), v.Events)
+		return errSilent
+	}
 	if !v.OK {
-		fmt.Fprintf(e.stdout, "audit chain BROKEN at event %d: %s (%d events verified before it)\n", v.Break.Seq, v.Break.Reason, v.Events)
+		// The chain holds, but rows are not what it recorded: someone
+		// wrote them behind the product's back, or removed the events
+		// that recorded them.
+		fmt.Fprintf(e.stdout, "audit log does NOT vouch for the current state: %d of %d rows are not what the chain recorded (the links of its %d events hold, up to head %d)\n",
+			v.RowFindingCount, v.Units, v.Events, v.Head.Seq)
+		for _, f := range v.RowFindings {
+			fmt.Fprintf(e.stdout, "  %s\n", printable(f.String()))
+		}
+		if more := v.RowFindingCount - int64(len(v.RowFindings)); more > 0 {
+			fmt.Fprintf(e.stdout, "  and %d more\n", more)
+		}
 		return errSilent
 	}
 	fmt.Fprintf(e.stdout, "audit chain holds: %d events, head %d %s", v.Events, v.Head.Seq, v.Head.Hash)
 	if len(files) > 0 {
 		fmt.Fprintf(e.stdout, ", and matches all %d signed checkpoints", v.Checkpoints)
 	}
-	fmt.Fprintln(e.stdout)
+	fmt.Fprintf(e.stdout, "; all %d accountable rows are as it recorded\n", v.Units)
 	return nil
 }
 

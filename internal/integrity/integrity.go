@@ -203,3 +203,22 @@ func Tampering(seq int64, reason string, now time.Time) Flag {
 	return Flag{Rule: I6, Key: fmt.Sprintf("I6:%d", seq), State: Open, RaisedAt: now,
 		Evidence: []Evidence{{Kind: "audit_chain", Ref: fmt.Sprint(seq), At: now, Detail: fmt.Sprintf("the audit chain is broken at event %d: %s", seq, reason)}}}
 }
+
+// RowTampering is I6 for the current state: rows of the accountable tables
+// are not what the audit log says the product left them as. rows holds one
+// piece of evidence per row found (its Ref names the table and the row's
+// key), at least one; count is how many rows were found in all, which may
+// be more. The flag is keyed by the first row, so verifying the same state
+// again raises nothing new.
+func RowTampering(rows []Evidence, count int64, now time.Time) Flag {
+	f := Flag{Rule: I6, Key: "I6:row:" + rows[0].Ref, State: Open, RaisedAt: now}
+	for _, e := range rows {
+		e.Kind, e.At = "audit_row", now
+		f.Evidence = append(f.Evidence, e)
+	}
+	if more := count - int64(len(rows)); more > 0 {
+		f.Evidence = append(f.Evidence, Evidence{Kind: "audit_row", At: now,
+			Detail: fmt.Sprintf("and %d more rows that are not what the audit log recorded", more)})
+	}
+	return f
+}

@@ -14,6 +14,7 @@ import (
 
 // CreateAssessment stores an assessment with its first judgement.
 func (tx *Tx) CreateAssessment(a *accountability.Assessment, j accountability.Judgement) error {
+	tx.touch("assessments", a.ID)
 	if _, err := tx.exec("create assessment", `
 INSERT INTO assessments (id, incident, attribution, subject, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		a.ID, string(a.Incident), a.Attribution, string(a.Subject), tx.t(a.CreatedAt)); err != nil {
@@ -24,6 +25,7 @@ INSERT INTO assessments (id, incident, attribution, subject, created_at) VALUES 
 
 // AddJudgement stores a new version of an assessment's judged factors.
 func (tx *Tx) AddJudgement(assessment string, j accountability.Judgement) error {
+	tx.touch("assessment_factors", assessment)
 	_, err := tx.exec("record judgement", `
 INSERT INTO assessment_factors (assessment, version, expected_to_prevent, policy_violation, set_by, set_at)
 VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -121,6 +123,7 @@ func decodeGuidance(text string) (accountability.Guidance, accountability.Factor
 
 // CreateAssessmentDecision stores a decision record.
 func (tx *Tx) CreateAssessmentDecision(d *accountability.Decision) error {
+	tx.touch("assessment_decisions", d.ID)
 	g, err := encodeGuidance(d.Guidance, d.Factors)
 	if err != nil {
 		return fmt.Errorf("encode guidance: %w", err)
@@ -198,6 +201,7 @@ SELECT
 
 // CreateAppeal stores an appeal.
 func (tx *Tx) CreateAppeal(ap *accountability.Appeal) error {
+	tx.touch("appeals", ap.Assessment)
 	_, err := tx.exec("file appeal", `
 INSERT INTO appeals (assessment, decision, reason, filed_by, filed_at, reviewer) VALUES ($1, $2, $3, $4, $5, $6)`,
 		ap.Assessment, ap.Decision, ap.Reason, string(ap.FiledBy), tx.t(ap.FiledAt), string(ap.Reviewer))
@@ -219,6 +223,7 @@ func (tx *Tx) Appeal(assessment string) (accountability.Appeal, error) {
 
 // SetAppealOutcome links an appeal to its outcome decision, once.
 func (tx *Tx) SetAppealOutcome(assessment, decision string) error {
+	tx.touch("appeals", assessment)
 	res, err := tx.exec("record appeal outcome", `UPDATE appeals SET outcome = $2 WHERE assessment = $1 AND outcome IS NULL`, assessment, decision)
 	if err != nil {
 		return err
@@ -231,6 +236,7 @@ func (tx *Tx) SetAppealOutcome(assessment, decision string) error {
 
 // Createaccountability.FairnessFlag stores a fairness flag.
 func (tx *Tx) CreateFairnessFlag(f accountability.FairnessFlag) error {
+	tx.touch("fairness_flags", f.ID)
 	_, err := tx.exec("raise fairness flag", `
 INSERT INTO fairness_flags (id, rule, about, raised_to, incident, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		f.ID, f.Rule, string(f.About), string(f.RaisedTo), nullStr(string(f.Incident)), f.Detail, tx.t(f.CreatedAt))

@@ -88,6 +88,8 @@ func scanDecision(rows interface{ Scan(...any) error }) (blame.Decision, error) 
 // CreateDecision records an attribution decision and makes it the one in
 // force for its incident.
 func (tx *Tx) CreateDecision(d *blame.Decision) error {
+	tx.touch("attributions", d.ID)
+	tx.touch("incidents", string(d.Incident))
 	sugg, err := encodeSuggestion(d.Suggested)
 	if err != nil {
 		return fmt.Errorf("encode suggestion: %w", err)

@@ -33,11 +33,24 @@ var headQuery = map[Engine]string{
 func (tx *Tx) RecordAudit(e audit.Entry) { tx.pending = append(tx.pending, e) }
 
 // flushAudit links the queued entries after the chain's head and stores
-// them.
+// them. The last one also records the state of every accountable unit the
+// transaction touched (audit.RowState), in its States and in audit_rows;
+// the states are read before the head is locked, so the lock is held for
+// the inserts only. A transaction that touched a unit without recording an
+// event is refused: nothing would vouch for what it wrote.
 func (tx *Tx) flushAudit() error {
 	if len(tx.pending) == 0 {
+		if len(tx.touched) > 0 {
+			return fmt.Errorf("store: %s %s was written with no audit event to record it", tx.touched[0].table, tx.touched[0].key)
+		}
 		return nil
 	}
+	states, err := tx.touchedStates()
+	if err != nil {
+		return err
+	}
+	last := &tx.pending[len(tx.pending)-1]
+	last.States = audit.EncodeStates(states)
 	var head audit.Head
 	if err := tx.get("audit head", headQuery[tx.engine], nil, &head.Seq, &head.Hash); err != nil {
 		return err
@@ -45,25 +58,32 @@ func (tx *Tx) flushAudit() error {
 	for _, entry := range tx.pending {
 		ev := audit.Link(head, entry)
 		if _, err := tx.exec("append audit event", `
-INSERT INTO audit_events (seq, id, at, actor, action, subject, data, version, prev_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			ev.Seq, ev.ID, tx.t(ev.At), ev.Actor, ev.Action, ev.Subject, string(ev.Data), ev.Version, ev.PrevHash, ev.Hash); err != nil {
+INSERT INTO audit_events (seq, id, at, actor, action, subject, data, version, prev_hash, hash, states)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			ev.Seq, ev.ID, tx.t(ev.At), ev.Actor, ev.Action, ev.Subject, string(ev.Data), ev.Version, ev.PrevHash, ev.Hash,
+			string(ev.States)); err != nil {
 			return err
 		}
 		head = audit.Head{Seq: ev.Seq, Hash: ev.Hash}
 	}
-	tx.pending = nil
-	_, err := tx.exec("advance audit head", `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, head.Seq, head.Hash)
+	if err := tx.storeStates(head.Seq, states); err != nil {
+		return err
+	}
+	tx.pending, tx.touched = nil, nil
+	_, err = tx.exec("advance audit head", `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, head.Seq, head.Hash)
 	return err
 }
 
-const auditColumns = `seq, id, at, actor, action, subject, data, version, prev_hash, hash`
+const auditColumns = `seq, id, at, actor, action, subject, data, version, prev_hash, hash, states`
 
 func scanAudit(rows *sql.Rows) (audit.Event, error) {
 	var ev audit.Event
-	var data string
-	err := rows.Scan(&ev.Seq, &ev.ID, tm(&ev.At), &ev.Actor, &ev.Action, &ev.Subject, &data, &ev.Version, &ev.PrevHash, &ev.Hash)
+	var data, states string
+	err := rows.Scan(&ev.Seq, &ev.ID, tm(&ev.At), &ev.Actor, &ev.Action, &ev.Subject, &data, &ev.Version, &ev.PrevHash, &ev.Hash, &states)
 	ev.Data = []byte(data)
+	if states != "" {
+		ev.States = []byte(states)
+	}
 	return ev, err
 }
 
@@ -86,9 +106,9 @@ func (tx *Tx) AuditEvents(after int64, limit int, fn func(audit.Event) error) er
 // WalkAudit calls fn for each event with seq > after, in order, at most
 // limit of them (all when limit is 0), in a read-only transaction of its
 // own. It is AuditEvents for reading the chain in bulk, as verifying it
-// does: the *audit.Event passed to fn, and its Data, are reused for later
-// rows, so both are valid only until fn returns (the event's strings may be
-// kept).
+// does: the *audit.Event passed to fn, its Data and its States, are reused
+// for later rows, so all are valid only until fn returns (the event's
+// strings may be kept).
 //
 // It is a method of DB, not Tx, because on PostgreSQL it reads through
 // pgx's own interface rather than database/sql: rows arrive in binary and
@@ -117,7 +137,8 @@ func (db *DB) WalkAudit(ctx context.Context, after int64, limit int, fn func(*au
 
 func (tx *Tx) walkAudit(q string, after int64, fn func(*audit.Event) error) error {
 	var ev audit.Event
-	dest := []any{&ev.Seq, &ev.ID, tm(&ev.At), &ev.Actor, &ev.Action, &ev.Subject, (*sql.RawBytes)(&ev.Data), &ev.Version, &ev.PrevHash, &ev.Hash}
+	dest := []any{&ev.Seq, &ev.ID, tm(&ev.At), &ev.Actor, &ev.Action, &ev.Subject, (*sql.RawBytes)(&ev.Data), &ev.Version, &ev.PrevHash, &ev.Hash,
+		(*sql.RawBytes)(&ev.States)}
 	return tx.each("read audit events", q, []any{after}, func(rows *sql.Rows) error {
 		if err := rows.Scan(dest...); err != nil {
 			return err
@@ -129,11 +150,11 @@ func (tx *Tx) walkAudit(q string, after int64, fn func(*audit.Event) error) erro
 // auditOIDs are the types of auditColumns on PostgreSQL, which the binary
 // decoding below relies on.
 var auditOIDs = [...]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.TextOID, pgtype.TextOID,
-	pgtype.TextOID, pgtype.TextOID, pgtype.Int4OID, pgtype.TextOID, pgtype.TextOID}
+	pgtype.TextOID, pgtype.TextOID, pgtype.Int4OID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID}
 
 // walkAuditPgx runs q in a read-only transaction on c, with every column in
 // binary, and decodes each row in place. The six text columns other than
-// data are copied into one string per row.
+// data and states are copied into one string per row.
 func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, after int64, fn func(*audit.Event) error) (err error) {
 	tx, err := c.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -176,7 +197,7 @@ func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, after int64, fn fu
 		}
 		ev.At = time.UnixMicro(us + pgEpochMicros).UTC()
 		ev.Version = int(int32(binary.BigEndian.Uint32(v[7])))
-		ev.Data = v[6]
+		ev.Data, ev.States = v[6], v[10]
 		text = append(append(append(append(append(append(text[:0], v[1]...), v[3]...), v[4]...), v[5]...), v[8]...), v[9]...)
 		all := string(text)
 		all, ev.ID = all[len(v[1]):], all[:len(v[1])]

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/audit"
+	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
 )
@@ -21,6 +22,9 @@ func TestWalkAuditMatchesAuditEvents(t *testing.T) {
 			err := db.Update(ctx, func(tx *store.Tx) error {
 				tx.RecordAudit(audit.Entry{ID: fmt.Sprint("ev-", i), At: now.Add(time.Duration(i) * 1234567 * time.Nanosecond),
 					Actor: "user:default/ada", Action: "incident.update", Subject: fmt.Sprint("INC-2026-000", i%3), Data: []byte(datas[i%len(datas)])})
+				if i%2 == 0 { // and some record row states
+					return tx.SaveTeam(org.Team{Ref: org.MustRef(fmt.Sprint("group:team-", i%4))}, now)
+				}
 				return nil
 			})
 			if err != nil {
@@ -30,7 +34,7 @@ func TestWalkAuditMatchesAuditEvents(t *testing.T) {
 		var want []audit.Event
 		if err := db.View(ctx, func(tx *store.Tx) error {
 			return tx.AuditEvents(0, 0, func(e audit.Event) error { want = append(want, e); return nil })
-		}); err != nil || len(want) != 7 {
+		}); err != nil || len(want) != 7 || len(want[0].States) == 0 || len(want[1].States) != 0 {
 			t.Fatalf("%d events, %v", len(want), err)
 		}
 		for _, tc := range []struct {
@@ -40,7 +44,7 @@ func TestWalkAuditMatchesAuditEvents(t *testing.T) {
 			var got []audit.Event
 			err := db.WalkAudit(ctx, tc.after, tc.limit, func(e *audit.Event) error {
 				c := *e
-				c.Data = bytes.Clone(e.Data)
+				c.Data, c.States = bytes.Clone(e.Data), bytes.Clone(e.States)
 				got = append(got, c)
 				return nil
 			})
@@ -54,7 +58,7 @@ func TestWalkAuditMatchesAuditEvents(t *testing.T) {
 			}
 			for i := range exp {
 				g, w := got[i], exp[i]
-				if !g.At.Equal(w.At) || g.At.Location() != w.At.Location() || !bytes.Equal(g.Data, w.Data) ||
+				if !g.At.Equal(w.At) || g.At.Location() != w.At.Location() || !bytes.Equal(g.Data, w.Data) || !bytes.Equal(g.States, w.States) ||
 					g.Seq != w.Seq || g.ID != w.ID || g.Actor != w.Actor || g.Action != w.Action || g.Subject != w.Subject ||
 					g.Version != w.Version || g.PrevHash != w.PrevHash || g.Hash != w.Hash {
 					t.Fatalf("event %d: got %+v, want %+v", w.Seq, g, w)

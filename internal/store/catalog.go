@@ -91,6 +91,7 @@ func (tx *Tx) Entities(f EntityFilter) ([]catalog.Entity, error) {
 
 // SaveEntity creates or updates an entity.
 func (tx *Tx) SaveEntity(e catalog.Entity, now time.Time) error {
+	tx.touch("entities", string(e.Ref))
 	paths := e.CodePaths
 	if paths == nil {
 		paths = []string{}

@@ -198,6 +198,9 @@ type Tx struct {
 	ctx context.Context
 	// pending are audit entries to link into the chain at commit.
 	pending []audit.Entry
+	// touched are the accountable units written, whose states the last
+	// pending entry records.
+	touched []rowRef
 }
 
 // View runs fn in a read-only transaction.

@@ -31,6 +31,7 @@ func scanFollowUp(rows interface{ Scan(...any) error }) (followup.FollowUp, erro
 
 // CreateFollowUp inserts a follow-up.
 func (tx *Tx) CreateFollowUp(f *followup.FollowUp) error {
+	tx.touch("followups", string(f.ID))
 	_, err := tx.exec("create follow-up", `
 INSERT INTO followups (id, incident, title, owner, due, priority, status, reason, tracker_url, rule,
     created_at, created_by, closed_at, updated_at)
@@ -42,6 +43,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $11)`,
 
 // UpdateFollowUp writes a follow-up's changeable fields.
 func (tx *Tx) UpdateFollowUp(f *followup.FollowUp, now time.Time) error {
+	tx.touch("followups", string(f.ID))
 	_, err := tx.exec("update follow-up "+string(f.ID), `
 UPDATE followups SET title = $2, owner = $3, due = $4, priority = $5, status = $6, reason = $7, tracker_url = $8,
     closed_at = $9, updated_at = $10

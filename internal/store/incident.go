@@ -35,6 +35,7 @@ func scanIncident(rows interface{ Scan(...any) error }) (incident.Incident, erro
 
 // CreateIncident inserts an incident and its failed entities.
 func (tx *Tx) CreateIncident(in *incident.Incident) error {
+	tx.touch("incidents", string(in.ID))
 	_, err := tx.exec("create incident "+string(in.ID), `
 INSERT INTO incidents (id, title, severity, status, summary, impact, source, started_at, detected_at, declared_at,
     mitigated_at, resolved_at, created_by, created_at, updated_at)
@@ -51,6 +52,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 // UpdateIncident writes every field of an existing incident and replaces its
 // failed entities.
 func (tx *Tx) UpdateIncident(in *incident.Incident) error {
+	tx.touch("incidents", string(in.ID))
 	res, err := tx.exec("update incident "+string(in.ID), `
 UPDATE incidents SET title = $2, severity = $3, status = $4, summary = $5, impact = $6, source = $7, started_at = $8,
     detected_at = $9, declared_at = $10, mitigated_at = $11, resolved_at = $12, updated_at = $13
@@ -70,6 +72,7 @@ WHERE id = $1`,
 }
 
 func (tx *Tx) saveFailed(in *incident.Incident) error {
+	tx.touch("incident_entities", string(in.ID))
 	for i, e := range in.Entities {
 		if _, err := tx.exec("record failed entity "+string(e.Ref), `
 INSERT INTO incident_entities (incident, entity, origin, position) VALUES ($1, $2, $3, $4)`,

@@ -40,11 +40,15 @@ ON CONFLICT (key) DO NOTHING`,
 		return false, err
 	}
 	n, err := res.RowsAffected()
+	if n == 1 {
+		tx.touch("integrity_flags", f.ID)
+	}
 	return n == 1, err
 }
 
 // ReviewFlag stores a flag's review.
 func (tx *Tx) ReviewFlag(f *integrity.Flag) error {
+	tx.touch("integrity_flags", f.ID)
 	res, err := tx.exec("review integrity flag", `
 UPDATE integrity_flags SET state = $2, subject = $3, reason = $4, reviewed_by = $5, reviewed_at = $6
 WHERE id = $1 AND state = 'open'`,

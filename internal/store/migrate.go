@@ -139,6 +139,11 @@ func (db *DB) applyOne(ctx context.Context, conn *sql.Conn, m Migration) (bool, 
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 	}
+	if baselineAfter[m.Version] {
+		if err := db.baseline(ctx, tx, m.Version); err != nil {
+			return false, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, db.bind("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"),
 		m.Version, m.Name, db.t(time.Now())); err != nil {
 		return false, fmt.Errorf("migration %04d: record: %w", m.Version, err)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/rand"
 	"database/sql"
 	"strings"
 	"time"
@@ -92,13 +93,16 @@ func (tx *Tx) People(refs []org.Ref) ([]org.Person, error) {
 }
 
 // SavePerson creates or updates a person.
+// A new person gets a random nonce (see rowstate.go), which an update
+// keeps.
 func (tx *Tx) SavePerson(p org.Person, now time.Time) error {
+	tx.touch("people", string(p.Ref))
 	_, err := tx.exec("save person "+string(p.Ref), `
-INSERT INTO people (ref, name, email, handle, left_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $6)
+INSERT INTO people (ref, name, email, handle, left_at, created_at, updated_at, nonce)
+VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
 ON CONFLICT (ref) DO UPDATE SET name = excluded.name, email = excluded.email, handle = excluded.handle,
     left_at = excluded.left_at, updated_at = excluded.updated_at`,
-		string(p.Ref), p.Name, p.Email, p.Handle, tx.t(p.Left), tx.t(now))
+		string(p.Ref), p.Name, p.Email, p.Handle, tx.t(p.Left), tx.t(now), rand.Text())
 	return err
 }
 
@@ -150,6 +154,7 @@ func (tx *Tx) Teams(refs []org.Ref) ([]org.Team, error) {
 
 // SaveTeam creates or updates a team.
 func (tx *Tx) SaveTeam(t org.Team, now time.Time) error {
+	tx.touch("teams", string(t.Ref))
 	_, err := tx.exec("save team "+string(t.Ref), `
 INSERT INTO teams (ref, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
 ON CONFLICT (ref) DO UPDATE SET name = excluded.name, description = excluded.description, updated_at = excluded.updated_at`,
@@ -253,6 +258,7 @@ func (tx *Tx) Edges(f EdgeFilter) ([]org.Edge, error) {
 
 // OpenEdge records a new edge; e.ID must be set.
 func (tx *Tx) OpenEdge(e org.Edge, now time.Time) error {
+	tx.touch("edges", e.ID)
 	_, err := tx.exec("open edge", `
 INSERT INTO edges (id, relation, subject, object, source, valid_from, valid_to, recorded_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -262,6 +268,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 
 // CloseEdge ends an open edge at e.To.
 func (tx *Tx) CloseEdge(e org.Edge) error {
+	tx.touch("edges", e.ID)
 	_, err := tx.exec("close edge", `UPDATE edges SET valid_to = $2 WHERE id = $1 AND valid_to IS NULL`, e.ID, tx.t(e.To))
 	return err
 }
@@ -269,6 +276,7 @@ func (tx *Tx) CloseEdge(e org.Edge) error {
 // CorrectEdge moves the start of an open edge to e.From (an explicit
 // since-date given on import).
 func (tx *Tx) CorrectEdge(e org.Edge) error {
+	tx.touch("edges", e.ID)
 	_, err := tx.exec("correct edge", `UPDATE edges SET valid_from = $2 WHERE id = $1 AND valid_to IS NULL`, e.ID, tx.t(e.From))
 	return err
 }

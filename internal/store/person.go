@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"time"
@@ -32,6 +33,7 @@ var personColumnsByTable = []struct {
 	{"fairness_flags", []string{"about", "raised_to"}, "created_at, id"},
 	{"integrity_flags", []string{"suspect", "subject", "reviewed_by"}, "raised_at, id"},
 	{"audit_events", []string{"actor", "subject"}, "seq"},
+	{"audit_rows", []string{"key"}, "seq, tbl"},
 	{"outbox", []string{"recipient"}, "created_at, id"},
 }
 
@@ -70,8 +72,10 @@ func (tx *Tx) ExportPerson(ref org.Ref) (map[string][]map[string]any, error) {
 		}
 		for _, m := range list {
 			delete(m, "hash")
+			delete(m, "nonce") // not their data: what keeps their erased data unguessable
 			if t.table == "audit_events" {
 				delete(m, "prev_hash")
+				delete(m, "states")
 			}
 		}
 		out[t.table] = list
@@ -113,10 +117,15 @@ func rowMaps(rows *sql.Rows) ([]map[string]any, error) {
 }
 
 // ErasePerson blanks a person's personal fields and revokes their tokens,
-// keeping their reference so history still points somewhere.
+// keeping their reference so history still points somewhere. It also
+// replaces the person's nonce: the states of the row the audit log keeps
+// were hashed with the old one, which is then gone, so a guessed name
+// cannot be confirmed against them.
 func (tx *Tx) ErasePerson(ref org.Ref, now time.Time) error {
-	res, err := tx.exec("erase person", `UPDATE people SET name = '', email = '', handle = '', erased_at = $2, updated_at = $2 WHERE ref = $1`,
-		string(ref), tx.t(now))
+	tx.touch("people", string(ref))
+	res, err := tx.exec("erase person", `UPDATE people SET name = '', email = '', handle = '', erased_at = $2, updated_at = $2, nonce = $3
+WHERE ref = $1`,
+		string(ref), tx.t(now), rand.Text())
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ func factorsJSON(p *postmortem.Postmortem) (string, error) {
 
 // SavePostmortem creates or replaces an incident's postmortem.
 func (tx *Tx) SavePostmortem(p *postmortem.Postmortem) error {
+	tx.touch("postmortems", string(p.Incident))
 	factors, err := factorsJSON(p)
 	if err != nil {
 		return fmt.Errorf("postmortem %s factors: %w", p.Incident, err)
@@ -69,6 +70,7 @@ ON CONFLICT (incident) DO UPDATE SET state = excluded.state, summary = excluded.
 // MarkReviewStarted records when a postmortem first entered review, which
 // the integrity rules compare timeline edits against.
 func (tx *Tx) MarkReviewStarted(id incident.ID, at time.Time) error {
+	tx.touch("postmortems", string(id))
 	_, err := tx.exec("mark review started", `UPDATE postmortems SET review_started_at = COALESCE(review_started_at, $2) WHERE incident = $1`, string(id), tx.t(at))
 	return err
 }

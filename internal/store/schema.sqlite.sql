@@ -60,12 +60,18 @@ table audit_events
     id text NOT NULL
     prev_hash text NOT NULL
     seq bigint
+    states text NOT NULL
     subject text NOT NULL
     version integer NOT NULL
 table audit_head
     hash text NOT NULL
     id integer
     seq bigint NOT NULL
+table audit_rows
+    hash text NOT NULL
+    key text NOT NULL
+    seq bigint NOT NULL
+    tbl text NOT NULL
 table counters
     name text
     value bigint NOT NULL
@@ -163,6 +169,7 @@ table people
     handle text NOT NULL
     left_at text
     name text NOT NULL
+    nonce text NOT NULL
     ref text
     updated_at text NOT NULL
 table postmortems
@@ -229,6 +236,7 @@ index attributions_rule_decided
 index attributions_supersedes
 index audit_checkpoints_seq
 index audit_events_subject
+index audit_rows_latest
 index edges_object
 index edges_open
 index edges_subject

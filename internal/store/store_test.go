@@ -42,6 +42,7 @@ func TestPeopleTeamsEdgesAsOf(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		handover := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 		err := db.Update(ctx, func(tx *store.Tx) error {
+			recorded(tx)
 			for _, p := range []org.Person{{Ref: ref("user:ada"), Name: "Ada", Email: "ada@example.com"}, {Ref: ref("user:bob"), Name: "Bob", Left: handover}} {
 				if err := tx.SavePerson(p, now); err != nil {
 					return err
@@ -126,6 +127,7 @@ func TestIncidentRoundTripAndPaging(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		var ids []incident.ID
 		err := db.Update(ctx, func(tx *store.Tx) error {
+			recorded(tx)
 			for i := range 5 {
 				n, err := tx.NextSequence("incident-2026")
 				if err != nil {
@@ -210,6 +212,7 @@ func TestTimelinePostmortemFollowUp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		in := sampleIncident("INC-2026-0001", now.Add(-time.Hour))
 		err := db.Update(ctx, func(tx *store.Tx) error {
+			recorded(tx)
 			if err := tx.CreateIncident(&in); err != nil {
 				return err
 			}

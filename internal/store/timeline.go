@@ -19,6 +19,7 @@ func scanEntry(rows interface{ Scan(...any) error }) (incident.Entry, error) {
 
 // CreateEntry appends a timeline entry.
 func (tx *Tx) CreateEntry(e *incident.Entry) error {
+	tx.touch("timeline_entries", e.ID)
 	_, err := tx.exec("add timeline entry", `
 INSERT INTO timeline_entries (id, incident, occurred_at, recorded_at, author, kind, text, deleted, revision, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -30,6 +31,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 // UpdateEntry writes an entry's new state together with the revision that
 // keeps its old one.
 func (tx *Tx) UpdateEntry(e *incident.Entry, rev incident.Revision) error {
+	tx.touch("timeline_revisions", rev.Entry)
+	tx.touch("timeline_entries", e.ID)
 	if _, err := tx.exec("keep timeline revision", `
 INSERT INTO timeline_revisions (entry, revision, occurred_at, kind, text, action, changed_at, changed_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

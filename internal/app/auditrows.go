@@ -1,0 +1,173 @@
+package app
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"blameful.dev/blameful/internal/audit"
+	"blameful.dev/blameful/internal/store"
+)
+
+// The chain vouches for the current rows through the states its events
+// recorded (audit.RowState). The store keeps the same states in a row
+// index, which says at once which event last recorded a unit. So
+// verifying has two more steps once the chain holds: the index must hold
+// exactly what the chain's events recorded (checkRowIndex), and every
+// unit must be in the last state recorded for it (checkRows).
+
+// checkRowIndex reads the row index up to the chain's last event, folds it
+// the way walkAudit folded the events' states, and compares the two. A
+// difference is a break at the first event whose states the index does not
+// hold, naming the unit.
+func (a *App) checkRowIndex(ctx context.Context, res *Verification, chain *audit.StateDigests) error {
+	// No event has a sequence number below 1: an entry there was not
+	// written by the product.
+	var forged *audit.Break
+	err := a.db.WalkRowIndex(ctx, math.MinInt64, 0, func(seq int64, s audit.RowState) error {
+		forged = &audit.Break{Seq: 1, Reason: fmt.Sprintf(
+			"the row index holds %s %s for event %d, which cannot exist: it was not written by the product", s.Table, s.Key, seq)}
+		return errStop
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if forged != nil {
+		res.Break = forged
+		return nil
+	}
+	var index audit.StateDigests
+	if err := a.foldRowIndex(ctx, 0, res.Head.Seq, func(seq int64, text []byte) { index.Add(seq, text) }); err != nil {
+		return err
+	}
+	block := chain.FirstDifference(&index)
+	if block < 0 {
+		return nil
+	}
+	from, to := block*audit.StateBlock, min((block+1)*audit.StateBlock, res.Head.Seq)
+	b, err := a.locateIndexDifference(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	res.Break = b
+	return nil
+}
+
+// foldRowIndex reads the index entries of events after < seq <= upto, a
+// batch of events per read, and calls fn with each event's states text,
+// as audit.EncodeStates would write it.
+func (a *App) foldRowIndex(ctx context.Context, after, upto int64, fn func(seq int64, text []byte)) error {
+	var (
+		cur    int64
+		states []audit.RowState
+		text   []byte
+	)
+	flush := func() {
+		if len(states) == 0 {
+			return
+		}
+		slices.SortFunc(states, audit.CompareStates)
+		text = text[:0]
+		for _, s := range states {
+			text = audit.AppendState(text, s)
+		}
+		fn(cur, text)
+		states = states[:0]
+	}
+	for after < upto {
+		end := min(after+int64(a.batchOf()), upto)
+		err := a.db.WalkRowIndex(ctx, after, end, func(seq int64, s audit.RowState) error {
+			if seq != cur {
+				flush()
+				cur = seq
+			}
+			states = append(states, s)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		after = end
+	}
+	flush()
+	return nil
+}
+
+// locateIndexDifference compares the index with the events' states event
+// by event over from < seq <= to, where their digests differ, and returns
+// the break at the first event that differs.
+func (a *App) locateIndexDifference(ctx context.Context, from, to int64) (*audit.Break, error) {
+	recorded := map[int64][]byte{}
+	err := a.db.WalkAudit(ctx, from, int(to-from), func(e *audit.Event) error {
+		if len(e.States) > 0 {
+			recorded[e.Seq] = bytes.Clone(e.States)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	indexed := map[int64][]byte{}
+	if err := a.foldRowIndex(ctx, from, to, func(seq int64, text []byte) { indexed[seq] = bytes.Clone(text) }); err != nil {
+		return nil, err
+	}
+	for seq := from + 1; seq <= to; seq++ {
+		if !bytes.Equal(recorded[seq], indexed[seq]) {
+			return &audit.Break{Seq: seq, Reason: "the row index does not hold the row states this event recorded (audit_rows was altered): " +
+				firstStateDifference(recorded[seq], indexed[seq])}, nil
+		}
+	}
+	// The digests differed, so some event must; reaching here means the
+	// index changed while it was read twice.
+	return &audit.Break{Seq: from + 1, Reason: "the row index changed while it was being verified"}, nil
+}
+
+// firstStateDifference says where two states texts first differ.
+func firstStateDifference(recorded, indexed []byte) string {
+	r, rerr := audit.ParseStates(recorded)
+	x, xerr := audit.ParseStates(indexed)
+	if rerr != nil || xerr != nil {
+		return fmt.Sprintf("its states do not read (%v)", errors.Join(rerr, xerr))
+	}
+	for i := 0; ; i++ {
+		switch {
+		case i == len(r) && i == len(x):
+			return "they differ in bytes only"
+		case i == len(x) || (i < len(r) && audit.CompareStates(r[i], x[i]) < 0):
+			return fmt.Sprintf("the event recorded %s %s, and the index lacks it", r[i].Table, r[i].Key)
+		case i == len(r) || audit.CompareStates(r[i], x[i]) > 0:
+			return fmt.Sprintf("the index has %s %s, which the event did not record", x[i].Table, x[i].Key)
+		case r[i].Hash != x[i].Hash:
+			return fmt.Sprintf("the event recorded %s %s as %s, the index as %s", r[i].Table, r[i].Key, r[i].Hash, x[i].Hash)
+		}
+	}
+}
+
+// checkRows holds every unit of the accountable tables to the last state
+// recorded for it, keeping the first MaxRowFindings findings, ordered by
+// table (as the store checks them) and key.
+func (a *App) checkRows(ctx context.Context, res *Verification) error {
+	units, err := a.db.CheckRows(ctx, func(f audit.RowFinding) error {
+		res.RowFindingCount++
+		if len(res.RowFindings) < MaxRowFindings {
+			res.RowFindings = append(res.RowFindings, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	res.RowsChecked, res.Units = true, units
+	order := store.AccountableTables()
+	slices.SortStableFunc(res.RowFindings, func(x, y audit.RowFinding) int {
+		if c := cmp.Compare(slices.Index(order, x.Table), slices.Index(order, y.Table)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Key, y.Key)
+	})
+	return nil
+}
