@@ -10,6 +10,7 @@ import (
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/rule"
 )
 
 // Assessment is the private accountability record of one decided
@@ -80,12 +81,12 @@ type Appeal struct {
 // written justification when the level departs from guidance (J3).
 func CheckDecision(level Level, g Guidance, justification string) error {
 	if !g.Judged {
-		return &errs.Error{Kind: errs.Invalid, Rule: "J1",
+		return &errs.Error{Kind: errs.Invalid, Rule: rule.J1,
 			Message: "the reviewer's judgement is missing: set factors.expected_to_prevent (yes, partially or no) before deciding",
 			Fields:  map[string]string{"factors.expected_to_prevent": "must be judged before deciding"}}
 	}
 	if level != g.Level && strings.TrimSpace(justification) == "" {
-		return &errs.Error{Kind: errs.Invalid, Rule: "J3",
+		return &errs.Error{Kind: errs.Invalid, Rule: rule.J3,
 			Message: fmt.Sprintf("level %d departs from the guidance level %d: a written justification is required (J3)", level, g.Level),
 			Fields:  map[string]string{"justification": "is required when the level differs from guidance (J3)"}}
 	}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"slices"
 
+	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/rule"
 )
 
 // Decider says who decides an assessment of subject (J2), from the org as
@@ -101,4 +103,37 @@ func IsInSubtree(who, leader org.Ref, chart *org.Chart) bool {
 		}
 	}
 	return false
+}
+
+// OverrideFlag is A8's fairness check on a decided attribution whose
+// suggestion (suggestedRule, suggested) the reviewer (by) overrode: when an
+// A4 suggestion named a leader for ambiguous ownership and the reviewer
+// named party, someone in that leader's own organisation, instead, the
+// leader one level up is told. It reports false when no flag is due.
+func OverrideFlag(incident incident.ID, suggestedRule string, suggested, party, by org.Ref, chart *org.Chart) (FairnessFlag, bool) {
+	leader := suggested
+	if suggestedRule != rule.A4 || leader.IsZero() || party == leader || !IsInSubtree(party, leader, chart) {
+		return FairnessFlag{}, false
+	}
+	up, _ := Decider(leader, chart)
+	return FairnessFlag{Rule: rule.A8, About: leader, RaisedTo: up, Incident: incident,
+		Detail: fmt.Sprintf("the ambiguous ownership behind %s was %s's (A4), but %s named %s, who reports to %s", incident, leader, by, party, leader)}, true
+}
+
+// LedgerScope is what a leader's ledger covers (J6): the teams they lead,
+// and the owners of follow-ups in their organisation — every team at or
+// below one they lead, with its members and leaders — sorted, each once.
+func LedgerScope(leader org.Ref, chart *org.Chart) (teams, owners []org.Ref) {
+	teams = chart.LedTeams(leader)
+	for ref, t := range chart.Teams {
+		for _, led := range teams {
+			if chart.IsAncestor(led, ref) {
+				owners = append(owners, ref)
+				owners = append(owners, t.Members...)
+				owners = append(owners, t.Leaders...)
+			}
+		}
+	}
+	slices.Sort(owners)
+	return teams, slices.Compact(owners)
 }

@@ -108,3 +108,19 @@ type Factors struct {
 // IsJudged reports whether the reviewer's judgement is complete enough to
 // decide on.
 func (f Factors) IsJudged() bool { return f.ExpectedToPrevent != Unjudged }
+
+// PriorFaults is the prior_faults factor of J1: a party's faults in the
+// window before an incident. judged counts the party's decided
+// attributions by how their assessment judged expected_to_prevent; all
+// count but those judged "no", which were not the party's to prevent.
+// J7: each confirmed integrity violation (violations) counts as a fault of
+// its own, so gaming the process costs what a fault costs.
+func PriorFaults(judged map[Expectation]int, violations int) int {
+	n := violations
+	for e, k := range judged {
+		if e != NotExpect {
+			n += k
+		}
+	}
+	return n
+}

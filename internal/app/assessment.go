@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -106,11 +105,11 @@ func (a *App) factors(tx *store.Tx, in *incident.Incident, as accountability.Ass
 	f := accountability.Factors{ExpectedToPrevent: j.ExpectedToPrevent, PolicyViolation: j.PolicyViolation, Severity: in.Severity,
 		RecentlyInherited: dec.Suggested.RecentlyInherited && dec.Party == dec.Suggested.Party}
 	window := time.Duration(a.cfg.Accountability.PriorWindowDays) * 24 * time.Hour
-	n, err := tx.PriorFaults(as.Subject, in.StartedAt.Add(-window), in.StartedAt)
+	judged, violations, err := tx.PriorRecord(as.Subject, in.StartedAt.Add(-window), in.StartedAt)
 	if err != nil {
 		return f, err
 	}
-	f.PriorFaults = n
+	f.PriorFaults = accountability.PriorFaults(judged, violations)
 	confirmed, err := tx.Flags(store.FlagFilter{Incident: in.ID, State: integrity.Confirmed})
 	if err != nil {
 		return f, err
@@ -195,17 +194,7 @@ func (a *App) mayDecide(tx *store.Tx, actor org.Actor, v AssessmentView) error {
 	if err := a.checkPrivate(tx, actor, v); err != nil {
 		return err
 	}
-	switch {
-	case actor.Ref == v.Subject:
-		return errs.Rule(errs.Forbidden, "J2", "nobody decides on their own fault")
-	case v.Decider.IsZero() && actor.Has(org.RoleHR):
-		return nil
-	case !v.Decider.IsZero() && actor.Ref == v.Decider:
-		return nil
-	case v.Decider.IsZero():
-		return errs.Rule(errs.Forbidden, "J2", "nobody above %s leads a team, so HR decides", v.Subject)
-	}
-	return errs.Rule(errs.Forbidden, "J2", "the assessment of %s is decided by %s (%s)", v.Subject, v.Decider, v.DeciderWhy)
+	return accountability.MayDecide(actor, v.Subject, v.Decider, v.DeciderWhy)
 }
 
 // DecideAssessment records the level (J2, J3). Deciding again is a
@@ -221,21 +210,15 @@ func (a *App) DecideAssessment(ctx context.Context, actor org.Actor, id incident
 		if err := a.mayDecide(tx, actor, cur); err != nil {
 			return err
 		}
-		if cur.Appeal != nil {
-			return errs.Rule(errs.Conflict, "J4", "the decision on %s is under appeal; only the appeal's outcome may change it", id)
+		kind, supersedes, err := accountability.CheckCorrection(cur.Decision, cur.Appeal, justification)
+		if err != nil {
+			return err
 		}
 		if err := accountability.CheckDecision(level, cur.Guidance, justification); err != nil {
 			return err
 		}
-		d := accountability.Decision{ID: a.newID(), Assessment: cur.ID, Kind: accountability.KindDecision, Level: level,
-			Guidance: cur.Guidance, Factors: cur.Factors, Justification: strings.TrimSpace(justification), DecidedBy: actor.Ref, DecidedAt: a.Now()}
-		if cur.Decision != nil {
-			if d.Justification == "" {
-				return &errs.Error{Kind: errs.Invalid, Rule: "J8", Message: "a correction of a decision must say why",
-					Fields: map[string]string{"justification": "is required to correct a decision (J8)"}}
-			}
-			d.Kind, d.Supersedes = accountability.KindCorrection, cur.Decision.ID
-		}
+		d := accountability.Decision{ID: a.newID(), Assessment: cur.ID, Kind: kind, Level: level, Guidance: cur.Guidance, Factors: cur.Factors,
+			Justification: strings.TrimSpace(justification), DecidedBy: actor.Ref, DecidedAt: a.Now(), Supersedes: supersedes}
 		if err := a.storeDecision(tx, actor, cur, d); err != nil {
 			return err
 		}
@@ -275,19 +258,14 @@ func (a *App) Appeal(ctx context.Context, actor org.Actor, id incident.ID, reaso
 		if err := a.mayAppeal(tx, actor, cur); err != nil {
 			return err
 		}
-		switch {
-		case cur.Appeal != nil:
-			return errs.Rule(errs.Conflict, "J4", "the decision on %s was already appealed on %s; a decision may be appealed once", id, cur.Appeal.FiledAt.Format("2006-01-02"))
-		case cur.Decision == nil:
-			return errs.E(errs.Conflict, "nothing to appeal: no level is decided on %s yet", id)
-		case strings.TrimSpace(reason) == "":
-			return &errs.Error{Kind: errs.Invalid, Rule: "J4", Message: "an appeal needs a reason", Fields: map[string]string{"reason": "is required"}}
+		if err := accountability.CheckAppeal(cur.Decision, cur.Appeal, reason); err != nil {
+			return err
 		}
 		chart, err := a.chartFor(tx, []org.Ref{cur.Decision.DecidedBy}, a.Now())
 		if err != nil {
 			return err
 		}
-		reviewer, _ := accountability.Decider(cur.Decision.DecidedBy, chart)
+		reviewer := accountability.Hearer(cur.Decision.DecidedBy, nil, chart)
 		ap := accountability.Appeal{Assessment: cur.ID, Decision: cur.Decision.ID, Reason: strings.TrimSpace(reason),
 			FiledBy: actor.Ref, FiledAt: a.Now(), Reviewer: reviewer}
 		if err := tx.CreateAppeal(&ap); err != nil {
@@ -305,22 +283,17 @@ func (a *App) Appeal(ctx context.Context, actor org.Actor, id incident.ID, reaso
 // mayAppeal lets the subject appeal — a person themselves, a team through
 // its leader.
 func (a *App) mayAppeal(tx *store.Tx, actor org.Actor, v AssessmentView) error {
-	if actor.Ref == v.Subject {
-		return nil
-	}
-	if v.Subject.IsTeam() {
+	var leader org.Ref
+	if v.Subject.IsTeam() && actor.Ref != v.Subject {
 		au, err := a.audienceOf(tx, v.Subject, a.Now())
 		if err != nil {
 			return err
 		}
-		if t, ok := au.chart.Team(v.Subject); ok && t.Leader() == actor.Ref {
-			return nil
+		if t, ok := au.chart.Team(v.Subject); ok {
+			leader = t.Leader()
 		}
 	}
-	if v.Subject.IsTeam() {
-		return errs.Rule(errs.Forbidden, "J4", "only the subject may appeal: for %s, a team, its leader", v.Subject)
-	}
-	return errs.Rule(errs.Forbidden, "J4", "only the subject (%s) may appeal", v.Subject)
+	return accountability.MayAppeal(actor, v.Subject, leader)
 }
 
 // AppealOutcome records the final word on an appeal, given by the decider's
@@ -335,14 +308,8 @@ func (a *App) AppealOutcome(ctx context.Context, actor org.Actor, id incident.ID
 		if err := a.mayHear(tx, actor, cur); err != nil {
 			return err
 		}
-		ap := cur.Appeal
-		switch {
-		case ap == nil:
-			return errs.E(errs.Conflict, "no appeal is filed on %s", id)
-		case ap.Outcome != "":
-			return errs.Rule(errs.Conflict, "J4", "the appeal on %s is decided; its outcome is final", id)
-		case strings.TrimSpace(justification) == "":
-			return &errs.Error{Kind: errs.Invalid, Rule: "J4", Message: "an appeal outcome needs a justification", Fields: map[string]string{"justification": "is required"}}
+		if err := accountability.CheckOutcome(cur.Appeal, justification); err != nil {
+			return err
 		}
 		d := accountability.Decision{ID: a.newID(), Assessment: cur.ID, Kind: accountability.KindAppealOutcome, Level: level,
 			Guidance: cur.Guidance, Factors: cur.Factors, Justification: strings.TrimSpace(justification), DecidedBy: actor.Ref,
@@ -368,24 +335,14 @@ func (a *App) mayHear(tx *store.Tx, actor org.Actor, v AssessmentView) error {
 	if err := a.checkPrivate(tx, actor, v); err != nil {
 		return err
 	}
-	hearer := org.Ref("")
+	var chart *org.Chart
 	if !v.Decider.IsZero() {
-		chart, err := a.chartFor(tx, []org.Ref{v.Decider}, a.Now())
-		if err != nil {
+		var err error
+		if chart, err = a.chartFor(tx, []org.Ref{v.Decider}, a.Now()); err != nil {
 			return err
 		}
-		hearer, _ = accountability.Decider(v.Decider, chart)
 	}
-	if v.Appeal != nil && v.Appeal.Outcome == "" {
-		hearer = v.Appeal.Reviewer
-	}
-	switch {
-	case hearer.IsZero() && actor.Has(org.RoleHR), !hearer.IsZero() && actor.Ref == hearer:
-		return nil
-	case hearer.IsZero():
-		return errs.Rule(errs.Forbidden, "J4", "an appeal on %s is heard by HR: nobody leads above the decider", v.Incident)
-	}
-	return errs.Rule(errs.Forbidden, "J4", "an appeal on %s is heard by %s, the decider's leader", v.Incident, hearer)
+	return accountability.MayHear(actor, accountability.Hearer(v.Decider, v.Appeal, chart))
 }
 
 // raiseA8 raises a fairness flag when an attribution overrides an A4
@@ -400,13 +357,12 @@ func (a *App) raiseA8(tx *store.Tx, d blame.Decision) error {
 	if err != nil {
 		return err
 	}
-	if !accountability.IsInSubtree(d.Party, leader, chart) {
+	f, ok := accountability.OverrideFlag(d.Incident, string(d.Suggested.Rule), leader, d.Party, d.DecidedBy, chart)
+	if !ok {
 		return nil
 	}
-	up, _ := accountability.Decider(leader, chart)
-	return tx.CreateFairnessFlag(accountability.FairnessFlag{ID: a.newID(), Rule: "A8", About: leader, RaisedTo: up, Incident: d.Incident,
-		Detail: fmt.Sprintf("the ambiguous ownership behind %s was %s's (A4), but %s named %s, who reports to %s", d.Incident, leader,
-			d.DecidedBy, d.Party, leader), CreatedAt: d.DecidedAt})
+	f.ID, f.CreatedAt = a.newID(), d.DecidedAt
+	return tx.CreateFairnessFlag(f)
 }
 
 type judgementRecord struct {

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/postmortem"
 	"blameful.dev/blameful/internal/store"
 )
 
@@ -159,8 +159,8 @@ func partyExists(tx *store.Tx, party org.Ref) error {
 	case party.IsTeam():
 		_, err = tx.Team(party)
 	default:
-		return &errs.Error{Kind: errs.Invalid, Rule: string(blame.A1), Message: "the accountable party must be one person (user:…) or one team (group:…)",
-			Fields: map[string]string{"party": fmt.Sprintf("%s is neither a person nor a team (A1)", party)}}
+		_, err := postmortem.SingleParty(postmortem.Claim{Named: []string{string(party)}})
+		return err
 	}
 	if errors.Is(err, errs.NotFound) {
 		return errs.Field("party", "%s is not in the org", party)

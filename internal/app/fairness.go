@@ -2,13 +2,13 @@ package app
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"blameful.dev/blameful/internal/accountability"
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/rule"
 	"blameful.dev/blameful/internal/store"
 )
 
@@ -83,17 +83,17 @@ func (a *App) Ledger(ctx context.Context, actor org.Actor, leader org.Ref) (Ledg
 		if err != nil {
 			return err
 		}
-		l.Teams = chart.LedTeams(leader)
-		if len(l.Teams) == 0 {
+		var owners []org.Ref
+		if l.Teams, owners = accountability.LedgerScope(leader, chart); len(l.Teams) == 0 {
 			return errs.E(errs.NotFound, "%s leads no team", leader)
 		}
-		if l.A4Faults, err = tx.Faults(leader, []string{"A4"}); err != nil {
+		if l.A4Faults, err = tx.Faults(leader, []string{rule.A4}); err != nil {
 			return err
 		}
 		if l.OwnFaults, err = tx.Faults(leader, nil); err != nil {
 			return err
 		}
-		if err := a.overdueInSubtree(tx, &l, chart, now); err != nil {
+		if err := a.overdueInSubtree(tx, &l, owners, now); err != nil {
 			return err
 		}
 		au := audience{subject: leader, chain: accountability.Chain(leader, chart)}
@@ -120,21 +120,9 @@ func (a *App) Ledger(ctx context.Context, actor org.Actor, leader org.Ref) (Ledg
 	return l, err
 }
 
-// overdueInSubtree fills the overdue follow-ups owned in the leader's
-// organisation: by a team at or below one they lead, or by its people.
-func (a *App) overdueInSubtree(tx *store.Tx, l *Ledger, chart *org.Chart, now time.Time) error {
-	var owners []org.Ref
-	for ref, t := range chart.Teams {
-		for _, led := range l.Teams {
-			if chart.IsAncestor(led, ref) {
-				owners = append(owners, ref)
-				owners = append(owners, t.Members...)
-				owners = append(owners, t.Leaders...)
-			}
-		}
-	}
-	slices.Sort(owners)
-	owners = slices.Compact(owners)
+// overdueInSubtree fills the overdue follow-ups of the owners in the
+// leader's organisation.
+func (a *App) overdueInSubtree(tx *store.Tx, l *Ledger, owners []org.Ref, now time.Time) error {
 	late := followup.Filter{Owners: owners, Status: followup.Open, DueBefore: followup.Day(now)}
 	n, err := tx.CountFollowUps(late)
 	if err != nil {

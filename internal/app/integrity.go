@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
@@ -234,29 +233,18 @@ func (a *App) ReviewFlag(ctx context.Context, actor org.Actor, id string, confir
 // the subject, must be below them. A flag about nobody (I5, I6) is HR's or
 // an admin's to review.
 func (a *App) mayReview(tx *store.Tx, actor org.Actor, f integrity.Flag, confirm bool, subject org.Ref) error {
-	if actor.HasAny(org.RoleHR, org.RoleAdmin) {
-		return nil
-	}
-	about := []org.Ref{}
-	if !f.Suspect.IsZero() && f.Suspect.IsPerson() {
-		about = append(about, f.Suspect)
-	}
-	if confirm && !subject.IsZero() {
-		about = append(about, subject)
-	}
-	if len(about) == 0 {
-		return errs.Rule(errs.Forbidden, "I7", "a flag about nobody in particular is reviewed by HR or an admin")
-	}
-	for _, who := range about {
-		au, err := a.audienceOf(tx, who, a.Now())
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(au.chain, actor.Ref) {
-			return errs.Rule(errs.Forbidden, "I7", "%s is not in your organisation; their leaders, HR or an admin review this flag", who)
+	about := f.About(confirm, subject)
+	leaders := make(map[org.Ref][]org.Ref, len(about))
+	if !actor.HasAny(org.RoleHR, org.RoleAdmin) {
+		for _, who := range about {
+			au, err := a.audienceOf(tx, who, a.Now())
+			if err != nil {
+				return err
+			}
+			leaders[who] = au.chain
 		}
 	}
-	return nil
+	return integrity.MayReview(actor, about, leaders)
 }
 
 type flagRecord struct {

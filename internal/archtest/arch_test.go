@@ -9,7 +9,9 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -19,7 +21,7 @@ const module = "blameful.dev/blameful/internal/"
 // domainRank orders the domain packages, lowest first. A domain package may
 // import only domain packages of a lower rank (and errs).
 var domainRank = map[string]int{
-	"freetext": 0,
+	"freetext": 0, "rule": 0,
 	"org":      1,
 	"catalog":  2,
 	"incident": 3, "audit": 3,
@@ -172,6 +174,96 @@ func TestDomainNeverReadsTheClock(t *testing.T) {
 				}
 				return true
 			})
+		}
+	}
+}
+
+// TestRuleIDsAreConstants: PRODUCT.md's rule identifiers are spelled once,
+// in package rule; everywhere else names them by constant, so that
+// searching for rule.J4 finds every place J4 is enforced or cited.
+func TestRuleIDsAreConstants(t *testing.T) {
+	id := regexp.MustCompile(`^"[AJFI][1-9]"$`)
+	for _, p := range listPackages(t) {
+		if strings.HasSuffix(p.ImportPath, "/internal/rule") {
+			continue
+		}
+		fset := token.NewFileSet()
+		for _, f := range p.GoFiles {
+			file, err := parser.ParseFile(fset, filepath.Join(p.Dir, f), nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(file, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && id.MatchString(lit.Value) {
+					t.Errorf("%s: the rule identifier %s as a literal; use the constant of package rule", fset.Position(lit.Pos()), lit.Value)
+				}
+				return true
+			})
+		}
+	}
+}
+
+// TestEveryRuleHasAHome: package rule names, beside each identifier, the
+// function (or file) of a rule package that holds the rule's logic; each
+// named function must exist there, so the map stays true as code moves.
+func TestEveryRuleHasAHome(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(root, "internal/rule/rule.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	funcs := map[string]bool{} // "pkg.Name" and "pkg.Type.Name"
+	for _, p := range listPackages(t) {
+		name := filepath.Base(p.Dir)
+		fset := token.NewFileSet()
+		for _, f := range p.GoFiles {
+			file, err := parser.ParseFile(fset, filepath.Join(p.Dir, f), nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range file.Decls {
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok {
+					continue
+				}
+				key := name + "." + fd.Name.Name
+				if fd.Recv != nil && len(fd.Recv.List) == 1 {
+					typ := fd.Recv.List[0].Type
+					if st, ok := typ.(*ast.StarExpr); ok {
+						typ = st.X
+					}
+					if id, ok := typ.(*ast.Ident); ok {
+						key = name + "." + id.Name + "." + fd.Name.Name
+					}
+				}
+				funcs[key] = true
+			}
+		}
+	}
+	line := regexp.MustCompile(`(?m)^\s*([AJFI][1-9]) = "[AJFI][1-9]" // [^:]*: (.*)$`)
+	home := regexp.MustCompile(`\b(blame|accountability|followup|postmortem|integrity)[./]([\w.]+)`)
+	rules := line.FindAllStringSubmatch(string(src), -1)
+	if len(rules) != 9+8+7+7 {
+		t.Fatalf("found %d rules in package rule, want 31", len(rules))
+	}
+	for _, r := range rules {
+		places := home.FindAllStringSubmatch(r[2], -1)
+		if len(places) == 0 && !strings.Contains(r[2], "not built yet") {
+			t.Errorf("%s names no home in a rule package: %q", r[1], r[2])
+		}
+		for _, p := range places {
+			if strings.HasSuffix(p[2], ".go") {
+				if _, err := os.Stat(filepath.Join(root, "internal", p[1], p[2])); err != nil {
+					t.Errorf("%s lives in %s/%s, which does not exist", r[1], p[1], p[2])
+				}
+				continue
+			}
+			if !funcs[p[1]+"."+p[2]] {
+				t.Errorf("%s lives in %s.%s, which does not exist", r[1], p[1], p[2])
+			}
 		}
 	}
 }

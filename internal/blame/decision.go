@@ -7,6 +7,7 @@ import (
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/postmortem"
 )
 
 // Decision is a reviewer's recorded attribution: the one accountable party,
@@ -34,10 +35,8 @@ func (d Decision) IsOverride() bool { return d.Party != d.Suggested.Party }
 // when they differ. An override without a justification is refused naming
 // A8; a party that is not one person or one team is refused naming A1.
 func Decide(s Suggestion, party org.Ref, justification string) (Rule, error) {
-	if !party.IsPerson() && !party.IsTeam() {
-		return "", &errs.Error{Kind: errs.Invalid, Rule: string(A1),
-			Message: "the accountable party must be one person (user:…) or one team (group:…), not " + party.Kind(),
-			Fields:  map[string]string{"party": "must be a person or a team (A1)"}}
+	if _, err := postmortem.SingleParty(postmortem.Claim{Named: []string{string(party)}}); err != nil {
+		return "", err
 	}
 	if party == s.Party && !s.Party.IsZero() {
 		return s.Rule, nil

@@ -17,15 +17,15 @@ type verdict struct {
 	policy   bool
 }
 
-// rule is one party-naming rule of the engine.
-type rule struct {
+// namer is one party-naming rule of the engine.
+type namer struct {
 	id    Rule
 	apply func(*analysis) verdict
 }
 
 // precedence is A9: A6, then A7, then A3/A2 (they exclude each other: the
 // origin is a provider or it is not), then A4. A new rule slots in here.
-var precedence = []rule{
+var precedence = []namer{
 	{A6, ruleA6},
 	{A7, ruleA7},
 	{A3, ruleA3},

@@ -6,6 +6,7 @@ import (
 	"blameful.dev/blameful/internal/catalog"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/rule"
 )
 
 // Rule is a PRODUCT.md attribution rule identifier.
@@ -13,15 +14,15 @@ type Rule string
 
 // The attribution rules.
 const (
-	A1 Rule = "A1" // single party
-	A2 Rule = "A2" // owner
-	A3 Rule = "A3" // provider
-	A4 Rule = "A4" // ambiguous -> leader
-	A5 Rule = "A5" // inherited
-	A6 Rule = "A6" // policy violation
-	A7 Rule = "A7" // missed follow-up
-	A8 Rule = "A8" // override
-	A9 Rule = "A9" // precedence
+	A1 Rule = rule.A1 // single party
+	A2 Rule = rule.A2 // owner
+	A3 Rule = rule.A3 // provider
+	A4 Rule = rule.A4 // ambiguous -> leader
+	A5 Rule = rule.A5 // inherited
+	A6 Rule = rule.A6 // policy violation
+	A7 Rule = rule.A7 // missed follow-up
+	A8 Rule = rule.A8 // override
+	A9 Rule = rule.A9 // precedence
 )
 
 // DefaultInheritedDays is how recent a change of owner counts as inherited

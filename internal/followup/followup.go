@@ -17,6 +17,7 @@ import (
 	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/rule"
 )
 
 // ID names a follow-up: "FU-" year "-" a sequence, for example FU-2026-0007.
@@ -79,7 +80,7 @@ type FollowUp struct {
 	Reason     string
 	TrackerURL string
 	// Rule is set when the product created the follow-up itself, for example
-	// "A4" for "clarify ownership of X".
+	// rule.A4 for "clarify ownership of X".
 	Rule string
 
 	CreatedAt time.Time
@@ -175,7 +176,7 @@ func (f *FollowUp) SetStatus(s Status, reason string, now time.Time) error {
 		return nil
 	}
 	if s == WontDo && strings.TrimSpace(reason) == "" {
-		return &errs.Error{Kind: errs.Invalid, Rule: "F3", Message: "a follow-up marked wont_do needs a reason",
+		return &errs.Error{Kind: errs.Invalid, Rule: rule.F3, Message: "a follow-up marked wont_do needs a reason",
 			Fields: map[string]string{"reason": "is required for wont_do (F3)"}}
 	}
 	f.Status = s

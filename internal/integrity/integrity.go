@@ -21,6 +21,7 @@ import (
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/rule"
 )
 
 // Rule is an integrity rule identifier.
@@ -28,12 +29,12 @@ type Rule string
 
 // The rules that raise flags; I7 is the review.
 const (
-	I1 Rule = "I1" // late declaration
-	I2 Rule = "I2" // rewrite under review
-	I3 Rule = "I3" // downgrade after resolution
-	I4 Rule = "I4" // late disclosure
-	I5 Rule = "I5" // missing postmortem
-	I6 Rule = "I6" // tampering
+	I1 Rule = rule.I1 // late declaration
+	I2 Rule = rule.I2 // rewrite under review
+	I3 Rule = rule.I3 // downgrade after resolution
+	I4 Rule = rule.I4 // late disclosure
+	I5 Rule = rule.I5 // missing postmortem
+	I6 Rule = rule.I6 // tampering
 )
 
 // State is where a flag is in review.
@@ -88,19 +89,19 @@ func (f Flag) Summary() string {
 func (f *Flag) Review(confirm bool, subject org.Ref, reason string, reviewer org.Ref, now time.Time) error {
 	var p errs.Problems
 	if f.State != Open {
-		return errs.Rule(errs.Conflict, "I7", "flag %s was already %s by %s", f.ID, f.State, f.ReviewedBy)
+		return errs.Rule(errs.Conflict, rule.I7, "flag %s was already %s by %s", f.ID, f.State, f.ReviewedBy)
 	}
 	if strings.TrimSpace(reason) == "" {
-		p.AddRule("I7", "reason", "a review needs a reason")
+		p.AddRule(rule.I7, "reason", "a review needs a reason")
 	}
 	if confirm && !subject.IsPerson() {
-		p.AddRule("I7", "subject", "confirming a flag needs the person (user:…) whose integrity it concerns")
+		p.AddRule(rule.I7, "subject", "confirming a flag needs the person (user:…) whose integrity it concerns")
 	}
 	if err := p.Err(); err != nil {
 		return err
 	}
 	if reviewer == f.Suspect || (confirm && reviewer == subject) {
-		return errs.Rule(errs.Forbidden, "I7", "a flag about you is reviewed by someone else")
+		return errs.Rule(errs.Forbidden, rule.I7, "a flag about you is reviewed by someone else")
 	}
 	f.State, f.Reason, f.ReviewedBy, f.ReviewedAt = Dismissed, strings.TrimSpace(reason), reviewer, now
 	if confirm {
@@ -221,4 +222,37 @@ func RowTampering(rows []Evidence, count int64, now time.Time) Flag {
 			Detail: fmt.Sprintf("and %d more rows that are not what the audit log recorded", more)})
 	}
 	return f
+}
+
+// About returns the people a review of the flag is about: its suspect, and
+// on confirming, the subject named.
+func (f Flag) About(confirm bool, subject org.Ref) []org.Ref {
+	about := []org.Ref{}
+	if !f.Suspect.IsZero() && f.Suspect.IsPerson() {
+		about = append(about, f.Suspect)
+	}
+	if confirm && !subject.IsZero() && !slices.Contains(about, subject) {
+		about = append(about, subject)
+	}
+	return about
+}
+
+// MayReview enforces who reviews a flag (I7): HR and admins any flag; a
+// leader only a flag about people in their own organisation, all of whom
+// have the leader among leaders[who], the leaders above them; never the
+// people it is about. A flag about nobody in particular (I5, I6) is HR's
+// or an admin's.
+func MayReview(actor org.Actor, about []org.Ref, leaders map[org.Ref][]org.Ref) error {
+	if actor.HasAny(org.RoleHR, org.RoleAdmin) {
+		return nil
+	}
+	if len(about) == 0 {
+		return errs.Rule(errs.Forbidden, rule.I7, "a flag about nobody in particular is reviewed by HR or an admin")
+	}
+	for _, who := range about {
+		if !slices.Contains(leaders[who], actor.Ref) {
+			return errs.Rule(errs.Forbidden, rule.I7, "%s is not in your organisation; their leaders, HR or an admin review this flag", who)
+		}
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/rule"
 )
 
 // State is where a postmortem is in review.
@@ -57,6 +58,9 @@ var moves = map[State][]State{
 type Factor struct {
 	Text  string
 	Party org.Ref
+	// AtFault is what the writer claimed of the party; Validate refuses it
+	// (A1), so a stored factor never has it.
+	AtFault bool
 }
 
 // Postmortem is the written review of one incident.
@@ -98,6 +102,9 @@ func (p *Postmortem) Validate() error {
 			pr.Add(fmt.Sprintf("contributing_factors[%d].text", i), "is required")
 		}
 		freetext.Add(&pr, fmt.Sprintf("contributing_factors[%d].text", i), f.Text, freetext.Note)
+		if f.AtFault {
+			factorAtFault(&pr, fmt.Sprintf("contributing_factors[%d]", i))
+		}
 	}
 	return pr.Err()
 }
@@ -143,12 +150,10 @@ func (p *Postmortem) Transition(to State, r Readiness, now time.Time) error {
 // one follow-up), then that the incident is resolved.
 func CheckPublishable(id incident.ID, r Readiness) error {
 	switch {
-	case r.Parties == 0:
-		return errs.Rule(errs.Conflict, "A1", "postmortem of %s cannot be published: no accountable party is decided; record exactly one with PUT /api/v1/incidents/%s/attribution", id, id)
-	case r.Parties > 1:
-		return errs.Rule(errs.Conflict, "A1", "postmortem of %s cannot be published: %d parties are recorded; exactly one may be accountable", id, r.Parties)
+	case r.Parties != 1:
+		return singleDecided(id, r.Parties)
 	case r.FollowUps == 0:
-		return errs.Rule(errs.Conflict, "F1", "postmortem of %s cannot be published without at least one follow-up aimed at non-recurrence", id)
+		return errs.Rule(errs.Conflict, rule.F1, "postmortem of %s cannot be published without at least one follow-up aimed at non-recurrence", id)
 	case !r.Resolved:
 		return errs.E(errs.Conflict, "postmortem of %s cannot be published while the incident is not resolved", id)
 	}

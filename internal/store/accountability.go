@@ -182,21 +182,34 @@ func (tx *Tx) DecisionsBy(deciders []org.Ref, since time.Time) ([]accountability
 	return out, err
 }
 
-// PriorFaults counts the subject's faults before a moment, in a window: the
-// decided attributions naming it whose assessment did not judge it
-// unexpected to prevent, plus its confirmed integrity violations (J7).
-func (tx *Tx) PriorFaults(subject org.Ref, from, before time.Time) (int, error) {
-	var n int
-	err := tx.get("count prior faults", `
-SELECT
-  (SELECT COUNT(*) FROM incidents i JOIN attributions a ON a.id = i.attribution
-   WHERE a.party = $1 AND i.started_at >= $2 AND i.started_at < $3
-     AND COALESCE((SELECT f.expected_to_prevent FROM assessments s JOIN assessment_factors f ON f.assessment = s.id
-                   WHERE s.attribution = a.id ORDER BY f.version DESC LIMIT 1), '') <> 'no')
-+ (SELECT COUNT(*) FROM integrity_flags g WHERE g.subject = $1 AND g.state = 'confirmed'
-   AND g.reviewed_at >= $2 AND g.reviewed_at < $3)`,
-		[]any{string(subject), tx.t(from), tx.t(before)}, &n)
-	return n, err
+// PriorRecord returns what the subject's prior faults are counted from
+// (accountability.PriorFaults), for incidents that started in [from,
+// before): the judgement of each decided attribution naming it, by how many
+// attributions were judged each way ("" for not judged), and how many of
+// its integrity violations were confirmed in the window.
+func (tx *Tx) PriorRecord(subject org.Ref, from, before time.Time) (map[accountability.Expectation]int, int, error) {
+	judged := map[accountability.Expectation]int{}
+	err := tx.each("read prior faults", `
+SELECT e.expected, COUNT(*) FROM (
+  SELECT COALESCE((SELECT f.expected_to_prevent FROM assessments s JOIN assessment_factors f ON f.assessment = s.id
+                   WHERE s.attribution = a.id ORDER BY f.version DESC LIMIT 1), '') AS expected
+  FROM incidents i JOIN attributions a ON a.id = i.attribution
+  WHERE a.party = $1 AND i.started_at >= $2 AND i.started_at < $3) e
+GROUP BY e.expected`, []any{string(subject), tx.t(from), tx.t(before)}, func(rows *sql.Rows) error {
+		var e string
+		var n int
+		err := rows.Scan(&e, &n)
+		judged[accountability.Expectation(e)] = n
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	var violations int
+	err = tx.get("count confirmed violations", `
+SELECT COUNT(*) FROM integrity_flags WHERE subject = $1 AND state = 'confirmed' AND reviewed_at >= $2 AND reviewed_at < $3`,
+		[]any{string(subject), tx.t(from), tx.t(before)}, &violations)
+	return judged, violations, err
 }
 
 // CreateAppeal stores an appeal.

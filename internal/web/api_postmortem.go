@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -99,16 +98,13 @@ func (s *Server) putPostmortem(w http.ResponseWriter, r *http.Request, actor org
 		fs := []postmortem.Factor{}
 		for i, f := range *req.Factors {
 			field := fmt.Sprintf("contributing_factors[%d]", i)
-			if f.AtFault {
-				p.AddRule("A1", field+".at_fault", "contributing factors may name others, never as at fault: the one accountable party is the attribution's (A1)")
-			}
 			var party org.Ref
 			if f.Party != "" {
 				if party, err = org.ParseRef(f.Party, ""); err != nil {
 					p.Add(field+".party", "%s", msg(err))
 				}
 			}
-			fs = append(fs, postmortem.Factor{Text: strings.TrimSpace(f.Text), Party: party})
+			fs = append(fs, postmortem.Factor{Text: strings.TrimSpace(f.Text), Party: party, AtFault: f.AtFault})
 		}
 		if err := p.Err(); err != nil {
 			return err
@@ -271,50 +267,27 @@ func (s *Server) putAttribution(w http.ResponseWriter, r *http.Request, actor or
 	return nil
 }
 
-// partySeparators split text that names several parties in one string.
-var partySeparators = regexp.MustCompile(`\s*(?:,|;|&|\+|\||/\s|\s+and\s+|\s+)\s*`)
-
-// singleParty reads exactly one party from the request, refusing every way
-// of naming more than one — a list, a "parties" field, or several
-// references in one string — as A1.
+// singleParty reads the claimed party from the request's JSON shape and
+// leaves A1 to the postmortem package: a list, a "parties" field or several
+// references in one string are each more than one party.
 func singleParty(req attributionRequest) (org.Ref, error) {
-	a1 := func(format string, args ...any) error {
-		m := fmt.Sprintf(format, args...)
-		return &errs.Error{Kind: errs.Invalid, Rule: string(blame.A1), Message: m + " (A1: exactly one person or team is accountable)",
-			Fields: map[string]string{"party": m}}
+	var c postmortem.Claim
+	if parties := bytes.TrimSpace(req.Parties); len(parties) > 0 && !bytes.Equal(parties, []byte("null")) {
+		c.Parties = true
 	}
 	raw := bytes.TrimSpace(req.Party)
-	if len(req.Parties) > 0 && !bytes.Equal(bytes.TrimSpace(req.Parties), []byte("null")) {
-		return "", a1("parties is not accepted: name exactly one party in party")
-	}
 	switch {
 	case len(raw) == 0 || bytes.Equal(raw, []byte("null")):
-		return "", a1("party is required")
 	case raw[0] == '[':
-		return "", a1("party must be one reference, not a list")
-	case raw[0] != '"':
+		c.List = true
+	case raw[0] == '"':
+		var text string
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return "", errs.Field("party", "must be a reference string")
+		}
+		c.Named = []string{text}
+	default:
 		return "", errs.Field("party", "must be a reference string like user:ada or group:payments")
 	}
-	var text string
-	if err := json.Unmarshal(raw, &text); err != nil {
-		return "", errs.Field("party", "must be a reference string")
-	}
-	text = strings.TrimSpace(text)
-	if ref, err := org.ParseRef(text, ""); err == nil {
-		if !ref.IsPerson() && !ref.IsTeam() {
-			return "", a1("%s is neither a person (user:…) nor a team (group:…)", ref)
-		}
-		return ref, nil
-	}
-	var named []string
-	for _, part := range partySeparators.Split(text, -1) {
-		if part != "" {
-			named = append(named, part)
-		}
-	}
-	if len(named) > 1 {
-		return "", a1("party names %d parties (%s); exactly one may be accountable", len(named), strings.Join(named, ", "))
-	}
-	_, err := org.ParseRef(text, "")
-	return "", errs.Field("party", "%s", msg(err))
+	return postmortem.SingleParty(c)
 }
