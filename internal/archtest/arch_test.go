@@ -151,11 +151,12 @@ func TestDependencyRules(t *testing.T) {
 	}
 }
 
-// TestDomainNeverReadsTheClock: time arrives as an argument.
-func TestDomainNeverReadsTheClock(t *testing.T) {
+// parseFiles parses every non-test Go file of the packages keep admits and
+// calls fn with each, and the file set for positions.
+func parseFiles(t *testing.T, keep func(pkg) bool, fn func(fset *token.FileSet, pkgName string, file *ast.File)) {
+	t.Helper()
 	for _, p := range listPackages(t) {
-		name := strings.TrimPrefix(p.ImportPath, module)
-		if _, ok := domainRank[name]; !ok {
+		if !keep(p) {
 			continue
 		}
 		fset := token.NewFileSet()
@@ -164,18 +165,26 @@ func TestDomainNeverReadsTheClock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ast.Inspect(file, func(n ast.Node) bool {
-				sel, ok := n.(*ast.SelectorExpr)
-				if !ok {
-					return true
-				}
-				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "time" && (sel.Sel.Name == "Now" || sel.Sel.Name == "Since" || sel.Sel.Name == "Until") {
-					t.Errorf("%s: domain code calls time.%s; take now as an argument", fset.Position(sel.Pos()), sel.Sel.Name)
-				}
-				return true
-			})
+			fn(fset, filepath.Base(p.Dir), file)
 		}
 	}
+}
+
+// TestDomainNeverReadsTheClock: time arrives as an argument.
+func TestDomainNeverReadsTheClock(t *testing.T) {
+	isDomain := func(p pkg) bool { _, ok := domainRank[strings.TrimPrefix(p.ImportPath, module)]; return ok }
+	parseFiles(t, isDomain, func(fset *token.FileSet, _ string, file *ast.File) {
+		ast.Inspect(file, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == "time" && (sel.Sel.Name == "Now" || sel.Sel.Name == "Since" || sel.Sel.Name == "Until") {
+				t.Errorf("%s: domain code calls time.%s; take now as an argument", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+	})
 }
 
 // TestRuleIDsAreConstants: PRODUCT.md's rule identifiers are spelled once,
@@ -183,24 +192,15 @@ func TestDomainNeverReadsTheClock(t *testing.T) {
 // searching for rule.J4 finds every place J4 is enforced or cited.
 func TestRuleIDsAreConstants(t *testing.T) {
 	id := regexp.MustCompile(`^"[AJFI][1-9]"$`)
-	for _, p := range listPackages(t) {
-		if strings.HasSuffix(p.ImportPath, "/internal/rule") {
-			continue
-		}
-		fset := token.NewFileSet()
-		for _, f := range p.GoFiles {
-			file, err := parser.ParseFile(fset, filepath.Join(p.Dir, f), nil, 0)
-			if err != nil {
-				t.Fatal(err)
+	notRule := func(p pkg) bool { return !strings.HasSuffix(p.ImportPath, "/internal/rule") }
+	parseFiles(t, notRule, func(fset *token.FileSet, _ string, file *ast.File) {
+		ast.Inspect(file, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && id.MatchString(lit.Value) {
+				t.Errorf("%s: the rule identifier %s as a literal; use the constant of package rule", fset.Position(lit.Pos()), lit.Value)
 			}
-			ast.Inspect(file, func(n ast.Node) bool {
-				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && id.MatchString(lit.Value) {
-					t.Errorf("%s: the rule identifier %s as a literal; use the constant of package rule", fset.Position(lit.Pos()), lit.Value)
-				}
-				return true
-			})
-		}
-	}
+			return true
+		})
+	})
 }
 
 // TestEveryRuleHasAHome: package rule names, beside each identifier, the
@@ -216,33 +216,25 @@ func TestEveryRuleHasAHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	funcs := map[string]bool{} // "pkg.Name" and "pkg.Type.Name"
-	for _, p := range listPackages(t) {
-		name := filepath.Base(p.Dir)
-		fset := token.NewFileSet()
-		for _, f := range p.GoFiles {
-			file, err := parser.ParseFile(fset, filepath.Join(p.Dir, f), nil, 0)
-			if err != nil {
-				t.Fatal(err)
+	parseFiles(t, func(pkg) bool { return true }, func(_ *token.FileSet, name string, file *ast.File) {
+		for _, d := range file.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok {
+				continue
 			}
-			for _, d := range file.Decls {
-				fd, ok := d.(*ast.FuncDecl)
-				if !ok {
-					continue
+			key := name + "." + fd.Name.Name
+			if fd.Recv != nil && len(fd.Recv.List) == 1 {
+				typ := fd.Recv.List[0].Type
+				if st, ok := typ.(*ast.StarExpr); ok {
+					typ = st.X
 				}
-				key := name + "." + fd.Name.Name
-				if fd.Recv != nil && len(fd.Recv.List) == 1 {
-					typ := fd.Recv.List[0].Type
-					if st, ok := typ.(*ast.StarExpr); ok {
-						typ = st.X
-					}
-					if id, ok := typ.(*ast.Ident); ok {
-						key = name + "." + id.Name + "." + fd.Name.Name
-					}
+				if id, ok := typ.(*ast.Ident); ok {
+					key = name + "." + id.Name + "." + fd.Name.Name
 				}
-				funcs[key] = true
 			}
+			funcs[key] = true
 		}
-	}
+	})
 	line := regexp.MustCompile(`(?m)^\s*([AJFI][1-9]) = "[AJFI][1-9]" // [^:]*: (.*)$`)
 	home := regexp.MustCompile(`\b(blame|accountability|followup|postmortem|integrity)[./]([\w.]+)`)
 	rules := line.FindAllStringSubmatch(string(src), -1)

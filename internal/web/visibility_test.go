@@ -56,20 +56,7 @@ func TestWhoSeesWhat(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newHarness(t, db)
 		ctx := context.Background()
-		tokens := map[string]*string{}
-		for _, r := range roles {
-			nt := app.NewToken{Name: strings.NewReplacer(" ", "-", "'", "").Replace(r.name)}
-			if r.user != "" {
-				nt.User = org.MustRef(r.user)
-			} else {
-				nt.Roles = []org.Role{r.role}
-			}
-			_, secret, err := h.app.CreateToken(ctx, adminActor(), nt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tokens[r.name] = &secret
-		}
+		tokens := h.roleTokens()
 		// Each write is tried by every role that may not make it (each must
 		// be refused, changing nothing), then made by one that may.
 		writes := func(step, method, path string, body map[string]any, may allowed, by string, status int) {
