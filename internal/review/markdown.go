@@ -90,7 +90,7 @@ func Markdown(r Review) string {
 		if f.Incident != "" {
 			where = " " + string(f.Incident)
 		}
-		w("- **%s**%s, raised %s: %s\n", f.Rule, where, day(f.RaisedAt), f.Detail)
+		w("- **%s**%s, raised %s: %s\n", f.Rule, where, day(f.RaisedAt), md(f.Detail))
 	}
 	more(&b, len(r.Flags), r.FlagsTotal)
 	w("\nA flag is a question for this review, not a finding: confirming or dismissing it is a review of its own (I7).\n")
