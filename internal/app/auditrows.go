@@ -16,44 +16,86 @@ import (
 // The chain vouches for the current rows through the states its events
 // recorded (audit.RowState). The store keeps the same states in a row
 // index, which says at once which event last recorded a unit. So
-// verifying has two more steps once the chain holds: the index must hold
-// exactly what the chain's events recorded (checkRowIndex), and every
-// unit must be in the last state recorded for it (checkRows).
+// verifying has two more steps: the index must hold exactly what the
+// chain's events recorded, and every unit must be in the last state
+// recorded for it. Both run beside the walk (checkRowState) and count once
+// the chain is known to hold (useRowCheck).
 
-// checkRowIndex reads the row index up to the chain's last event, folds it
-// the way walkAudit folded the events' states, and compares the two. A
-// difference is a break at the first event whose states the index does not
-// hold, naming the unit.
-func (a *App) checkRowIndex(ctx context.Context, res *Verification, chain *audit.StateDigests) error {
+// rowCheck is what checking the rows against the row index up to a head
+// found.
+type rowCheck struct {
+	upto int64
+	// index is the row index folded as audit.StateDigests, up to upto.
+	index audit.StateDigests
+	// forged is an index entry of an event that cannot exist.
+	forged *audit.Break
+	// units, findings and count are what CheckRows found.
+	units    int64
+	findings []audit.RowFinding
+	count    int64
+	err      error
+}
+
+// checkRowState folds the row index up to the event upto and checks every
+// row against it. It needs the chain only to be trusted, not to be read,
+// so it runs beside the walk.
+func (a *App) checkRowState(ctx context.Context, upto int64) (c rowCheck) {
+	c.upto = upto
 	// No event has a sequence number below 1: an entry there was not
 	// written by the product.
-	var forged *audit.Break
-	err := a.db.WalkRowIndex(ctx, math.MinInt64, 0, func(seq int64, s audit.RowState) error {
-		forged = &audit.Break{Seq: 1, Reason: fmt.Sprintf(
+	c.err = a.db.WalkRowIndex(ctx, math.MinInt64, 0, func(seq int64, s audit.RowState) error {
+		c.forged = &audit.Break{Seq: 1, Reason: fmt.Sprintf(
 			"the row index holds %s %s for event %d, which cannot exist: it was not written by the product", s.Table, s.Key, seq)}
 		return errStop
 	})
-	if err != nil && !errors.Is(err, errStop) {
-		return err
+	if c.forged != nil || c.err != nil {
+		if errors.Is(c.err, errStop) {
+			c.err = nil
+		}
+		return c
 	}
-	if forged != nil {
-		res.Break = forged
+	if c.err = a.foldRowIndex(ctx, 0, upto, func(seq int64, text []byte) { c.index.Add(seq, text) }); c.err != nil {
+		return c
+	}
+	c.units, c.err = a.db.CheckRows(ctx, func(f audit.RowFinding) error {
+		c.count++
+		if len(c.findings) < MaxRowFindings {
+			c.findings = append(c.findings, f)
+		}
+		return nil
+	})
+	return c
+}
+
+// useRowCheck completes a verification whose chain holds with the row
+// check: the row index must hold exactly the states the chain's events
+// recorded (else that is the break, at the first event whose states it
+// does not hold, naming the unit), and then the row findings stand.
+func (a *App) useRowCheck(ctx context.Context, res *Verification, chain *audit.StateDigests, c rowCheck) error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.forged != nil {
+		res.Break = c.forged
 		return nil
 	}
-	var index audit.StateDigests
-	if err := a.foldRowIndex(ctx, 0, res.Head.Seq, func(seq int64, text []byte) { index.Add(seq, text) }); err != nil {
-		return err
-	}
-	block := chain.FirstDifference(&index)
-	if block < 0 {
+	if block := chain.FirstDifference(&c.index); block >= 0 {
+		from, to := block*audit.StateBlock, min((block+1)*audit.StateBlock, c.upto)
+		b, err := a.locateIndexDifference(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		res.Break = b
 		return nil
 	}
-	from, to := block*audit.StateBlock, min((block+1)*audit.StateBlock, res.Head.Seq)
-	b, err := a.locateIndexDifference(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	res.Break = b
+	res.RowsChecked, res.Units, res.RowFindings, res.RowFindingCount = true, c.units, c.findings, c.count
+	order := store.AccountableTables()
+	slices.SortStableFunc(res.RowFindings, func(x, y audit.RowFinding) int {
+		if c := cmp.Compare(slices.Index(order, x.Table), slices.Index(order, y.Table)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Key, y.Key)
+	})
 	return nil
 }
 
@@ -145,29 +187,4 @@ func firstStateDifference(recorded, indexed []byte) string {
 			return fmt.Sprintf("the event recorded %s %s as %s, the index as %s", r[i].Table, r[i].Key, r[i].Hash, x[i].Hash)
 		}
 	}
-}
-
-// checkRows holds every unit of the accountable tables to the last state
-// recorded for it, keeping the first MaxRowFindings findings, ordered by
-// table (as the store checks them) and key.
-func (a *App) checkRows(ctx context.Context, res *Verification) error {
-	units, err := a.db.CheckRows(ctx, func(f audit.RowFinding) error {
-		res.RowFindingCount++
-		if len(res.RowFindings) < MaxRowFindings {
-			res.RowFindings = append(res.RowFindings, f)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	res.RowsChecked, res.Units = true, units
-	order := store.AccountableTables()
-	slices.SortStableFunc(res.RowFindings, func(x, y audit.RowFinding) int {
-		if c := cmp.Compare(slices.Index(order, x.Table), slices.Index(order, y.Table)); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.Key, y.Key)
-	})
-	return nil
 }

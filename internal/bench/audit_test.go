@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -35,69 +36,256 @@ var auditMix = []struct {
 	{"assessment.decision", 159, 159},
 }
 
+// auditChain is a generated chain and the rows its events vouch for.
+type auditChain struct {
+	events []audit.Event
+	// rows holds each table's rows, every row its values in the order of
+	// store.AccountableColumns.
+	rows map[string][][]any
+	// units is how many units (store/rowstate.go) the rows form.
+	units int
+	// entries is how many row states the events record in all.
+	entries int
+}
+
+// auditUnit is one unit a generated event writes.
+type auditUnit struct{ table, key string }
+
 // chain generates n linked audit events with audit.Link, the function the
-// store's write path uses, so the chain verifies.
-func chain(n int, seed uint64) []audit.Event {
+// store's write path uses, so the chain verifies, together with the rows
+// they write: one incident per 16 events, declared by the first, then
+// timeline entries, follow-ups and postmortem edits. Each event records the
+// states of the units it wrote, as the store does: the rows' final state
+// at a unit's last event, an earlier one before. Attribution and assessment
+// events write the incident and the postmortem here, standing in for their
+// own tables, which hash the same way.
+func chain(n int, seed uint64) auditChain {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	total := 0
 	for _, m := range auditMix {
 		total += m.weight
 	}
-	head := audit.Head{Hash: audit.Genesis}
 	at := benchNow.AddDate(-1, 0, 0)
-	out := make([]audit.Event, 0, n)
 	filler := strings.Repeat("checkout latency above SLO; rolled back the release. ", 30)
+	c := auditChain{rows: map[string][][]any{}}
+	wrote := make([][]auditUnit, n)
+	last := map[auditUnit]int{}
+	var followups []string // the follow-ups of the current incident
+	times := make([]time.Time, n)
 	for i := range n {
 		at = at.Add(time.Duration(1+rng.IntN(60000)) * time.Millisecond)
-		k := rng.IntN(total)
-		m := auditMix[0]
-		for _, x := range auditMix {
-			if k < x.weight {
-				m = x
+		times[i] = at
+		inc := fmt.Sprintf("INC-2026-%04d", 1+i/16)
+		action := "incident.declare"
+		if i%16 != 0 {
+			k := rng.IntN(total)
+			for _, x := range auditMix {
+				if k < x.weight {
+					action = x.action
+					break
+				}
+				k -= x.weight
+			}
+			if action == "incident.declare" { // once per incident
+				action = "incident.update"
+			}
+		}
+		var units []auditUnit
+		switch action {
+		case "incident.declare":
+			followups = followups[:0]
+			units = []auditUnit{{"incidents", inc}, {"incident_entities", inc}, {"postmortems", inc}}
+			c.addIncident(inc, at, rng)
+		case "incident.update", "attribution.decide":
+			units = []auditUnit{{"incidents", inc}, {"incident_entities", inc}}
+		case "timeline.add":
+			id := fmt.Sprintf("0193%04x-%04x-7000-8000-%012x", i>>16, i&0xffff, rng.Int64N(1<<48))
+			units = []auditUnit{{"timeline_entries", id}}
+			c.rows["timeline_entries"] = append(c.rows["timeline_entries"], []any{id, inc, at.Add(-time.Minute), at,
+				string(personRef(rng.IntN(10000))), "action", filler[:40+rng.IntN(200)], false, int64(0), at})
+		case "followup.update":
+			if len(followups) > 0 {
+				units = []auditUnit{{"followups", followups[rng.IntN(len(followups))]}}
 				break
 			}
-			k -= x.weight
+			fallthrough
+		case "followup.create":
+			id := fmt.Sprintf("FU-2026-%06d", i)
+			followups = append(followups, id)
+			units = []auditUnit{{"followups", id}}
+			c.rows["followups"] = append(c.rows["followups"], []any{id, inc, "Add a circuit breaker " + id, string(teamRef(rng.IntN(2000))),
+				"2026-12-01", "P2", "open", "", "", "", at, string(personRef(rng.IntN(10000))), nil, at})
+		default: // postmortem edits and transitions, assessments
+			units = []auditUnit{{"postmortems", inc}}
 		}
-		size := max(0, m.size/2+rng.IntN(m.size+1)-len(`{"after":{"text":""}}`))
-		data := `{"after":{"text":"` + filler[:min(size, len(filler))] + `"}}`
+		wrote[i] = units
+		for _, u := range units {
+			last[u] = i
+		}
+	}
+	final := c.hashUnits()
+	head := audit.Head{Hash: audit.Genesis}
+	c.events = make([]audit.Event, 0, n)
+	for i, units := range wrote {
+		var states []audit.RowState
+		for _, u := range units {
+			h := final[u]
+			if last[u] != i {
+				// An earlier state of the unit: any other hash.
+				sum := sha256.Sum256([]byte(fmt.Sprint(i, u)))
+				h = hex.EncodeToString(sum[:])
+			}
+			states = append(states, audit.RowState{Table: u.table, Key: u.key, Hash: h})
+		}
+		c.entries += len(states)
+		size := max(0, 200+rng.IntN(300)-len(`{"after":{"text":""}}`))
 		ev := audit.Link(head, audit.Entry{
 			ID: fmt.Sprintf("0193%04x-%04x-7%03x-8%03x-%012x", i>>16, i&0xffff, rng.IntN(4096), rng.IntN(4096), rng.Int64N(1<<48)),
-			At: at, Actor: string(personRef(rng.IntN(10000))), Action: m.action, Subject: fmt.Sprintf("INC-2026-%04d", 1+i/16), Data: []byte(data),
+			At: times[i], Actor: string(personRef(rng.IntN(10000))), Action: "bench.write", Subject: units[0].key,
+			Data: []byte(`{"after":{"text":"` + filler[:min(size, len(filler))] + `"}}`), States: audit.EncodeStates(states),
 		})
 		head = audit.Head{Seq: ev.Seq, Hash: ev.Hash}
-		out = append(out, ev)
+		c.events = append(c.events, ev)
+	}
+	c.units = len(final)
+	return c
+}
+
+// tableRows counts the rows of the accountable tables.
+func (c *auditChain) tableRows() int {
+	n := 0
+	for _, rows := range c.rows {
+		n += len(rows)
+	}
+	return n
+}
+
+// addIncident adds an incident's row, its one or two failed entities and
+// its postmortem.
+func (c *auditChain) addIncident(id string, at time.Time, rng *rand.Rand) {
+	by := string(personRef(rng.IntN(10000)))
+	c.rows["incidents"] = append(c.rows["incidents"], []any{id, "Checkout latency " + id, "SEV2", "resolved",
+		"Requests to checkout timed out for a quarter of an hour.", "", "manual", at.Add(-time.Hour), nil, at,
+		at.Add(30 * time.Minute), at.Add(time.Hour), by, at, at.Add(time.Hour), nil})
+	entity := rng.IntN(50000)
+	for k := range 1 + rng.IntN(2) { // in the order of the entity, as a unit's rows are hashed
+		c.rows["incident_entities"] = append(c.rows["incident_entities"], []any{id, fmt.Sprintf("component:default/c%05d-%d", entity, k),
+			k == 0, int64(k)})
+	}
+	c.rows["postmortems"] = append(c.rows["postmortems"], []any{id, "published", "A release doubled the connection pool.", "",
+		"The pool starved the database.", "[]", "Rolled back fast.", "No alert on pool size.", at.Add(48 * time.Hour), by,
+		at.Add(24 * time.Hour), at.Add(48 * time.Hour), nil})
+}
+
+// hashUnits computes every unit's state hash as the store would read its
+// rows back: a unit's rows hashed together in key order, then the rest of
+// the primary key (the generators write them in that order).
+func (c *auditChain) hashUnits() map[auditUnit]string {
+	out := map[auditUnit]string{}
+	h := audit.NewRowHasher()
+	for table, rows := range c.rows {
+		for i := 0; i < len(rows); {
+			key := rows[i][0].(string)
+			h.Reset()
+			for ; i < len(rows) && rows[i][0] == key; i++ {
+				if err := h.Add(rows[i]); err != nil {
+					panic(err)
+				}
+			}
+			out[auditUnit{table, key}] = h.Sum()
+		}
 	}
 	return out
 }
 
-// writeChain stores the events as the store would, and moves the head.
-func writeChain(ctx context.Context, raw *rawDB, events []audit.Event) error {
-	b := newBulk(ctx, raw, "audit_events", "seq", "id", "at", "actor", "action", "subject", "data", "version", "prev_hash", "hash")
-	for _, ev := range events {
-		if err := b.add(ev.Seq, ev.ID, raw.ts(ev.At), ev.Actor, ev.Action, ev.Subject, string(ev.Data), ev.Version, ev.PrevHash, ev.Hash); err != nil {
+// writeChain stores the rows, then the events and their row index, as the
+// store would, and moves the head.
+func writeChain(ctx context.Context, raw *rawDB, c auditChain) error {
+	for _, table := range []string{"incidents", "incident_entities", "postmortems", "timeline_entries", "followups"} {
+		b := newBulk(ctx, raw, table, store.AccountableColumns(table)...)
+		for _, row := range c.rows[table] {
+			vals := make([]any, len(row))
+			for i, v := range row {
+				if t, ok := v.(time.Time); ok {
+					v = raw.ts(t)
+				}
+				vals[i] = v
+			}
+			if err := b.add(vals...); err != nil {
+				return err
+			}
+		}
+		if err := b.close(); err != nil {
+			return err
+		}
+	}
+	b := newBulk(ctx, raw, "audit_events", "seq", "id", "at", "actor", "action", "subject", "data", "version", "prev_hash", "hash", "states")
+	for _, ev := range c.events {
+		if err := b.add(ev.Seq, ev.ID, raw.ts(ev.At), ev.Actor, ev.Action, ev.Subject, string(ev.Data), ev.Version, ev.PrevHash, ev.Hash,
+			string(ev.States)); err != nil {
 			return err
 		}
 	}
 	if err := b.close(); err != nil {
 		return err
 	}
-	last := events[len(events)-1]
+	index := newBulk(ctx, raw, "audit_rows", "seq", "tbl", "key", "hash")
+	for _, ev := range c.events {
+		states, err := audit.ParseStates(ev.States)
+		if err != nil {
+			return err
+		}
+		for _, s := range states {
+			if err := index.add(ev.Seq, s.Table, s.Key, s.Hash); err != nil {
+				return err
+			}
+		}
+	}
+	if err := index.close(); err != nil {
+		return err
+	}
+	last := c.events[len(c.events)-1]
 	_, err := raw.ExecContext(ctx, raw.q(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`), last.Seq, last.Hash)
 	return err
 }
 
+// TestAuditChainVerifies checks at a small scale that the generated chain
+// and rows verify, rows included: the benchmark's data is what the store
+// would have written.
+func TestAuditChainVerifies(t *testing.T) {
+	ctx := context.Background()
+	c := chain(3000, 3)
+	_, db, raw := freshDB(t, store.SQLite)
+	if err := writeChain(ctx, raw, c); err != nil {
+		t.Fatal(err)
+	}
+	res, err := app.New(db, fixedClock()).VerifyAudit(ctx, org.System("bench"))
+	if err != nil || !res.OK || res.Events != 3000 || res.Units != int64(c.units) {
+		t.Fatalf("%+v %v (want %d units); first findings %v", res, err, c.units, res.RowFindings[:min(3, len(res.RowFindings))])
+	}
+	t.Logf("%d events, %d row states, %d units", len(c.events), c.entries, c.units)
+}
+
 // BenchmarkAuditVerify is the audit bar (≥ 1M events/s). Per engine:
 //
-//   - verify: app.VerifyAudit over a chain of -audit.events events;
-//   - floor: one plain ordered scan of the same table, hashing each row's
+//   - verify: app.VerifyAudit over a chain of -audit.events events and the
+//     rows they vouch for: the walk, the row index against the chain, and
+//     every row against its last recorded state;
+//   - index and rows: the two row steps alone, as the store runs them;
+//   - floor: one plain ordered scan of the events, hashing each row's
 //     fields (the bytes the chain hashes) with SHA-256;
-//   - scan: the scan alone, without hashing.
+//   - floor-all: that, plus a plain scan of every accountable table with
+//     SHA-256 over each row's values, plus a plain scan of the row index:
+//     the same data read and hashed, with nothing of blameful in the way;
+//   - scan: the events' scan alone, without hashing.
 //
 // And without a database: memory/verifier is audit.Verifier over the
 // events in memory, memory/sha256 is SHA-256 over their canonical encoding,
 // precomputed. Every sub-benchmark reports events/s.
 func BenchmarkAuditVerify(b *testing.B) {
-	events := chain(*auditEvents, 3)
+	c := chain(*auditEvents, 3)
+	events := c.events
+	b.Logf("%d events recording %d row states of %d units", len(events), c.entries, c.units)
 	b.Run("memory", func(b *testing.B) {
 		b.Run("verifier", func(b *testing.B) {
 			for b.Loop() {
@@ -129,7 +317,7 @@ func BenchmarkAuditVerify(b *testing.B) {
 			ctx := context.Background()
 			dsn, db, raw := freshDB(b, engine)
 			start := time.Now()
-			if err := writeChain(ctx, raw, events); err != nil {
+			if err := writeChain(ctx, raw, c); err != nil {
 				b.Fatal(err)
 			}
 			if engine == store.Postgres {
@@ -137,7 +325,7 @@ func BenchmarkAuditVerify(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.Logf("wrote %d events in %s", len(events), time.Since(start).Round(time.Millisecond))
+			b.Logf("wrote %d events and their rows in %s", len(events), time.Since(start).Round(time.Millisecond))
 			a := app.New(db, fixedClock())
 			floor, err := openRaw(dsn, true)
 			if err != nil {
@@ -151,16 +339,45 @@ func BenchmarkAuditVerify(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if !res.OK || res.Events != int64(len(events)) {
+					if !res.OK || res.Events != int64(len(events)) || res.Units != int64(c.units) {
 						b.Fatalf("verify: %+v", res)
 					}
 				}
 				perSecond(b, len(events))
 			})
+			b.Run("index", func(b *testing.B) {
+				for b.Loop() {
+					n := 0
+					if err := db.WalkRowIndex(ctx, 0, int64(len(events)), func(int64, audit.RowState) error { n++; return nil }); err != nil || n != c.entries {
+						b.Fatalf("index: %d entries, %v", n, err)
+					}
+				}
+				perSecond(b, len(events))
+			})
+			b.Run("rows", func(b *testing.B) {
+				for b.Loop() {
+					if n, err := db.CheckRows(ctx, func(f audit.RowFinding) error { return fmt.Errorf("%s", f) }); err != nil || n != int64(c.units) {
+						b.Fatalf("rows: %d units, %v", n, err)
+					}
+				}
+				perSecond(b, len(events))
+				b.ReportMetric(float64(c.units)*float64(b.N)/b.Elapsed().Seconds(), "units/s")
+			})
 			b.Run("floor", func(b *testing.B) {
 				for b.Loop() {
 					if n, err := scanAudit(ctx, floor, true); err != nil || n != len(events) {
 						b.Fatalf("scan: %d events, %v", n, err)
+					}
+				}
+				perSecond(b, len(events))
+			})
+			b.Run("floor-all", func(b *testing.B) {
+				for b.Loop() {
+					if n, err := scanAudit(ctx, floor, true); err != nil || n != len(events) {
+						b.Fatalf("scan: %d events, %v", n, err)
+					}
+					if n, err := scanRows(ctx, floor); err != nil || n != c.entries+c.tableRows() {
+						b.Fatalf("scan rows: %d rows, %v", n, err)
 					}
 				}
 				perSecond(b, len(events))
@@ -176,8 +393,9 @@ func BenchmarkAuditVerify(b *testing.B) {
 			if engine != store.Postgres {
 				return
 			}
-			// On PostgreSQL, verify reads through pgx's own interface,
-			// so the same floor and scan are measured that way too.
+			// On PostgreSQL, verify reads the chain through pgx's own
+			// interface, so the same floor and scan are measured that way
+			// too.
 			b.Run("floor-pgx", func(b *testing.B) {
 				for b.Loop() {
 					if n, err := scanAuditPgx(ctx, floor, true); err != nil || n != len(events) {
@@ -196,6 +414,55 @@ func BenchmarkAuditVerify(b *testing.B) {
 			})
 		})
 	}
+}
+
+// scanRows reads every row of the accountable tables and the whole row
+// index in one read transaction, running SHA-256 over each table row's
+// values, and returns how many rows it read.
+func scanRows(ctx context.Context, db *rawDB) (int, error) {
+	tx, err := db.BeginTx(ctx, readOnly(db))
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	n := 0
+	var buf []byte
+	for _, table := range append(store.AccountableTables(), "audit_rows") {
+		cols := store.AccountableColumns(table)
+		hash := cols != nil
+		if !hash {
+			cols = []string{"seq", "tbl", "key", "hash"}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table)
+		if err != nil {
+			return n, err
+		}
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return n, err
+			}
+			n++
+			if !hash {
+				continue
+			}
+			buf = buf[:0]
+			for _, v := range vals {
+				buf = append(buf, v...)
+			}
+			sink = sha256.Sum256(buf)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return n, err
+		}
+	}
+	return n, tx.Commit()
 }
 
 // scanAuditPgx is scanAudit on PostgreSQL through pgx's own interface, as
@@ -217,7 +484,7 @@ func scanAuditPgx(ctx context.Context, db *rawDB, hash bool) (int, error) {
 			return err
 		}
 		defer tx.Rollback(ctx) //nolint:errcheck // read-only
-		rows, err := tx.Query(ctx, `SELECT seq, id, at, actor, action, subject, data, version, prev_hash, hash FROM audit_events ORDER BY seq`,
+		rows, err := tx.Query(ctx, `SELECT seq, id, at, actor, action, subject, data, version, prev_hash, hash, states FROM audit_events ORDER BY seq`,
 			pgx.QueryResultFormats{pgx.BinaryFormatCode})
 		if err != nil {
 			return err
@@ -234,7 +501,7 @@ func scanAuditPgx(ctx context.Context, db *rawDB, hash bool) (int, error) {
 			at := time.UnixMicro(int64(binary.BigEndian.Uint64(v[2])) + 946684800*1000000).UTC()
 			buf = strconv.AppendInt(append(buf[:0], v[8]...), seq, 10)
 			buf = at.AppendFormat(append(buf, v[1]...), time.RFC3339Nano)
-			for _, f := range [][]byte{v[3], v[4], v[5], v[6]} {
+			for _, f := range [][]byte{v[3], v[4], v[5], v[6], v[10]} {
 				buf = append(buf, f...)
 			}
 			sink = sha256.Sum256(buf)
@@ -258,7 +525,7 @@ func scanAudit(ctx context.Context, db *rawDB, hash bool) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	rows, err := tx.QueryContext(ctx, `SELECT seq, id, at, actor, action, subject, data, version, prev_hash, hash FROM audit_events ORDER BY seq`)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id, at, actor, action, subject, data, version, prev_hash, hash, states FROM audit_events ORDER BY seq`)
 	if err != nil {
 		return 0, err
 	}
@@ -266,12 +533,13 @@ func scanAudit(ctx context.Context, db *rawDB, hash bool) (int, error) {
 	var (
 		seq, version                                   int64
 		id, at, actor, action, subject, data, prev, hs []byte
+		states                                         []byte
 		atTime                                         textTime
 		buf                                            []byte
 		n                                              int
 	)
 	for rows.Next() {
-		if err := rows.Scan(&seq, &id, &atTime, &actor, &action, &subject, &data, &version, &prev, &hs); err != nil {
+		if err := rows.Scan(&seq, &id, &atTime, &actor, &action, &subject, &data, &version, &prev, &hs, &states); err != nil {
 			return n, err
 		}
 		n++
@@ -280,7 +548,7 @@ func scanAudit(ctx context.Context, db *rawDB, hash bool) (int, error) {
 		}
 		at = append(at[:0], *atTime.s...)
 		buf = strconv.AppendInt(append(buf[:0], prev...), seq, 10)
-		for _, f := range [][]byte{id, at, actor, action, subject, data} {
+		for _, f := range [][]byte{id, at, actor, action, subject, data, states} {
 			buf = append(buf, f...)
 		}
 		sink = sha256.Sum256(buf)

@@ -11,23 +11,26 @@ import (
 // CheckRows holds every unit of every accountable table to the latest
 // state the audit log recorded for it (in audit_rows), and calls fn for
 // each that differs: changed, missing, never recorded, or recorded by an
-// event beyond the chain's end. It returns how many units it compared.
+// event beyond the chain's end. It returns how many units have rows.
 //
-// It streams, one read per table, so its memory does not grow with the
-// tables. Each statement reads the chain's head in the same snapshot as
-// the rows, so a write committed while it runs is judged against its own
-// event, never mistaken for tampering. It trusts audit_rows to hold what
-// the chain's events recorded: the caller checks that with WalkRowIndex.
+// It streams, two statements per table, so its memory does not grow with
+// the tables. Each statement reads the chain's head in its own snapshot,
+// so a write committed while it runs is judged against its own event,
+// never mistaken for tampering. It trusts audit_rows to hold what the
+// chain's events recorded: the caller checks that with WalkRowIndex.
 func (db *DB) CheckRows(ctx context.Context, fn func(audit.RowFinding) error) (int64, error) {
 	var units int64
 	for _, t := range accountables {
 		err := db.View(ctx, func(tx *Tx) error {
-			n, err := tx.checkTable(t, fn)
-			units += n
-			if err != nil {
+			recorded, all, err := tx.checkRecorded(t, fn)
+			units += recorded
+			if err != nil || recorded == all {
 				return err
 			}
-			return tx.checkMissing(t, fn)
+			// Some units have rows that no event recorded: name them.
+			n, err := tx.checkUnrecorded(t, fn)
+			units += n
+			return err
 		})
 		if err != nil {
 			return units, err
@@ -39,67 +42,99 @@ func (db *DB) CheckRows(ctx context.Context, fn func(audit.RowFinding) error) (i
 // headNow is the chain's last event, as a column of the same statement.
 const headNow = `(SELECT seq FROM audit_head WHERE id = 1)`
 
-// checkTable compares each unit of t that has rows with the latest state
-// recorded for it.
-func (tx *Tx) checkTable(t accountable, fn func(audit.RowFinding) error) (int64, error) {
-	q := `SELECT ` + headNow + `, r.seq, r.hash, ` + t.selectList("t.") + `
-FROM ` + t.name + ` t
-LEFT JOIN audit_rows r ON r.tbl = '` + t.name + `' AND r.key = t.` + t.key + `
-    AND r.seq = (SELECT max(m.seq) FROM audit_rows m WHERE m.tbl = '` + t.name + `' AND m.key = t.` + t.key + `)`
-	if t.order != "" {
-		// Rows of one unit must be adjacent to be hashed together.
-		q += ` ORDER BY t.` + t.key + `, t.` + t.order
-	}
-	var (
-		units          int64
-		head, seq      int64
-		recordedAt     sql.NullInt64
-		recorded, hash sql.NullString
-	)
-	u := newUnitReader(t, &head, &recordedAt, &recorded)
-	judge := func(key, current string) error {
-		units++
-		f, bad := audit.JudgeRow(t.name, key, seq, hash.String, current, head)
-		if !bad {
-			return nil
-		}
-		return fn(f)
-	}
-	err := tx.each("check "+t.name+" against the audit log", q, nil, func(rows *sql.Rows) error {
-		// The recorded state is the same on every row of a unit; judge
-		// keeps the one read with the unit's first row.
-		if err := u.scan(rows, judge); err != nil {
-			return err
-		}
-		if u.rows == 1 {
-			seq, hash = recordedAt.Int64, recorded
-		}
-		return nil
-	})
-	if err != nil {
-		return units, err
-	}
-	return units, u.flush(judge)
+// latestStates selects each unit's latest recorded state (key, seq, hash)
+// for the table $1, in one pass over the audit_rows_latest index.
+var latestStates = map[Engine]string{
+	// A bare column next to max() comes from the row that holds the max.
+	SQLite:   `SELECT key, max(seq) AS seq, hash FROM audit_rows WHERE tbl = $1 GROUP BY key`,
+	Postgres: `SELECT DISTINCT ON (key) key, seq, hash FROM audit_rows WHERE tbl = $1 ORDER BY key, seq DESC`,
 }
 
-// checkMissing reports the units whose latest recorded state has rows but
-// which have none now.
-func (tx *Tx) checkMissing(t accountable, fn func(audit.RowFinding) error) error {
-	q := `SELECT ` + headNow + `, r.key, r.seq, r.hash FROM audit_rows r
-WHERE r.tbl = '` + t.name + `' AND r.hash <> '` + audit.Gone + `'
-    AND NOT EXISTS (SELECT 1 FROM ` + t.name + ` t WHERE t.` + t.key + ` = r.key)
-    AND r.seq = (SELECT max(m.seq) FROM audit_rows m WHERE m.tbl = r.tbl AND m.key = r.key)`
-	return tx.each("check "+t.name+" for missing rows", q, nil, func(rows *sql.Rows) error {
-		var head, seq int64
-		var key, hash string
-		if err := rows.Scan(&head, &key, &seq, &hash); err != nil {
-			return err
+// checkRecordedQuery reads the latest recorded state of each unit of t
+// with the unit's rows (none: NULLs), the rows of a unit adjacent and in
+// order. Every row also carries the chain's head and how many units the
+// table holds, read in the same snapshot.
+func (tx *Tx) checkRecordedQuery(t accountable) string {
+	cols := `SELECT ` + headNow + `, (` + t.countUnits() + `), l.key, l.seq, l.hash, ` + t.selectList("t.")
+	if t.order == "" {
+		return cols + ` FROM (` + latestStates[tx.engine] + `) l LEFT JOIN ` + t.name + ` t ON t.` + t.key + ` = l.key`
+	}
+	// A unit of several rows: read in key order from the index, so that
+	// only the rows within a unit need sorting.
+	return cols + ` FROM audit_rows l LEFT JOIN ` + t.name + ` t ON t.` + t.key + ` = l.key
+WHERE l.tbl = $1 AND NOT EXISTS (SELECT 1 FROM audit_rows n WHERE n.tbl = l.tbl AND n.key = l.key AND n.seq > l.seq)
+ORDER BY l.key, t.` + t.order
+}
+
+// countUnits counts the units of t. A unit of one row is keyed by the
+// primary key, so counting rows will do, which SQLite does without reading
+// them.
+func (t accountable) countUnits() string {
+	if t.order == "" {
+		return `SELECT count(*) FROM ` + t.name
+	}
+	return `SELECT count(DISTINCT ` + t.key + `) FROM ` + t.name
+}
+
+// checkRecorded compares each unit of t that the log recorded with the
+// latest state recorded for it. It returns how many of them have rows, and
+// how many units the table holds in all: when the two differ, some units
+// were never recorded.
+func (tx *Tx) checkRecorded(t accountable, fn func(audit.RowFinding) error) (units, all int64, err error) {
+	var (
+		head, seq, atSeq  int64
+		key, hash, atHash string
+	)
+	u := newUnitReader(t, &head, &all, &key, &seq, &hash)
+	judge := func(unit, current string) error {
+		if current != audit.Gone {
+			units++
 		}
-		if f, bad := audit.JudgeRow(t.name, key, seq, hash, audit.Gone, head); bad {
+		if f, bad := audit.JudgeRow(t.name, unit, atSeq, atHash, current, head); bad {
 			return fn(f)
 		}
 		return nil
+	}
+	err = tx.each("check "+t.name+" against the audit log", tx.checkRecordedQuery(t), []any{t.name}, func(rows *sql.Rows) error {
+		if err := rows.Scan(u.dest...); err != nil {
+			return err
+		}
+		opened, err := u.next(key, u.vals[u.keyAt] != nil, judge)
+		if opened {
+			// Every row of a unit carries its recorded state; keep it
+			// from the first, for judging the unit once it is read.
+			atSeq, atHash = seq, hash
+		}
+		return err
 	})
+	if err != nil {
+		return units, all, err
+	}
+	err = u.flush(judge)
+	if units == 0 && err == nil {
+		// No unit was recorded, so no row carried the count.
+		err = tx.get("count "+t.name, t.countUnits(), nil, &all)
+	}
+	return units, all, err
+}
+
+// checkUnrecorded reports the units of t that have rows but that no event
+// recorded, and returns how many there are.
+func (tx *Tx) checkUnrecorded(t accountable, fn func(audit.RowFinding) error) (int64, error) {
+	q := `SELECT DISTINCT ` + headNow + `, t.` + t.key + ` FROM ` + t.name + ` t
+WHERE NOT EXISTS (SELECT 1 FROM audit_rows r WHERE r.tbl = $1 AND r.key = t.` + t.key + `)`
+	var n int64
+	err := tx.each("check "+t.name+" for rows no event recorded", q, []any{t.name}, func(rows *sql.Rows) error {
+		var head int64
+		var key string
+		if err := rows.Scan(&head, &key); err != nil {
+			return err
+		}
+		n++
+		f, _ := audit.JudgeRow(t.name, key, 0, "", "", head)
+		return fn(f)
+	})
+	return n, err
 }
 
 // WalkRowIndex calls fn for each entry of audit_rows with after < seq <=

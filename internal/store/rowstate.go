@@ -170,8 +170,7 @@ func newUnitReader(t accountable, extra ...any) *unitReader {
 	return u
 }
 
-// scan reads one row and calls done with the previous unit when this row
-// starts a new one.
+// scan reads one row, all of it the table's, and passes it to next.
 func (u *unitReader) scan(rows *sql.Rows, done func(key, hash string) error) error {
 	if err := rows.Scan(u.dest...); err != nil {
 		return err
@@ -180,15 +179,29 @@ func (u *unitReader) scan(rows *sql.Rows, done func(key, hash string) error) err
 	if err != nil {
 		return fmt.Errorf("%s key: %w", u.t.name, err)
 	}
+	_, err = u.next(key, true, done)
+	return err
+}
+
+// next takes the row just scanned, of the unit key; present says whether
+// it holds one of the unit's rows (a unit without rows comes as one row of
+// NULLs from an outer join). When the row starts a new unit, next first
+// calls done with the one before, and reports true.
+func (u *unitReader) next(key string, present bool, done func(key, hash string) error) (bool, error) {
+	opened := false
 	if !u.open || key != u.key {
 		if err := u.flush(done); err != nil {
-			return err
+			return false, err
 		}
 		u.key, u.open, u.rows = key, true, 0
 		u.hasher.Reset()
+		opened = true
+	}
+	if !present {
+		return opened, nil
 	}
 	u.rows++
-	return u.hasher.Add(u.vals)
+	return opened, u.hasher.Add(u.vals)
 }
 
 // flush ends the open unit, if any.
