@@ -47,7 +47,8 @@ const headNow = `(SELECT seq FROM audit_head WHERE id = 1)`
 var latestStates = map[Engine]string{
 	// A bare column next to max() comes from the row that holds the max.
 	SQLite:   `SELECT key, max(seq) AS seq, hash FROM audit_rows WHERE tbl = $1 GROUP BY key`,
-	Postgres: `SELECT DISTINCT ON (key) key, seq, hash FROM audit_rows WHERE tbl = $1 ORDER BY key, seq DESC`,
+	// Both descending, so that a backward scan of the index needs no sort.
+	Postgres: `SELECT DISTINCT ON (key) key, seq, hash FROM audit_rows WHERE tbl = $1 ORDER BY key DESC, seq DESC`,
 }
 
 // checkRecordedQuery reads the latest recorded state of each unit of t
