@@ -46,7 +46,7 @@ const headNow = `(SELECT seq FROM audit_head WHERE id = 1)`
 // for the table $1, in one pass over the audit_rows_latest index.
 var latestStates = map[Engine]string{
 	// A bare column next to max() comes from the row that holds the max.
-	SQLite:   `SELECT key, max(seq) AS seq, hash FROM audit_rows WHERE tbl = $1 GROUP BY key`,
+	SQLite: `SELECT key, max(seq) AS seq, hash FROM audit_rows WHERE tbl = $1 GROUP BY key`,
 	// Both descending, so that a backward scan of the index needs no sort.
 	Postgres: `SELECT DISTINCT ON (key) key, seq, hash FROM audit_rows WHERE tbl = $1 ORDER BY key DESC, seq DESC`,
 }
