@@ -228,3 +228,38 @@ func TestWeeklyReviewCountsAndPrivacy(t *testing.T) {
 }
 
 func weekOf(t time.Time) review.Week { return review.WeekOf(t) }
+
+// TestWhoDecidesAnAttribution: a leader above the suggested or the decided
+// party, HR or an admin; not a leader of another part of the org, and not
+// the party's own leader for their own team.
+func TestWhoDecidesAnAttribution(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, _ := apptest.New(t, db)
+		in := declare(t, a, "component:checkout-api") // suggested: group:payments (A2)
+		payments := org.MustRef("group:payments")
+		for _, refused := range []org.Actor{
+			apptest.Person("plat-lead", org.RoleLeader), // leads platform, elsewhere in the org
+			apptest.Person("co-lead", org.RoleLeader),   // leads checkout, a sibling team
+			apptest.Person("pay-lead", org.RoleLeader),  // payments' own leader
+			apptest.Person("ada"),                       // a member
+		} {
+			if _, err := a.DecideAttribution(ctx, refused, in.ID, payments, ""); errs.KindOf(err) != errs.Forbidden {
+				t.Errorf("%s decided the attribution of %s: %v", refused.Ref, in.ID, err)
+			}
+		}
+		for _, allowed := range []org.Actor{apptest.Person("vp", org.RoleLeader), apptest.Person("cto", org.RoleLeader),
+			{Ref: "token:default/hr", Roles: []org.Role{org.RoleMember, org.RoleHR}}, apptest.Admin()} {
+			if _, err := a.DecideAttribution(ctx, allowed, in.ID, payments, ""); err != nil {
+				t.Errorf("%s may decide: %v", allowed.Ref, err)
+			}
+		}
+		// Once the decision names Ada, her team's leader stands above the
+		// decided party and may correct it.
+		if _, err := a.DecideAttribution(ctx, apptest.Admin(), in.ID, org.MustRef("user:ada"), "her change"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.DecideAttribution(ctx, apptest.Person("pay-lead", org.RoleLeader), in.ID, payments, ""); err != nil {
+			t.Errorf("Ada's leader may decide once she is the decided party: %v", err)
+		}
+	})
+}
