@@ -9,19 +9,14 @@
 // kills it, which no test inside the process can do. It holds only test
 // files.
 //
-// The test takes some seconds per engine and kills processes, so it runs
-// only when BLAMEFUL_CRASH_TEST=1; .ci/run has a step of its own for it:
-//
-//	BLAMEFUL_CRASH_TEST=1 go test -count=1 ./internal/crashtest/
-//
-// (-count=1 because the test cache cannot see the sources of the binary the
-// test builds, and a nondeterministic test is worth running every time.)
+// It takes some seconds per engine and runs with the rest of go test
+// ./...; -short skips it. The test reads the binary's sources first, so
+// that go test's cache runs it again whenever they change.
 package crashtest
 
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,9 +25,6 @@ import (
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
 )
-
-// envCrash switches the test on.
-const envCrash = "BLAMEFUL_CRASH_TEST"
 
 // The shape of a run. Each round starts the server, lets the clients write
 // until minAcks writes are acknowledged, lets them go on for a random
@@ -54,9 +46,6 @@ const (
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary; skipped with -short")
-	}
-	if os.Getenv(envCrash) != "1" {
-		t.Skipf("set %s=1 to run the crash test (.ci/run does)", envCrash)
 	}
 	bin := build(t)
 	for _, engine := range storetest.Engines(t) {

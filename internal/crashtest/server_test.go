@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ const (
 // build compiles cmd/blameful into a temporary directory.
 func build(t *testing.T) string {
 	t.Helper()
+	readSources(t)
 	bin := filepath.Join(t.TempDir(), "blameful")
 	ctx, cancel := context.WithTimeout(context.Background(), buildLimit)
 	defer cancel()
@@ -33,6 +35,33 @@ func build(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// readSources reads every file the binary is built from. go test caches a
+// passing result against the files a test reads; reading the sources makes
+// any change to them run the test again, although the build that uses
+// them happens in another process the cache cannot see.
+func readSources(t *testing.T) {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules"):
+			return filepath.SkipDir
+		case d.IsDir():
+			return nil
+		case strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".sql") || strings.HasSuffix(path, ".yaml") ||
+			d.Name() == "go.mod" || d.Name() == "go.sum":
+			_, err := os.ReadFile(path)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read the sources: %v", err)
+	}
 }
 
 // harness runs the binary on one database: its command-line verbs, and the
