@@ -74,7 +74,7 @@ func commands() map[string]command {
 			{"create", "a follow-up with one owner and a due date (F2)", followUpCreate},
 			{"list", "follow-ups, of one incident or overdue", followUpList},
 		}},
-		"review": {summary: "week [YYYY-Www] --format md|json: the weekly review", verbs: []verb{
+		"review": {summary: "week [YYYY-Www] --format md|json|html: the weekly review", verbs: []verb{
 			{"week", "[YYYY-Www]: the weekly review, as Markdown or JSON", reviewWeek},
 		}},
 		"token": {summary: "create an API token", verbs: []verb{

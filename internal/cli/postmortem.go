@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -188,9 +189,9 @@ func followUpList(ctx context.Context, e env, args []string) error {
 }
 
 func reviewWeek(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "review week", "[YYYY-Www] [--format md|json] [--db DSN]")
+	fs := flagSet(e, "review week", "[YYYY-Www] [--format md|json|html] [--db DSN]")
 	dsn := dbFlag(e, fs)
-	format := fs.String("format", "md", "md or json")
+	format := fs.String("format", "md", "md, json, or html (the page the server shows, standalone)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -198,8 +199,8 @@ func reviewWeek(ctx context.Context, e env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if *format != "md" && *format != "json" {
-		return errs.Field("format", "%q is not a format: use md or json", *format)
+	if *format != "md" && *format != "json" && *format != "html" {
+		return errs.Field("format", "%q is not a format: use md, json or html", *format)
 	}
 	return openThen(ctx, e, *dsn, func(a *app.App) error {
 		week := review.WeekOf(a.Now())
@@ -213,8 +214,12 @@ func reviewWeek(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *format == "json" {
+		switch *format {
+		case "json":
 			return writeJSON(e.stdout, func(w io.Writer) error { return web.EncodeReview(w, rv) })
+		case "html":
+			info, _ := debug.ReadBuildInfo()
+			return web.WriteReviewHTML(e.stdout, rv, a.Now(), version(info))
 		}
 		_, err = fmt.Fprint(e.stdout, printableText(review.Markdown(rv)))
 		return err

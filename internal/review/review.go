@@ -145,6 +145,9 @@ type Review struct {
 	Flags              []FlagLine
 	FlagsTotal         int
 	Leaders            []LeaderLine
+	// PostmortemDueDays is F5's deadline, in business days after
+	// resolution, that made the overdue list.
+	PostmortemDueDays int
 }
 
 // Build shapes the input into the review.
@@ -152,7 +155,7 @@ func Build(in Input) Review {
 	r := Review{Week: in.Week, From: in.Week.Start(), To: in.Week.End(), AsOf: in.AsOf,
 		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
 		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
-		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal}
+		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, PostmortemDueDays: in.PostmortemDueDays}
 	r.Total.Severity = "all"
 	for _, sev := range incident.Severities {
 		c := SeverityCount{Severity: sev, Week: in.Counts[0][sev]}

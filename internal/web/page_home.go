@@ -2,35 +2,31 @@ package web
 
 import (
 	"embed"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"strings"
 
+	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/review"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/pages/*.html
 var templateFiles embed.FS
 
 //go:embed static
 var staticFiles embed.FS
 
-// pages are parsed once; a template that does not parse is a programmer
-// error found at start-up.
-var pages = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
-
+// homePage is the dashboard: this week at a glance.
 type homePage struct {
-	Version string
-	Week    string
+	Review review.Review
 }
 
-func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	data := homePage{Version: s.version, Week: review.WeekOf(s.app.Now()).String()}
-	if err := pages.ExecuteTemplate(w, "home.html", data); err != nil {
-		s.log.Error("render home", append(logAttrs(r), "err", err)...)
+func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	rv, err := s.app.WeeklyReview(r.Context(), actor, review.WeekOf(s.app.Now()))
+	if err != nil {
+		return err
 	}
+	return s.render(w, http.StatusOK, "home", view{Title: "This week", Actor: actor, Section: "home", Data: homePage{Review: rv}})
 }
 
 // static serves the embedded stylesheet and scripts, and nothing else: a

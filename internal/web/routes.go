@@ -24,7 +24,9 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", http.HandlerFunc(s.healthz)},
 		{"GET /readyz", http.HandlerFunc(s.readyz)},
-		{"GET /{$}", http.HandlerFunc(s.pageHome)},
+		{"GET /{$}", s.page(s.pageHome)},
+		{"GET /reviews", s.page(s.pageReviews)},
+		{"GET /reviews/{week}", s.page(s.pageReview)},
 		{"GET /static/", static()},
 
 		{"GET /api/v1/openapi.json", http.HandlerFunc(s.openAPI)},

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -26,13 +27,14 @@ type Server struct {
 	log     *slog.Logger
 	version string
 	openapi []byte
+	pages   map[string]*template.Template
 	ready   atomic.Bool
 	handler http.Handler
 }
 
 // New builds the server; MarkReady makes /healthz answer 200.
 func New(a *app.App, log *slog.Logger, version string) *Server {
-	s := &Server{app: a, log: log, version: version, openapi: openAPIJSON()}
+	s := &Server{app: a, log: log, version: version, openapi: openAPIJSON(), pages: parsePages(pageFuncs)}
 	s.handler = s.middleware(s.mux())
 	return s
 }
