@@ -85,6 +85,9 @@ type Postmortem struct {
 // a silent edit.
 func (p *Postmortem) IsEditable() bool { return p.State == Draft || p.State == InReview }
 
+// Moves lists the states the postmortem may move to next.
+func (p *Postmortem) Moves() []State { return moves[p.State] }
+
 // Validate checks the document's fields.
 func (p *Postmortem) Validate() error {
 	var pr errs.Problems

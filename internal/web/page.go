@@ -119,6 +119,9 @@ func parsePages(funcs template.FuncMap) map[string]*template.Template {
 	return out
 }
 
+// section is one editable section of a postmortem.
+type section struct{ Name, Label, Text string }
+
 // pageFuncs are the helpers every template may use.
 var pageFuncs = template.FuncMap{
 	// day is a date as people read it in a review: 2026-11-20.
@@ -151,4 +154,14 @@ var pageFuncs = template.FuncMap{
 		return template.HTML(fmt.Sprintf(`<p class="more">… and %d more</p>`, total-shown))
 	},
 	"overdueDays": func(f followup.FollowUp, asOf time.Time) int { return f.DaysOverdue(asOf) },
+	// markdown renders stored Markdown, sanitized.
+	"markdown": renderMarkdown,
+	// sectionOf is one textarea of the postmortem editor: the stored text,
+	// or what was typed when the form was refused.
+	"sectionOf": func(name, label, stored string, p *postmortemPage) section {
+		if v, ok := p.Values[name]; ok && p.Form == "document" {
+			stored = v
+		}
+		return section{Name: name, Label: label, Text: stored}
+	},
 }

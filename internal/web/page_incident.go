@@ -1,0 +1,110 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/catalog"
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
+)
+
+// incidentsPage lists incidents, newest first, with the filters applied.
+type incidentsPage struct {
+	Items            []incident.Incident
+	Severity, Status string
+	Entity           string
+	Next             string
+	Severities       []incident.Severity
+	Statuses         []incident.Status
+}
+
+func (s *Server) pageIncidents(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	q := r.URL.Query()
+	var p errs.Problems
+	f := incident.Filter{Limit: 50}
+	f.AfterStarted, f.AfterID = parseIncidentCursor(&p, q.Get("cursor"))
+	data := incidentsPage{Severity: q.Get("severity"), Status: q.Get("status"), Entity: q.Get("entity"),
+		Severities: incident.Severities, Statuses: []incident.Status{incident.StatusOpen, incident.StatusMitigated, incident.StatusResolved}}
+	if data.Severity != "" {
+		sev, err := incident.ParseSeverity(data.Severity)
+		if err != nil {
+			p.Add("severity", "%q is not a severity", data.Severity)
+		}
+		f.Severity = sev
+	}
+	if data.Status != "" {
+		st, err := incident.ParseStatus(data.Status)
+		if err != nil {
+			p.Add("status", "%s", msg(err))
+		}
+		f.Status = st
+	}
+	if data.Entity != "" {
+		ref, err := catalog.ParseRef(data.Entity)
+		if err != nil {
+			p.Add("entity", "%s", msg(err))
+		}
+		f.Entity = ref
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	items, err := s.app.Incidents(r.Context(), actor, f)
+	if err != nil {
+		return err
+	}
+	data.Items = items
+	if len(items) == f.Limit {
+		next := r.URL.Query()
+		next.Set("cursor", incidentCursor(items[len(items)-1]))
+		data.Next = "/incidents?" + next.Encode()
+	}
+	return s.render(w, http.StatusOK, "incidents", view{Title: "Incidents", Actor: actor, Section: "incidents", Data: data})
+}
+
+// incidentPage is one incident with its timeline, edits and deletions
+// included.
+type incidentPage struct {
+	Incident incident.Incident
+	Timeline app.TimelineView
+	// History maps an entry to its earlier revisions, oldest first.
+	History map[string][]incident.Revision
+}
+
+func (s *Server) pageIncident(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	inc, err := s.app.Incident(r.Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	tl, err := s.app.Timeline(r.Context(), actor, id, true)
+	if err != nil {
+		return err
+	}
+	data := incidentPage{Incident: inc, Timeline: tl, History: map[string][]incident.Revision{}}
+	for _, rev := range tl.Revisions {
+		data.History[rev.Entry] = append(data.History[rev.Entry], rev)
+	}
+	return s.render(w, http.StatusOK, "incident", view{Title: string(inc.ID) + " " + inc.Title, Actor: actor, Section: "incidents", Data: data})
+}
+
+// formError turns a refused form into the message to show in place: what
+// a user can act on (bad input, a rule, a state), never an internal error,
+// which goes to the error page instead.
+func formError(err error) (*errs.Error, bool) {
+	e, ok := errs.As(err)
+	if !ok || (e.Kind != errs.Invalid && e.Kind != errs.Conflict && !errors.Is(err, errs.Forbidden)) {
+		return nil, false
+	}
+	return e, true
+}
+
+// formValue is a form field with surrounding space removed.
+func formValue(r *http.Request, name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
