@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"strings"
 	"time"
 
@@ -154,6 +155,10 @@ var pageFuncs = template.FuncMap{
 		return template.HTML(fmt.Sprintf(`<p class="more">… and %d more</p>`, total-shown))
 	},
 	"overdueDays": func(f followup.FollowUp, asOf time.Time) int { return f.DaysOverdue(asOf) },
+	// int is a number type's value, for levels.
+	"int": func(v any) int { return int(reflect.ValueOf(v).Int()) },
+	// list makes a list of strings, for options.
+	"list": func(xs ...string) []string { return xs },
 	// markdown renders stored Markdown, sanitized.
 	"markdown": renderMarkdown,
 	// sectionOf is one textarea of the postmortem editor: the stored text,

@@ -50,10 +50,11 @@ func (s *Server) pagePostmortem(w http.ResponseWriter, r *http.Request, actor or
 	return s.showPostmortem(w, r, actor, id, http.StatusOK, "", nil)
 }
 
-// formAction runs a form's write: on success it sends the browser back to
-// the editor (POST, then redirect, then GET); on a refusal a user can act
-// on, it shows the editor again with the refusal beside the form.
-func (s *Server) formAction(w http.ResponseWriter, r *http.Request, actor org.Actor, form string, write func(id incident.ID) error) error {
+// formAction runs a form's write for the incident page named by page
+// ("postmortem", "assessment"): on success it sends the browser back to the
+// page (POST, then redirect, then GET); on a refusal a user can act on, it
+// shows the page again (show) with the refusal beside the form.
+func (s *Server) formAction(w http.ResponseWriter, r *http.Request, actor org.Actor, page, form string, show showFunc, write func(id incident.ID) error) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -63,18 +64,26 @@ func (s *Server) formAction(w http.ResponseWriter, r *http.Request, actor org.Ac
 	}
 	err = write(id)
 	if err == nil {
-		http.Redirect(w, r, "/incidents/"+string(id)+"/postmortem#"+form, http.StatusSeeOther)
+		http.Redirect(w, r, "/incidents/"+string(id)+"/"+page+"#"+form, http.StatusSeeOther)
 		return nil
 	}
 	ferr, ok := formError(err)
 	if !ok {
 		return err
 	}
-	return s.showPostmortem(w, r, actor, id, statusOf(ferr), form, ferr)
+	return show(w, r, actor, id, statusOf(ferr), form, ferr)
+}
+
+// showFunc renders an incident page with status and a refused form.
+type showFunc func(w http.ResponseWriter, r *http.Request, actor org.Actor, id incident.ID, status int, form string, ferr *errs.Error) error
+
+// postmortemForm is formAction for the postmortem editor.
+func (s *Server) postmortemForm(w http.ResponseWriter, r *http.Request, actor org.Actor, form string, write func(id incident.ID) error) error {
+	return s.formAction(w, r, actor, "postmortem", form, s.showPostmortem, write)
 }
 
 func (s *Server) postPostmortem(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	return s.formAction(w, r, actor, "document", func(id incident.ID) error {
+	return s.postmortemForm(w, r, actor, "document", func(id incident.ID) error {
 		doc := app.PostmortemDoc{}
 		for _, f := range []struct {
 			name string
@@ -91,7 +100,7 @@ func (s *Server) postPostmortem(w http.ResponseWriter, r *http.Request, actor or
 }
 
 func (s *Server) postAttribution(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	return s.formAction(w, r, actor, "attribution", func(id incident.ID) error {
+	return s.postmortemForm(w, r, actor, "attribution", func(id incident.ID) error {
 		party, err := postmortem.SingleParty(postmortem.Claim{Named: []string{formValue(r, "party")}})
 		if err != nil {
 			return err
@@ -102,7 +111,7 @@ func (s *Server) postAttribution(w http.ResponseWriter, r *http.Request, actor o
 }
 
 func (s *Server) postFollowUp(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	return s.formAction(w, r, actor, "followups", func(id incident.ID) error {
+	return s.postmortemForm(w, r, actor, "followups", func(id incident.ID) error {
 		var p errs.Problems
 		in := app.FollowUpInput{Incident: id, Title: formValue(r, "title"), Owner: ownerRef(&p, formValue(r, "owner")), Priority: followup.P2}
 		if due := formValue(r, "due"); due != "" {
@@ -121,7 +130,7 @@ func (s *Server) postFollowUp(w http.ResponseWriter, r *http.Request, actor org.
 }
 
 func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	return s.formAction(w, r, actor, "state", func(id incident.ID) error {
+	return s.postmortemForm(w, r, actor, "state", func(id incident.ID) error {
 		to, err := postmortem.ParseState(formValue(r, "to"))
 		if err != nil {
 			return errs.Field("to", "%s", msg(err))
