@@ -1,0 +1,129 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/catalog"
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/org"
+)
+
+// The org and the catalog as pages: the team tree with its leaders, people,
+// and entities with their owners and ownership history. References in the
+// URL are written as people write them: /people/user:default/ada works, as
+// does /people/ada.
+
+// teamNode is a team in the tree, with the teams under it.
+type teamNode struct {
+	app.TeamView
+	Children []*teamNode
+}
+
+func (s *Server) pageTeams(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	teams, err := s.app.Teams(r.Context(), actor, s.app.Now())
+	if err != nil {
+		return err
+	}
+	nodes := make(map[org.Ref]*teamNode, len(teams))
+	for _, t := range teams {
+		nodes[t.Ref] = &teamNode{TeamView: t}
+	}
+	var roots []*teamNode
+	for _, t := range teams {
+		n := nodes[t.Ref]
+		if p, ok := nodes[t.Parent]; ok && !t.Parent.IsZero() {
+			p.Children = append(p.Children, n)
+			continue
+		}
+		roots = append(roots, n)
+	}
+	return s.render(w, http.StatusOK, "teams", view{Title: "Teams", Actor: actor, Section: "org", Data: roots})
+}
+
+// teamPage is one team: who leads it and who is in it, the teams under it,
+// what it owns, and its history.
+type teamPage struct {
+	app.TeamView
+	Owns []app.EntityView
+}
+
+func (s *Server) pageTeam(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	ref, err := pathRef(r, org.KindGroup)
+	if err != nil {
+		return err
+	}
+	now := s.app.Now()
+	t, err := s.app.Team(r.Context(), actor, ref, now)
+	if err != nil {
+		return err
+	}
+	owns, err := s.app.Entities(r.Context(), actor, "", ref, now)
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "team", view{Title: t.Name, Actor: actor, Section: "org", Data: teamPage{TeamView: t, Owns: owns}})
+}
+
+func (s *Server) pagePerson(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	ref, err := pathRef(r, org.KindUser)
+	if err != nil {
+		return err
+	}
+	p, err := s.app.Person(r.Context(), actor, ref, s.app.Now())
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "person", view{Title: p.Name, Actor: actor, Section: "org", Data: p})
+}
+
+// entitiesPage lists the catalog, the entities nobody owns first: they are
+// the ownership gaps an incident would find.
+type entitiesPage struct {
+	Unowned, Owned []app.EntityView
+}
+
+func (s *Server) pageEntities(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	ents, err := s.app.Entities(r.Context(), actor, "", "", s.app.Now())
+	if err != nil {
+		return err
+	}
+	var data entitiesPage
+	for _, e := range ents {
+		if len(e.Owners) == 0 && e.Kind != catalog.Domain {
+			data.Unowned = append(data.Unowned, e)
+			continue
+		}
+		data.Owned = append(data.Owned, e)
+	}
+	return s.render(w, http.StatusOK, "entities", view{Title: "Catalog", Actor: actor, Section: "org", Data: data})
+}
+
+func (s *Server) pageEntity(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	ref, err := pathEntityRef(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.app.Entity(r.Context(), actor, ref, s.app.Now())
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(e.History, func(a, b org.Edge) int { return b.From.Compare(a.From) })
+	return s.render(w, http.StatusOK, "entity", view{Title: e.Title, Actor: actor, Section: "org", Data: e})
+}
+
+// pathEntityRef reads the {ref} of an entity page: "component:checkout-api",
+// "component:default/checkout-api", or a bare name, which is a component.
+func pathEntityRef(r *http.Request) (org.Ref, error) {
+	raw := r.PathValue("ref")
+	if u, err := url.PathUnescape(raw); err == nil {
+		raw = u
+	}
+	ref, err := catalog.ParseRef(raw)
+	if err != nil {
+		return "", errs.E(errs.NotFound, "%s", msg(err))
+	}
+	return ref, nil
+}
