@@ -157,6 +157,8 @@ var pageFuncs = template.FuncMap{
 	"overdueDays": func(f followup.FollowUp, asOf time.Time) int { return f.DaysOverdue(asOf) },
 	// int is a number type's value, for levels.
 	"int": func(v any) int { return int(reflect.ValueOf(v).Int()) },
+	// pct is a share as a percentage.
+	"pct": func(f float64) float64 { return f * 100 },
 	// list makes a list of strings, for options.
 	"list": func(xs ...string) []string { return xs },
 	// markdown renders stored Markdown, sanitized.

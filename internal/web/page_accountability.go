@@ -1,0 +1,135 @@
+package web
+
+import (
+	"net/http"
+
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/integrity"
+	"blameful.dev/blameful/internal/org"
+)
+
+// followUpsPage is the follow-ups board: mine, my teams', overdue.
+type followUpsPage struct {
+	Mine, Teams, Overdue []followup.FollowUp
+}
+
+func (s *Server) pageFollowUps(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	ctx, now := r.Context(), s.app.Now()
+	var data followUpsPage
+	var err error
+	if data.Overdue, err = s.app.FollowUps(ctx, actor, followup.Filter{Status: followup.Open, DueBefore: followup.Day(now), Limit: 200}); err != nil {
+		return err
+	}
+	if actor.Ref.IsPerson() {
+		if data.Mine, err = s.app.FollowUps(ctx, actor, followup.Filter{Owner: actor.Ref, Status: followup.Open, Limit: 200}); err != nil {
+			return err
+		}
+		p, err := s.app.Person(ctx, actor, actor.Ref, now)
+		if err != nil && !errsIsNotFound(err) {
+			return err
+		}
+		if len(p.Teams) > 0 {
+			if data.Teams, err = s.app.FollowUps(ctx, actor, followup.Filter{Owners: p.Teams, Status: followup.Open, Limit: 200}); err != nil {
+				return err
+			}
+		}
+	}
+	return s.render(w, http.StatusOK, "followups", view{Title: "Follow-ups", Actor: actor, Section: "followups", Data: data})
+}
+
+// ledgerPage is a leader's ledger (J6): public A4 faults and overdue
+// follow-ups, and, for those who may see them, the private fairness parts.
+type ledgerPage struct{ app.Ledger }
+
+func (s *Server) pageLedger(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	ref, err := pathRef(r, org.KindUser)
+	if err != nil {
+		return err
+	}
+	l, err := s.app.Ledger(r.Context(), actor, ref)
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "ledger", view{Title: "Ledger of " + ref.Short(), Actor: actor, Section: "leaders", Data: ledgerPage{l}})
+}
+
+func (s *Server) pageFairness(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	stats, err := s.app.Fairness(r.Context(), actor)
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "fairness", view{Title: "Fairness", Actor: actor, Section: "leaders", Data: stats})
+}
+
+// flagsPage lists integrity flags; a refused review is shown in place.
+type flagsPage struct {
+	Flags  []app.FlagView
+	State  string
+	Form   string // the flag whose review was refused
+	Error  *errs.Error
+	Values map[string]string
+}
+
+func (s *Server) showFlags(w http.ResponseWriter, r *http.Request, actor org.Actor, status int, form string, ferr *errs.Error) error {
+	state := integrity.State(r.URL.Query().Get("state"))
+	if state == "" && ferr == nil {
+		state = integrity.Open
+	}
+	flags, err := s.app.IntegrityFlags(r.Context(), actor, incident.ID(""), state)
+	if err != nil {
+		return err
+	}
+	data := flagsPage{Flags: flags, State: string(state), Form: form, Error: ferr, Values: map[string]string{}}
+	if ferr != nil {
+		for k := range r.PostForm {
+			data.Values[k] = r.PostFormValue(k)
+		}
+	}
+	return s.render(w, status, "flags", view{Title: "Integrity flags", Actor: actor, Section: "flags", Data: data})
+}
+
+func (s *Server) pageFlags(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	return s.showFlags(w, r, actor, http.StatusOK, "", nil)
+}
+
+func (s *Server) postFlagReview(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "the form could not be read")
+	}
+	id := r.PathValue("id")
+	confirm := formValue(r, "outcome") == "confirm"
+	var subject org.Ref
+	if confirm {
+		ref, err := org.ParseRef(formValue(r, "subject"), org.KindUser)
+		if err != nil {
+			return s.showFlags(w, r, actor, http.StatusUnprocessableEntity, id, errs.Field("subject", "%s", msg(err)))
+		}
+		subject = ref
+	}
+	if _, err := s.app.ReviewFlag(r.Context(), actor, id, confirm, subject, formValue(r, "reason")); err != nil {
+		ferr, ok := formError(err)
+		if !ok {
+			return err
+		}
+		return s.showFlags(w, r, actor, statusOf(ferr), id, ferr)
+	}
+	http.Redirect(w, r, "/integrity", http.StatusSeeOther)
+	return nil
+}
+
+// auditPage is the audit log's standing: does the chain hold, and do the
+// rows match it.
+type auditPage struct{ app.Verification }
+
+func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	v, err := s.app.VerifyAudit(r.Context(), actor)
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "audit", view{Title: "Audit log", Actor: actor, Section: "audit", Data: auditPage{v}})
+}
+
+func errsIsNotFound(err error) bool { return errs.KindOf(err) == errs.NotFound }
