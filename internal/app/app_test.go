@@ -263,3 +263,31 @@ func TestWhoDecidesAnAttribution(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkWaitingOnMe: the dashboard's "waiting on me" lists the levels an
+// actor decides (J2) and the flags they may review (I7), and nobody else's.
+func TestWorkWaitingOnMe(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, _ := apptest.New(t, db)
+		in, err := a.DeclareIncident(ctx, ada, app.IncidentInput{Title: "Late page", Severity: incident.SEV1, StartedAt: a.Now().Add(-3 * time.Hour),
+			DetectedAt: a.Now().Add(-2 * time.Hour), Entities: []incident.FailedEntity{{Ref: org.MustRef("component:checkout-api"), Origin: true}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.DecideAttribution(ctx, vp, in.ID, org.MustRef("user:ada"), "her change"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			who              org.Actor
+			decisions, flags int
+		}{{payLead, 1, 1}, {vp, 0, 1}, {ada, 0, 0}, {bob, 0, 0}, {platLead, 0, 0}, {hr, 0, 1}} {
+			w, err := a.Work(ctx, tt.who)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(w.Decisions) != tt.decisions || len(w.Flags) != tt.flags {
+				t.Errorf("%s: %d levels to decide and %d flags, want %d and %d", tt.who.Ref, len(w.Decisions), len(w.Flags), tt.decisions, tt.flags)
+			}
+		}
+	})
+}

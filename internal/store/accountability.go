@@ -299,3 +299,19 @@ func (tx *Tx) Faults(party org.Ref, rules []string) ([]accountability.Fault, err
 	})
 	return out, err
 }
+
+// UndecidedAssessments returns the assessments in force (those of the
+// attributions incidents now carry) that no level has been decided on,
+// created at or after since, oldest first, at most limit.
+func (tx *Tx) UndecidedAssessments(since time.Time, limit int) ([]accountability.Assessment, error) {
+	var out []accountability.Assessment
+	err := tx.each("list undecided assessments", `
+SELECT `+assessmentColumns+` FROM assessments a JOIN incidents i ON i.attribution = a.attribution
+WHERE a.created_at >= $1 AND NOT EXISTS (SELECT 1 FROM assessment_decisions d WHERE d.assessment = a.id)
+ORDER BY a.created_at, a.id LIMIT `+itoa(limit), []any{tx.t(since)}, func(rows *sql.Rows) error {
+		a, err := scanAssessment(rows)
+		out = append(out, a)
+		return err
+	})
+	return out, err
+}

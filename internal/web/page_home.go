@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/review"
 )
@@ -16,9 +17,11 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// homePage is the dashboard: this week at a glance.
+// homePage is the dashboard: this week at a glance, and what waits on the
+// person looking.
 type homePage struct {
 	Review review.Review
+	Work   app.MyWork
 }
 
 func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -26,7 +29,11 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Acto
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "home", view{Title: "This week", Actor: actor, Section: "home", Data: homePage{Review: rv}})
+	work, err := s.app.Work(r.Context(), actor)
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "home", view{Title: "This week", Actor: actor, Section: "home", Data: homePage{Review: rv, Work: work}})
 }
 
 // static serves the embedded stylesheet and scripts, and nothing else: a

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"blameful.dev/blameful/internal/accountability"
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/integrity"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/store"
+)
+
+// MyWork is what waits on one actor: the assessments they decide (J2) that
+// have no level yet, the follow-ups they own, and the open integrity flags
+// they may review (I7).
+type MyWork struct {
+	Decisions []accountability.Assessment
+	FollowUps []followup.FollowUp
+	Flags     []integrity.Flag
+}
+
+// myWorkLimit caps each list of MyWork.
+const myWorkLimit = 50
+
+// Work returns what waits on the actor, over the last year.
+func (a *App) Work(ctx context.Context, actor org.Actor) (MyWork, error) {
+	now := a.Now()
+	var w MyWork
+	err := a.read(ctx, actor, func(tx *store.Tx) error {
+		undecided, err := tx.UndecidedAssessments(now.AddDate(-1, 0, 0), 500)
+		if err != nil {
+			return err
+		}
+		if len(undecided) > 0 {
+			subjects := make([]org.Ref, len(undecided))
+			for i, as := range undecided {
+				subjects[i] = as.Subject
+			}
+			chart, err := a.chartFor(tx, subjects, now)
+			if err != nil {
+				return err
+			}
+			for _, as := range undecided {
+				decider, why := accountability.Decider(as.Subject, chart)
+				if accountability.MayDecide(actor, as.Subject, decider, why) == nil && len(w.Decisions) < myWorkLimit {
+					w.Decisions = append(w.Decisions, as)
+				}
+			}
+		}
+		if actor.Ref.IsPerson() {
+			if w.FollowUps, err = tx.FollowUps(followup.Filter{Owner: actor.Ref, Status: followup.Open, Limit: myWorkLimit}); err != nil {
+				return err
+			}
+		}
+		return a.flagsToReview(tx, actor, now, &w)
+	})
+	return w, err
+}
+
+// flagsToReview keeps the open flags the actor may review.
+func (a *App) flagsToReview(tx *store.Tx, actor org.Actor, now time.Time, w *MyWork) error {
+	if !actor.HasAny(org.RoleHR, org.RoleAdmin, org.RoleLeader) {
+		return nil
+	}
+	open, err := tx.Flags(store.FlagFilter{State: integrity.Open})
+	if err != nil {
+		return err
+	}
+	chains := map[org.Ref][]org.Ref{}
+	for _, f := range open {
+		about := f.About(false, "")
+		for _, who := range about {
+			if _, ok := chains[who]; ok || actor.HasAny(org.RoleHR, org.RoleAdmin) {
+				continue
+			}
+			au, err := a.audienceOf(tx, who, now)
+			if err != nil {
+				return err
+			}
+			chains[who] = au.chain
+		}
+		if integrity.MayReview(actor, about, chains) == nil && !slices.Contains(about, actor.Ref) && len(w.Flags) < myWorkLimit {
+			w.Flags = append(w.Flags, f)
+		}
+	}
+	return nil
+}
