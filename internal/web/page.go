@@ -57,6 +57,9 @@ type view struct {
 	Section string
 	Version string
 	Data    any
+	// Inline holds the stylesheets of a page written to a file, which has
+	// no server to fetch them from.
+	Inline template.CSS
 }
 
 // render writes page name with status. The page is rendered to a buffer

@@ -2,12 +2,14 @@ package web
 
 import (
 	"embed"
+	"io"
 	"io/fs"
 	"net/http"
 	"strings"
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/report"
 	"blameful.dev/blameful/internal/review"
 )
 
@@ -22,6 +24,7 @@ var staticFiles embed.FS
 type homePage struct {
 	Review review.Review
 	Work   app.MyWork
+	Trend  report.Chart
 }
 
 func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -33,7 +36,8 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Acto
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "home", view{Title: "This week", Actor: actor, Section: "home", Data: homePage{Review: rv, Work: work}})
+	return s.render(w, http.StatusOK, "home", view{Title: "This week", Actor: actor, Section: "home", Data: homePage{Review: rv, Work: work,
+		Trend: report.SeverityChart("trend", severityWeeks(rv))}})
 }
 
 // static serves the embedded stylesheet and scripts, and nothing else: a
@@ -53,4 +57,31 @@ func static() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})
+}
+
+// chartStyle serves the charts' stylesheet, which lives with the charts.
+func chartStyle(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = io.WriteString(w, report.Style)
+}
+
+// severityWeeks is the review's five weeks of counts by severity, oldest
+// first, as the chart takes them.
+func severityWeeks(rv review.Review) []report.WeekCounts {
+	out := make([]report.WeekCounts, 5)
+	for i := range 5 {
+		w := report.WeekCounts{Week: rv.Week.Add(i - 4).String()}
+		for j, c := range rv.Counts {
+			if j < 4 {
+				if i == 4 {
+					w.BySeverity[j] = c.Week
+				} else {
+					w.BySeverity[j] = c.Previous[3-i]
+				}
+			}
+		}
+		out[i] = w
+	}
+	return out
 }

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"html/template"
 	"io"
+	"io/fs"
 	"net/http"
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/report"
 	"blameful.dev/blameful/internal/review"
 )
 
@@ -17,10 +20,13 @@ type reviewPage struct {
 	// current week, which has no review yet after it.
 	Previous, Next string
 	LastDay        time.Time
+	// Trend charts the counts by severity over the five weeks.
+	Trend report.Chart
 }
 
 func newReviewPage(rv review.Review, now time.Time) reviewPage {
-	p := reviewPage{Review: rv, Previous: rv.Week.Add(-1).String(), LastDay: rv.To.AddDate(0, 0, -1)}
+	p := reviewPage{Review: rv, Previous: rv.Week.Add(-1).String(), LastDay: rv.To.AddDate(0, 0, -1),
+		Trend: report.SeverityChart("severity", severityWeeks(rv))}
 	if next := rv.Week.Add(1); !next.Start().After(now) {
 		p.Next = next.String()
 	}
@@ -51,10 +57,14 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request, actor org.Ac
 func WriteReviewHTML(out io.Writer, rv review.Review, now time.Time, version string) error {
 	s := &Server{pages: parsePages(pageFuncs), version: version}
 	rec := &bufferedPage{header: http.Header{}}
-	if err := s.render(rec, http.StatusOK, "review", view{Title: "Review " + rv.Week.String(), Data: newReviewPage(rv, now)}); err != nil {
+	css, err := inlineStyles()
+	if err != nil {
 		return err
 	}
-	_, err := out.Write(rec.body)
+	if err := s.render(rec, http.StatusOK, "review", view{Title: "Review " + rv.Week.String(), Data: newReviewPage(rv, now), Inline: css}); err != nil {
+		return err
+	}
+	_, err = out.Write(rec.body)
 	return err
 }
 
@@ -69,4 +79,18 @@ func (b *bufferedPage) WriteHeader(int)     {}
 func (b *bufferedPage) Write(p []byte) (int, error) {
 	b.body = append(b.body, p...)
 	return len(p), nil
+}
+
+// inlineStyles is every stylesheet of a page, for a page kept as a file:
+// the screen styles, the charts', and the print styles under @media print.
+func inlineStyles() (template.CSS, error) {
+	screen, err := fs.ReadFile(staticFiles, "static/blameful.css")
+	if err != nil {
+		return "", err
+	}
+	print, err := fs.ReadFile(staticFiles, "static/print.css")
+	if err != nil {
+		return "", err
+	}
+	return template.CSS(string(screen) + report.Style + "@media print {\n" + string(print) + "}\n"), nil // our own files
 }

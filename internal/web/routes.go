@@ -51,6 +51,7 @@ func (s *Server) routes() []route {
 		{"GET /reviews", s.page(s.pageReviews)},
 		{"GET /reviews/{week}", s.page(s.pageReview)},
 		{"GET /static/", static()},
+		{"GET /static/charts.css", http.HandlerFunc(chartStyle)},
 
 		{"GET /api/v1/openapi.json", http.HandlerFunc(s.openAPI)},
 		{"GET /api/v1/me", s.api(s.getMe)},
