@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -198,6 +199,11 @@ func TestWeeklyReviewCountsAndPrivacy(t *testing.T) {
 		rv, err := a.WeeklyReview(ctx, apptest.Person("ada"), weekOf(apptest.Start))
 		if err != nil {
 			t.Fatal(err)
+		}
+		// How the suggestions fared: A2's accepted, one of A4's two
+		// overridden (onto Cy).
+		if want := []review.RuleLine{{Rule: "A2", Decided: 1}, {Rule: "A4", Decided: 2, Overridden: 1}}; !slices.Equal(rv.Rules, want) {
+			t.Errorf("suggestions by rule: %+v, want %+v", rv.Rules, want)
 		}
 		if rv.Total.Week != 4 || rv.Total.Previous[0] != 1 || rv.Total.Previous[1] != 1 {
 			t.Fatalf("counts: %+v", rv.Total)

@@ -68,6 +68,9 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.A4Recent, err = tx.LeaderA4Counts(to.AddDate(0, 0, -90), to); err != nil {
 			return err
 		}
+		if in.Rules, err = tx.RuleCounts(to.AddDate(0, 0, -90), to); err != nil {
+			return err
+		}
 		if in.FairnessWeek, err = tx.FairnessFlagCounts(from, to); err != nil {
 			return err
 		}

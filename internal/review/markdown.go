@@ -104,6 +104,17 @@ func Markdown(r Review) string {
 			w("| %s | %d | %d | %d | %d |\n", l.Leader.Short(), l.A4Week, l.A4Recent, l.FairnessWeek, l.FairnessRecent)
 		}
 	}
+
+	w("\n## Suggestions overridden, last 90 days\n\n")
+	if len(r.Rules) == 0 {
+		w("No attributions decided.\n")
+	} else {
+		w("| suggested by | decided | overridden (A8) |\n| --- | ---: | ---: |\n")
+		for _, l := range r.Rules {
+			w("| %s | %d | %d |\n", l.Rule, l.Decided, l.Overridden)
+		}
+		w("\nA rule whose suggestions are often overridden points at a catalog that is wrong.\n")
+	}
 	return b.String()
 }
 

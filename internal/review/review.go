@@ -57,8 +57,19 @@ type Input struct {
 	// FlagsTotal how many there are.
 	Flags      []FlagLine
 	FlagsTotal int
+	// Rules counts the decisions of the trailing 90 days by the rule the
+	// engine suggested, with how often reviewers overrode it (A8): a rule
+	// overridden often points at a catalog that is wrong.
+	Rules []RuleLine
 
 	PostmortemDueDays int
+}
+
+// RuleLine is how the decisions on one rule's suggestions went.
+type RuleLine struct {
+	Rule       string
+	Decided    int
+	Overridden int
 }
 
 // IncidentLine is an incident in the review.
@@ -145,6 +156,7 @@ type Review struct {
 	Flags              []FlagLine
 	FlagsTotal         int
 	Leaders            []LeaderLine
+	Rules              []RuleLine
 	// PostmortemDueDays is F5's deadline, in business days after
 	// resolution, that made the overdue list.
 	PostmortemDueDays int
@@ -155,7 +167,7 @@ func Build(in Input) Review {
 	r := Review{Week: in.Week, From: in.Week.Start(), To: in.Week.End(), AsOf: in.AsOf,
 		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
 		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
-		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, PostmortemDueDays: in.PostmortemDueDays}
+		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, Rules: in.Rules, PostmortemDueDays: in.PostmortemDueDays}
 	r.Total.Severity = "all"
 	for _, sev := range incident.Severities {
 		c := SeverityCount{Severity: sev, Week: in.Counts[0][sev]}

@@ -89,6 +89,24 @@ ORDER BY a.decided_at, i.id`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) 
 	return out, err
 }
 
+// RuleCounts counts the decisions in force made in [from, to) by the rule
+// the engine suggested, and how many of them named another party than the
+// suggestion (A8 overrides), by rule.
+func (tx *Tx) RuleCounts(from, to time.Time) ([]review.RuleLine, error) {
+	var out []review.RuleLine
+	err := tx.each("count decisions by rule", `
+SELECT a.suggested_rule, COUNT(*), SUM(CASE WHEN a.party <> a.suggested_party THEN 1 ELSE 0 END)
+FROM attributions a JOIN incidents i ON i.attribution = a.id
+WHERE a.decided_at >= $1 AND a.decided_at < $2
+GROUP BY a.suggested_rule ORDER BY a.suggested_rule`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+		var l review.RuleLine
+		err := rows.Scan(&l.Rule, &l.Decided, &l.Overridden)
+		out = append(out, l)
+		return err
+	})
+	return out, err
+}
+
 // LeaderA4Counts counts decisions in force, made in [from, to), that name a
 // party under rule A4 (a leader answering for ambiguous ownership).
 func (tx *Tx) LeaderA4Counts(from, to time.Time) (map[org.Ref]int, error) {

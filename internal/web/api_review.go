@@ -85,6 +85,13 @@ type reviewJSON struct {
 	Flags              []reviewFlagJSON        `json:"integrity_flags_open"`
 	FlagsTotal         int                     `json:"integrity_flags_open_total"`
 	Leaders            []leaderLineJSON        `json:"leader_corner"`
+	Rules              []ruleLineJSON          `json:"suggestions_by_rule"`
+}
+
+type ruleLineJSON struct {
+	Rule       string `json:"rule"`
+	Decided    int    `json:"decided"`
+	Overridden int    `json:"overridden"`
 }
 
 func countJSON(c review.SeverityCount) severityCountJSON {
@@ -116,7 +123,11 @@ func toReviewJSON(r review.Review) reviewJSON {
 		AwaitingReview: pmLines(r.AwaitingReview), OverduePostmortems: pmLines(r.OverduePostmortems),
 		Attributions: []reviewAttributionJSON{}, FollowUpsDue: followUpList(r.FollowUpsDue, r.AsOf),
 		FollowUpsOverdue: followUpList(r.FollowUpsOverdue, r.AsOf), OverdueTotal: r.OverdueTotal,
-		OwnershipGaps: followUpList(r.OwnershipGaps, r.AsOf), Unowned: refStrings(r.Unowned), Flags: []reviewFlagJSON{}, FlagsTotal: r.FlagsTotal, Leaders: []leaderLineJSON{}}
+		OwnershipGaps: followUpList(r.OwnershipGaps, r.AsOf), Unowned: refStrings(r.Unowned), Flags: []reviewFlagJSON{}, FlagsTotal: r.FlagsTotal, Leaders: []leaderLineJSON{},
+		Rules: []ruleLineJSON{}}
+	for _, l := range r.Rules {
+		j.Rules = append(j.Rules, ruleLineJSON{Rule: l.Rule, Decided: l.Decided, Overridden: l.Overridden})
+	}
 	for _, c := range r.Counts {
 		j.Counts = append(j.Counts, countJSON(c))
 	}

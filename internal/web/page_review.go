@@ -20,13 +20,14 @@ type reviewPage struct {
 	// current week, which has no review yet after it.
 	Previous, Next string
 	LastDay        time.Time
-	// Trend charts the counts by severity over the five weeks.
-	Trend report.Chart
+	// Trend charts the counts by severity over the five weeks, and Rules
+	// how often each rule's suggestions were overridden.
+	Trend, Rules report.Chart
 }
 
 func newReviewPage(rv review.Review, now time.Time) reviewPage {
 	p := reviewPage{Review: rv, Previous: rv.Week.Add(-1).String(), LastDay: rv.To.AddDate(0, 0, -1),
-		Trend: report.SeverityChart("severity", severityWeeks(rv))}
+		Trend: report.SeverityChart("severity", severityWeeks(rv)), Rules: report.RuleChart("rules", ruleCounts(rv.Rules))}
 	if next := rv.Week.Add(1); !next.Start().After(now) {
 		p.Next = next.String()
 	}
@@ -93,4 +94,13 @@ func inlineStyles() (template.CSS, error) {
 		return "", err
 	}
 	return template.CSS(string(screen) + report.Style + "@media print {\n" + string(print) + "}\n"), nil // our own files
+}
+
+// ruleCounts is the review's rule lines as the chart takes them.
+func ruleCounts(ls []review.RuleLine) []report.RuleCount {
+	out := make([]report.RuleCount, len(ls))
+	for i, l := range ls {
+		out[i] = report.RuleCount{Rule: l.Rule, Decided: l.Decided, Overridden: l.Overridden}
+	}
+	return out
 }
