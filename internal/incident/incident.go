@@ -276,6 +276,13 @@ type Filter struct {
 	StartedFrom   time.Time
 	StartedBefore time.Time
 	Entity        org.Ref
+	// Source keeps incidents from one source (manual, alertmanager…).
+	Source string
+	// Party keeps incidents whose decided accountable party it is.
+	Party org.Ref
+	// Text keeps incidents whose title or summary holds it, ASCII letters
+	// matched regardless of case.
+	Text string
 	// After continues a listing after this (started_at, id) position.
 	AfterStarted time.Time
 	AfterID      ID

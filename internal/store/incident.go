@@ -149,6 +149,17 @@ func (tx *Tx) Incidents(f incident.Filter) ([]incident.Incident, error) {
 	if !f.Entity.IsZero() {
 		add("id IN (SELECT incident FROM incident_entities WHERE entity = ?)", string(f.Entity))
 	}
+	if f.Source != "" {
+		add("source = ?", f.Source)
+	}
+	if !f.Party.IsZero() {
+		add("attribution IN (SELECT id FROM attributions WHERE party = ?)", string(f.Party))
+	}
+	if f.Text != "" {
+		pattern := "%" + likeEscaper.Replace(asciiLower(f.Text)) + "%"
+		lower := asciiLowerSQL[tx.engine]
+		add("("+lower("title")+` LIKE ? ESCAPE '\' OR `+lower("summary")+` LIKE ? ESCAPE '\')`, pattern) // one argument, used twice
+	}
 	if f.AfterID != "" {
 		args = append(args, tx.t(f.AfterStarted), string(f.AfterID))
 		s, i := "$"+itoa(len(args)-1), "$"+itoa(len(args))
@@ -203,3 +214,26 @@ func (tx *Tx) loadFailed(list []incident.Incident) error {
 	}
 	return nil
 }
+
+// Text search matches ASCII letters regardless of case, and nothing else,
+// so that both engines find the same incidents: SQLite's lower() folds only
+// ASCII, and PostgreSQL's translate() is told to do the same.
+var asciiLowerSQL = map[Engine]func(col string) string{
+	SQLite: func(col string) string { return "lower(" + col + ")" },
+	Postgres: func(col string) string {
+		return "translate(" + col + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+	},
+}
+
+// asciiLower lower-cases ASCII letters only, as asciiLowerSQL does.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

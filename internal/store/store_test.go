@@ -288,3 +288,36 @@ func TestAuditAppendsChain(t *testing.T) {
 		}
 	})
 }
+
+// TestIncidentTextSearch: the same incidents on both engines, ASCII
+// letters matched regardless of case, LIKE's wildcards taken literally.
+func TestIncidentTextSearch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		titles := []string{"Checkout API 5xx", "checkout latency", "Café menu down", "100% CPU on search", "Stripe_webhooks"}
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			for i, title := range titles {
+				in := incident.Incident{ID: incident.FormatID(2026, i+1), Title: title, Severity: incident.SEV3, Status: incident.StatusOpen,
+					Source: "manual", StartedAt: time.Date(2026, 11, 1, i, 0, 0, 0, time.UTC), DeclaredAt: time.Date(2026, 11, 1, i, 5, 0, 0, time.UTC),
+					CreatedBy: "user:default/ada", CreatedAt: time.Date(2026, 11, 1, i, 5, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 11, 1, i, 5, 0, 0, time.UTC)}
+				if err := tx.CreateIncident(&in); err != nil {
+					return err
+				}
+			}
+			recorded(tx)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string]int{"CHECKOUT": 2, "café": 1, "CAFÉ": 0, "100%": 1, "%": 1, "e_w": 1, "_": 1, "nothing": 0} {
+			var got []incident.Incident
+			if err := db.View(ctx, func(tx *store.Tx) (err error) { got, err = tx.Incidents(incident.Filter{Text: q}); return err }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != want {
+				t.Errorf("%q: %d incidents, want %d", q, len(got), want)
+			}
+		}
+	})
+}

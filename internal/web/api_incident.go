@@ -11,8 +11,10 @@ import (
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/catalog"
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/review"
 )
 
 type failedJSON struct {
@@ -234,10 +236,53 @@ func parseIncidentCursor(p *errs.Problems, s string) (time.Time, incident.ID) {
 }
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	q := r.URL.Query()
 	var p errs.Problems
-	f := incident.Filter{Limit: limitParam(&p, r)}
-	f.AfterStarted, f.AfterID = parseIncidentCursor(&p, q.Get("cursor"))
+	f := incidentFilter(&p, r)
+	f.Limit = limitParam(&p, r)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	items, err := s.app.Incidents(r.Context(), actor, f)
+	if err != nil {
+		return err
+	}
+	out, err := pageOf(items, toIncidentJSON, incidentCursor, len(items) == f.Limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// incidentFilter reads an incident list's filters from the query, for the
+// API and the page alike: status, severity, entity, source, party (the
+// decided accountable party), q (text in the title or summary), since and
+// until, week (an ISO week, instead of since and until), and the cursor.
+func incidentFilter(p *errs.Problems, r *http.Request) incident.Filter {
+	q := r.URL.Query()
+	var f incident.Filter
+	f.AfterStarted, f.AfterID = parseIncidentCursor(p, q.Get("cursor"))
+	f.Source, f.Text = strings.TrimSpace(q.Get("source")), strings.TrimSpace(q.Get("q"))
+	if msg := freetext.Check(f.Text, freetext.Line); msg != "" {
+		p.Add("q", "%s", msg)
+	}
+	if msg := freetext.Check(f.Source, freetext.Line); msg != "" {
+		p.Add("source", "%s", msg)
+	}
+	if v := q.Get("party"); v != "" {
+		ref, err := org.ParseRef(v, "")
+		if err != nil {
+			p.Add("party", "%s", msg(err))
+		}
+		f.Party = ref
+	}
+	if v := q.Get("week"); v != "" {
+		if wk, err := review.ParseWeek(v); err != nil {
+			p.Add("week", "%s", msg(err))
+		} else {
+			f.StartedFrom, f.StartedBefore = wk.Start(), wk.End()
+		}
+	}
 	if v := q.Get("status"); v != "" {
 		st, err := incident.ParseStatus(v)
 		if err != nil {
@@ -259,19 +304,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, actor org
 		}
 		f.Entity = ref
 	}
-	f.StartedFrom = parseTime(&p, "since", q.Get("since"))
-	f.StartedBefore = parseTime(&p, "until", q.Get("until"))
-	if err := p.Err(); err != nil {
-		return err
+	if v := q.Get("since"); v != "" {
+		f.StartedFrom = parseTime(p, "since", v)
 	}
-	items, err := s.app.Incidents(r.Context(), actor, f)
-	if err != nil {
-		return err
+	if v := q.Get("until"); v != "" {
+		f.StartedBefore = parseTime(p, "until", v)
 	}
-	out, err := pageOf(items, toIncidentJSON, incidentCursor, len(items) == f.Limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return f
 }

@@ -3,53 +3,29 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"blameful.dev/blameful/internal/app"
-	"blameful.dev/blameful/internal/catalog"
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
 )
 
-// incidentsPage lists incidents, newest first, with the filters applied.
+// incidentsPage lists incidents, newest first, with the filters applied
+// (the API's filters: incidentFilter).
 type incidentsPage struct {
-	Items            []incident.Incident
-	Severity, Status string
-	Entity           string
-	Next             string
-	Severities       []incident.Severity
-	Statuses         []incident.Status
+	Items      []incident.Incident
+	Query      url.Values
+	Next       string
+	Severities []incident.Severity
+	Statuses   []incident.Status
 }
 
 func (s *Server) pageIncidents(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	q := r.URL.Query()
 	var p errs.Problems
-	f := incident.Filter{Limit: 50}
-	f.AfterStarted, f.AfterID = parseIncidentCursor(&p, q.Get("cursor"))
-	data := incidentsPage{Severity: q.Get("severity"), Status: q.Get("status"), Entity: q.Get("entity"),
-		Severities: incident.Severities, Statuses: []incident.Status{incident.StatusOpen, incident.StatusMitigated, incident.StatusResolved}}
-	if data.Severity != "" {
-		sev, err := incident.ParseSeverity(data.Severity)
-		if err != nil {
-			p.Add("severity", "%q is not a severity", data.Severity)
-		}
-		f.Severity = sev
-	}
-	if data.Status != "" {
-		st, err := incident.ParseStatus(data.Status)
-		if err != nil {
-			p.Add("status", "%s", msg(err))
-		}
-		f.Status = st
-	}
-	if data.Entity != "" {
-		ref, err := catalog.ParseRef(data.Entity)
-		if err != nil {
-			p.Add("entity", "%s", msg(err))
-		}
-		f.Entity = ref
-	}
+	f := incidentFilter(&p, r)
+	f.Limit = 50
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -57,7 +33,8 @@ func (s *Server) pageIncidents(w http.ResponseWriter, r *http.Request, actor org
 	if err != nil {
 		return err
 	}
-	data.Items = items
+	data := incidentsPage{Items: items, Query: r.URL.Query(), Severities: incident.Severities,
+		Statuses: []incident.Status{incident.StatusOpen, incident.StatusMitigated, incident.StatusResolved}}
 	if len(items) == f.Limit {
 		next := r.URL.Query()
 		next.Set("cursor", incidentCursor(items[len(items)-1]))
