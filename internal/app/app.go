@@ -34,6 +34,8 @@ type App struct {
 	now   func() time.Time
 	newID func() string
 	log   *slog.Logger
+	// passwords hashes and checks login passwords, a few at a time.
+	passwords *hasher
 	// verifyBatch overrides how many audit events one read of VerifyAudit
 	// takes (tests of the hand-over between reads).
 	verifyBatch int
@@ -56,7 +58,7 @@ func WithPolicy(p policy.Policy) Option { return func(a *App) { a.cfg = p } }
 
 // New returns an App over db.
 func New(db *store.DB, opts ...Option) *App {
-	a := &App{db: db, cfg: policy.Default(), now: time.Now, log: slog.New(slog.DiscardHandler)}
+	a := &App{db: db, cfg: policy.Default(), now: time.Now, log: slog.New(slog.DiscardHandler), passwords: newHasher()}
 	for _, o := range opts {
 		o(a)
 	}

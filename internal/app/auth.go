@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,11 +131,9 @@ func (a *App) Authenticate(ctx context.Context, secret string) (org.Actor, error
 	touch := now.Sub(t.LastUsedAt) > time.Hour
 	actor := org.Actor{Ref: t.Actor, Roles: t.Roles}
 	if t.Actor.IsPerson() {
-		if c.Person == nil || !c.Person.IsActiveAt(now) {
+		var ok bool
+		if actor, ok = personActor(t.Actor, t.Roles, c.Principal, now); !ok {
 			return org.Actor{}, denied // the person left: their tokens stop working
-		}
-		if c.Leads {
-			actor.Roles = append(actor.Roles, org.RoleLeader)
 		}
 	}
 	if touch {
@@ -146,6 +145,22 @@ func (a *App) Authenticate(ctx context.Context, secret string) (org.Actor, error
 		cancel()
 	}
 	return actor, nil
+}
+
+// personActor is the actor of a credential that acts as the person ref
+// with the granted roles: the leader role is added when they lead a team
+// at now, and there is none (false) when the org has no such person or
+// they have left by now. API tokens and web sessions both become actors
+// through it, so a person has the same authority either way.
+func personActor(ref org.Ref, granted []org.Role, p store.Principal, now time.Time) (org.Actor, bool) {
+	if p.Person == nil || !p.Person.IsActiveAt(now) {
+		return org.Actor{}, false
+	}
+	roles := slices.Clone(granted)
+	if p.Leads {
+		roles = append(roles, org.RoleLeader)
+	}
+	return org.Actor{Ref: ref, Roles: roles}, true
 }
 
 // touchTimeout bounds the wait to record a token's last use.

@@ -116,6 +116,11 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "loaded the demo: %d people, %d teams, %d entities, %d incidents, %d follow-ups\n",
 		sum.People, sum.Teams, sum.Entities, sum.Incidents, sum.FollowUps)
+	baseURL, err := resolveBaseURL(e.getenv("BLAMEFUL_BASE_URL"), defaultAddr(e))
+	if err != nil {
+		return err
+	}
+	printDemoLogins(e, sum.Logins, baseURL, redactDSN(*dsn))
 	return nil
 }
 

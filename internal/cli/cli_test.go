@@ -169,11 +169,11 @@ func TestServeWithDemo(t *testing.T) {
 			func(k string) string { return env[k] }, strings.NewReader(""), pw, io.Discard)
 		pw.Close()
 	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
+	rd := bufio.NewReader(pr)
+	line, err := rd.ReadString('\n')
 	if err != nil {
 		t.Fatalf("serve printed nothing: %v", err)
 	}
-	go io.Copy(io.Discard, pr) //nolint:errcheck // drain the rest
 	base := regexp.MustCompile(`http://[0-9.:]+`).FindString(line)
 	if base == "" {
 		t.Fatalf("no address in %q", line)
@@ -183,6 +183,8 @@ func TestServeWithDemo(t *testing.T) {
 		t.Fatalf("healthz: %v %v", err, res)
 	}
 	res.Body.Close()
+	demoLogins(t, rd, base)
+	go io.Copy(io.Discard, rd) //nolint:errcheck // drain the rest
 
 	code, token, errOut := run(t, env, "token", "create", "--role", "admin")
 	if code != 0 {

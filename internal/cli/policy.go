@@ -88,7 +88,7 @@ func personErase(ctx context.Context, e env, args []string) error {
 		if err := a.ErasePerson(ctx, operator(), ref, *reason); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "erased the personal fields of %s and revoked their tokens; the reference stays\n", ref)
+		fmt.Fprintf(e.stdout, "erased the personal fields of %s, revoked their tokens and removed their login accounts; the reference stays\n", ref)
 		return nil
 	})
 }

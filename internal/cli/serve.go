@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		addrDef = "127.0.0.1:8080"
 	}
 	addr := fs.String("addr", addrDef, "address to listen on (env BLAMEFUL_ADDR)")
+	base := baseURLFlag(e, fs)
 	dsn := dbFlag(e, fs)
 	withDemo := fs.Bool("demo", e.getenv("BLAMEFUL_DEMO") == "true", "load the demo organisation into an empty database first (env BLAMEFUL_DEMO=true)")
 	migrate := fs.Bool("migrate", false, "apply pending migrations to an existing database before serving")
@@ -37,6 +39,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("--%s must be at least 1m, not %s", name, d)
 		}
 	}
+	if _, err := resolveBaseURL(*base, *addr); err != nil {
+		return err
+	}
 	log := newLogger(e, *logFormat)
 	a, closeDB, err := openApp(ctx, *dsn, *migrate, log, *policyFile)
 	if err != nil {
@@ -50,11 +55,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer stopCheckpoints()
 
 	info, _ := debug.ReadBuildInfo()
-	srv := web.New(a, log, version(info))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	// Without --base-url, links name the address listened on (the port
+	// chosen, with --addr :0).
+	baseURL, _ := resolveBaseURL(*base, ln.Addr().String())
+	srv := web.New(a, log, version(info), web.WithBaseURL(baseURL))
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -66,6 +74,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	go func() { served <- httpSrv.Serve(ln) }()
 	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", redactDSN(*dsn), "version", version(info))
 
+	var demoLogins []demo.Login
 	if *withDemo {
 		sum, err := demo.LoadIfEmpty(ctx, a, progress(e, "demo"))
 		if err != nil {
@@ -77,6 +86,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		} else {
 			log.Info("demo not loaded: the database already holds incidents")
 		}
+		demoLogins = sum.Logins
 	}
 	// The background checks: the integrity sweep and the audit chain.
 	bgCtx, stopBackground := context.WithCancel(ctx)
@@ -86,6 +96,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer func() { stopBackground(); background.Wait() }()
 	srv.MarkReady()
 	fmt.Fprintf(e.stdout, "blameful is serving on http://%s (make an API token with: blameful token create --role admin --db %s)\n", ln.Addr(), redactDSN(*dsn))
+	if *withDemo {
+		printDemoLogins(e, demoLogins, baseURL, redactDSN(*dsn))
+	}
 
 	select {
 	case err := <-served:
@@ -109,4 +122,18 @@ func envOr(e env, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// printDemoLogins prints the demo's logins, one a line, as the demo made
+// them; when the demo was loaded earlier, their passwords are gone, and it
+// says how to get a link to set one.
+func printDemoLogins(e env, logins []demo.Login, baseURL, dsn string) {
+	for _, l := range logins {
+		fmt.Fprintf(e.stdout, "Log in at %s/login as %s: %s with password %s\n", baseURL, l.Role, l.Email, l.Password)
+	}
+	if len(logins) > 0 {
+		return
+	}
+	fmt.Fprintf(e.stdout, "The demo was loaded earlier and its passwords were shown then. For a link to set one, run: blameful user reset EMAIL --base-url %s --db %s\n", baseURL, dsn)
+	fmt.Fprintf(e.stdout, "  with EMAIL one of %s\n", strings.Join(demo.LoginEmails(), ", "))
 }

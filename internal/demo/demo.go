@@ -38,6 +38,8 @@ type Summary struct {
 	Entities  int
 	Incidents int
 	FollowUps int
+	// Logins are the demo's accounts with their passwords, to print once.
+	Logins []Login
 }
 
 // reorgDays is how long ago search moved from Catalog to Growth: recent
@@ -99,6 +101,11 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 		}
 	}
 	sum.Incidents, sum.FollowUps = w.incidents, w.followUps
+	// The accounts are made now, on the real clock: they did not exist
+	// during the year replayed.
+	if sum.Logins, err = createLogins(ctx, a); err != nil {
+		return sum, err
+	}
 	return sum, nil
 }
 

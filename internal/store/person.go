@@ -26,6 +26,7 @@ var personColumnsByTable = []struct {
 	{"attributions", []string{"party", "suggested_party", "decided_by"}, "decided_at, id"},
 	{"followups", []string{"owner", "created_by"}, "created_at, id"},
 	{"tokens", []string{"actor"}, "created_at, id"},
+	{"accounts", []string{"person"}, "created_at, id"},
 	{"assessments", []string{"subject"}, "created_at, id"},
 	{"assessment_factors", []string{"set_by"}, "set_at, assessment"},
 	{"assessment_decisions", []string{"decided_by"}, "decided_at, id"},
@@ -72,6 +73,7 @@ func (tx *Tx) ExportPerson(ref org.Ref) (map[string][]map[string]any, error) {
 		}
 		for _, m := range list {
 			delete(m, "hash")
+			delete(m, "password_hash")
 			delete(m, "nonce") // not their data: what keeps their erased data unguessable
 			if t.table == "audit_events" {
 				delete(m, "prev_hash")
@@ -116,11 +118,11 @@ func rowMaps(rows *sql.Rows) ([]map[string]any, error) {
 	return out, rows.Err()
 }
 
-// ErasePerson blanks a person's personal fields and revokes their tokens,
-// keeping their reference so history still points somewhere. It also
-// replaces the person's nonce: the states of the row the audit log keeps
-// were hashed with the old one, which is then gone, so a guessed name
-// cannot be confirmed against them.
+// ErasePerson blanks a person's personal fields, revokes their tokens and
+// removes their login accounts, keeping their reference so history still
+// points somewhere. It also replaces the person's nonce: the states of the
+// row the audit log keeps were hashed with the old one, which is then gone,
+// so a guessed name cannot be confirmed against them.
 func (tx *Tx) ErasePerson(ref org.Ref, now time.Time) error {
 	tx.touch("people", string(ref))
 	res, err := tx.exec("erase person", `UPDATE people SET name = '', email = '', handle = '', erased_at = $2, updated_at = $2, nonce = $3
@@ -133,5 +135,19 @@ WHERE ref = $1`,
 		return notFound("no person %s", ref)
 	}
 	_, err = tx.exec("revoke tokens", `UPDATE tokens SET revoked_at = $2 WHERE actor = $1 AND revoked_at IS NULL`, string(ref), tx.t(now))
-	return err
+	if err != nil {
+		return err
+	}
+	// An account holds a login email: it goes, with its sessions and
+	// links, rather than being blanked.
+	for _, q := range []string{
+		`DELETE FROM sessions WHERE account IN (SELECT id FROM accounts WHERE person = $1)`,
+		`DELETE FROM password_links WHERE account IN (SELECT id FROM accounts WHERE person = $1)`,
+		`DELETE FROM accounts WHERE person = $1`,
+	} {
+		if _, err := tx.exec("remove accounts", q, string(ref)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -36,9 +36,10 @@ type accountable struct {
 	columns []string
 }
 
-// accountables are the accountable tables. Tokens, the outbox, counters,
-// checkpoints, migrations and the audit tables themselves are not: they are
-// credentials, delivery bookkeeping or the record itself.
+// accountables are the accountable tables. Tokens, login accounts, sessions,
+// password links, the outbox, counters, checkpoints, migrations and the
+// audit tables themselves are not: they are credentials, delivery
+// bookkeeping or the record itself.
 var accountables = []accountable{
 	{name: "people", key: "ref", columns: []string{"ref", "name", "email", "handle", "left_at", "created_at", "updated_at", "erased_at", "nonce"}},
 	{name: "teams", key: "ref", columns: []string{"ref", "name", "description", "created_at", "updated_at"}},

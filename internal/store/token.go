@@ -13,13 +13,9 @@ import (
 
 // CreateToken stores a token (its hash, never its secret).
 func (tx *Tx) CreateToken(t *org.Token) error {
-	roles := make([]string, len(t.Roles))
-	for i, r := range t.Roles {
-		roles[i] = string(r)
-	}
 	_, err := tx.exec("create token", `
 INSERT INTO tokens (id, name, hash, actor, roles, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.Name, t.Hash, string(t.Actor), strings.Join(roles, ","), tx.t(t.CreatedAt), tx.t(t.ExpiresAt))
+		t.ID, t.Name, t.Hash, string(t.Actor), joinRoles(t.Roles), tx.t(t.CreatedAt), tx.t(t.ExpiresAt))
 	return err
 }
 
@@ -34,12 +30,48 @@ func (tx *Tx) TouchToken(id string, at time.Time) error {
 // acts as, and whether that actor leads a team.
 type Credential struct {
 	Token org.Token
-	// Person is the person the token acts as, nil when the org has none by
-	// that reference (as for service tokens).
+	Principal
+}
+
+// Principal is the person a credential acts as, as of the moment asked.
+type Principal struct {
+	// Person is nil when the org has no person by the credential's
+	// reference (as for service tokens).
 	Person *org.Person
-	// Leads reports a leads edge of the token's actor in effect at the
-	// moment asked.
+	// Leads reports a leads edge of the person in effect at the moment
+	// asked.
 	Leads bool
+}
+
+// principalColumns select a credential's Principal: the person joined as
+// p, and whether they lead a team at $2. Tokens, logins and sessions read
+// it the same way, so each becomes an actor by the same rule.
+const principalColumns = `p.ref, p.name, p.email, p.handle, p.left_at, p.erased_at,
+    CASE WHEN EXISTS (
+        SELECT 1 FROM edges e
+        WHERE e.subject = p.ref AND e.relation = 'leads'
+          AND (e.valid_from IS NULL OR e.valid_from <= $2) AND (e.valid_to IS NULL OR e.valid_to > $2)
+    ) THEN 1 ELSE 0 END`
+
+// principalScan receives principalColumns.
+type principalScan struct {
+	ref, name, email, handle string
+	p                        org.Person
+	leads                    int
+}
+
+func (s *principalScan) dest() []any {
+	return []any{str(&s.ref), str(&s.name), str(&s.email), str(&s.handle), tm(&s.p.Left), tm(&s.p.Erased), &s.leads}
+}
+
+func (s *principalScan) principal() Principal {
+	out := Principal{Leads: s.leads == 1}
+	if s.ref != "" {
+		p := s.p
+		p.Ref, p.Name, p.Email, p.Handle = org.Ref(s.ref), s.name, s.email, s.handle
+		out.Person = &p
+	}
+	return out
 }
 
 // Credential reads the token with the given hash, its person and whether
@@ -48,34 +80,21 @@ type Credential struct {
 // is NotFound.
 func (db *DB) Credential(ctx context.Context, hash string, at time.Time) (Credential, error) {
 	var c Credential
-	var actor, roles, pref, pname, pemail, phandle string
-	var p org.Person
-	var leads int
+	var actor, roles string
+	var pr principalScan
 	err := db.read.QueryRowContext(ctx, db.bind(`
-SELECT t.id, t.name, t.hash, t.actor, t.roles, t.created_at, t.expires_at, t.revoked_at, t.last_used_at,
-    p.ref, p.name, p.email, p.handle, p.left_at, p.erased_at,
-    CASE WHEN EXISTS (
-        SELECT 1 FROM edges e
-        WHERE e.subject = t.actor AND e.relation = 'leads'
-          AND (e.valid_from IS NULL OR e.valid_from <= $2) AND (e.valid_to IS NULL OR e.valid_to > $2)
-    ) THEN 1 ELSE 0 END
+SELECT t.id, t.name, t.hash, t.actor, t.roles, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, `+principalColumns+`
 FROM tokens t LEFT JOIN people p ON p.ref = t.actor
-WHERE t.hash = $1`), hash, db.t(at)).Scan(
+WHERE t.hash = $1`), hash, db.t(at)).Scan(append([]any{
 		&c.Token.ID, &c.Token.Name, &c.Token.Hash, &actor, &roles,
-		tm(&c.Token.CreatedAt), tm(&c.Token.ExpiresAt), tm(&c.Token.RevokedAt), tm(&c.Token.LastUsedAt),
-		str(&pref), str(&pname), str(&pemail), str(&phandle), tm(&p.Left), tm(&p.Erased), &leads)
+		tm(&c.Token.CreatedAt), tm(&c.Token.ExpiresAt), tm(&c.Token.RevokedAt), tm(&c.Token.LastUsedAt)}, pr.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Credential{}, errs.E(errs.NotFound, "unknown token")
 	}
 	if err != nil {
 		return Credential{}, db.mapError(err, "read token")
 	}
-	c.Token.Actor, c.Token.Roles = org.Ref(actor), splitRoles(roles)
-	if pref != "" {
-		p.Ref, p.Name, p.Email, p.Handle = org.Ref(pref), pname, pemail, phandle
-		c.Person = &p
-	}
-	c.Leads = leads == 1
+	c.Token.Actor, c.Token.Roles, c.Principal = org.Ref(actor), splitRoles(roles), pr.principal()
 	return c, nil
 }
 

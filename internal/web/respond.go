@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
@@ -165,5 +166,9 @@ func pageOf[V any, J any](items []V, enc func(V) J, cursor func(V) string, full 
 
 // logAttrs are the request's standard log fields.
 func logAttrs(r *http.Request) []any {
-	return []any{slog.String("request_id", requestID(r)), slog.String("method", r.Method), slog.String("path", r.URL.Path)}
+	path := r.URL.Path
+	if strings.HasPrefix(path, "/password/") {
+		path = "/password/…" // the rest is a password link's secret
+	}
+	return []any{slog.String("request_id", requestID(r)), slog.String("method", r.Method), slog.String("path", path)}
 }

@@ -24,6 +24,11 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", http.HandlerFunc(s.healthz)},
 		{"GET /readyz", http.HandlerFunc(s.readyz)},
+		{"GET /login", s.publicPage(s.pageLogin)},
+		{"POST /login", s.publicPage(s.postLogin)},
+		{"POST /logout", s.publicPage(s.postLogout)},
+		{"GET /password/{token}", s.publicPage(s.pagePassword)},
+		{"POST /password/{token}", s.publicPage(s.postPassword)},
 		{"GET /{$}", s.page(s.pageHome)},
 		{"GET /incidents", s.page(s.pageIncidents)},
 		{"GET /incidents/{id}", s.page(s.pageIncident)},

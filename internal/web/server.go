@@ -30,11 +30,19 @@ type Server struct {
 	pages   map[string]*template.Template
 	ready   atomic.Bool
 	handler http.Handler
+	// logins counts failed logins (login_limit.go).
+	logins *loginLimits
+	// secureCookies marks session cookies Secure on every request, not
+	// only those that came over TLS (WithBaseURL).
+	secureCookies bool
 }
 
 // New builds the server; MarkReady makes /healthz answer 200.
-func New(a *app.App, log *slog.Logger, version string) *Server {
-	s := &Server{app: a, log: log, version: version, openapi: openAPIJSON(), pages: parsePages(pageFuncs)}
+func New(a *app.App, log *slog.Logger, version string, opts ...Option) *Server {
+	s := &Server{app: a, log: log, version: version, openapi: openAPIJSON(), pages: parsePages(pageFuncs), logins: newLoginLimits()}
+	for _, o := range opts {
+		o(s)
+	}
 	s.handler = s.middleware(s.mux())
 	return s
 }
