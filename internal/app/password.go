@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -58,10 +57,6 @@ func checkPassword(pw string) error {
 // exhausting the machine.
 type hasher struct {
 	slots chan struct{}
-	// dummy is a hash of no one's password, checked when a login names no
-	// account, so that the answer takes as long as for a real one.
-	dummyOnce sync.Once
-	dummy     string
 }
 
 func newHasher() *hasher {
@@ -108,9 +103,10 @@ func (h *hasher) verify(ctx context.Context, encoded, pw string) (bool, error) {
 	defer release()
 	p, ok := decodeHash(encoded)
 	if !ok {
-		h.dummyOnce.Do(func() { h.dummy = encodeHash(rand.Text()) })
-		p, _ = decodeHash(h.dummy)
-		p.key = nil // whatever it computes, it must not match
+		// No account, or no password yet: hash anyway, at today's
+		// parameters, so the answer takes as long as for a real one.
+		p = argonHash{memory: argonMemoryKiB, time: argonTime, threads: argonThreads, salt: make([]byte, argonSaltBytes)}
+		_, _ = rand.Read(p.salt)
 	}
 	got := argon2.IDKey([]byte(pw), p.salt, p.time, p.memory, p.threads, uint32(max(len(p.key), argonKeyBytes)))
 	return ok && subtle.ConstantTimeCompare(got, p.key) == 1, nil
