@@ -6,7 +6,7 @@
 // Every wait is bounded, and stop() kills the server by its PID and closes
 // the browser even when a test failed, so a broken page cannot hang CI.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -74,6 +74,8 @@ class Harness {
 
   async startServer(bin) {
     const db = `sqlite:${join(this.tmp, 'e2e.db')}`;
+    this.bin = bin;
+    this.db = db;
     this.server = spawn(bin, ['serve', '--demo', '--addr', '127.0.0.1:0', '--db', db], {
       cwd: this.tmp,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -240,6 +242,11 @@ class Harness {
   async login(who) {
     const cred = this.logins[who];
     if (!cred) throw new Error(`no demo login for "${who}" (have: ${Object.keys(this.logins).join(', ') || 'none'})`);
+    return this.loginWith(cred);
+  }
+
+  /** loginWith signs in with {email, password} in a new context, as login does. */
+  async loginWith(cred) {
     const ctx = await this.newContext();
     const { page, response } = await this.page('/login', ctx);
     if (!response || response.status() !== 200) {
@@ -256,6 +263,32 @@ class Harness {
     });
     await page.close();
     return ctx;
+  }
+
+  /**
+   * cli runs the binary's command line on the server's database (SQLite
+   * lets both work on the file at once) and returns what it printed.
+   */
+  async cli(...args) {
+    return bounded(new Promise((resolve, reject) => {
+      execFile(this.bin, args, { cwd: this.tmp, env: { ...process.env, BLAMEFUL_DB: this.db } }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`blameful ${args.join(' ')}: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    }), actionMs, () => `blameful ${args.join(' ')} took more than ${actionMs / 1000}s`);
+  }
+
+  /** api calls the JSON API with a bearer token and returns the decoded body. */
+  async api(token, method, path, body) {
+    const res = await fetch(this.baseURL + path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(actionMs),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
   }
 
   /** outputTail returns the last lines the server wrote, for error messages. */
