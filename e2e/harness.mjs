@@ -193,10 +193,10 @@ class Harness {
    * screenshot saves a full-page PNG of page as screenshots/NAME.png and
    * returns its path.
    */
-  async screenshot(page, name) {
+  async screenshot(page, name, { fullPage = true } = {}) {
     await mkdir(screenshotDir, { recursive: true });
     const file = join(screenshotDir, `${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.png`);
-    await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+    await page.screenshot({ path: file, fullPage, animations: 'disabled' });
     return file;
   }
 

@@ -145,6 +145,9 @@ describe('signed in', () => {
     await pm.close();
     const review = await visit(t, `/reviews/${isoWeek(new Date())}`, 'review-this-week', { ctx });
     await review.close();
+    const last = await visit(t, `/reviews/${isoWeek(new Date(Date.now() - 7 * 86_400_000))}`, 'review-last-week', { ctx });
+    await h.screenshot(last, 'review-last-week-top', { fullPage: false }); // what the README shows
+    await last.close();
   });
 });
 
