@@ -72,7 +72,7 @@ func SingleParty(c Claim) (org.Ref, error) {
 func singleDecided(id incident.ID, parties int) error {
 	switch {
 	case parties == 0:
-		return errs.Rule(errs.Conflict, rule.A1, "postmortem of %s cannot be published: no accountable party is decided; record exactly one with PUT /api/v1/incidents/%s/attribution", id, id)
+		return errs.Rule(errs.Conflict, rule.A1, "postmortem of %s cannot be published: no accountable party is decided; decide exactly one first (the attribution)", id)
 	case parties > 1:
 		return errs.Rule(errs.Conflict, rule.A1, "postmortem of %s cannot be published: %d parties are recorded; exactly one may be accountable", id, parties)
 	}
