@@ -44,12 +44,15 @@ func (s *Server) pageIncidents(w http.ResponseWriter, r *http.Request, actor org
 }
 
 // incidentPage is one incident with its timeline, edits and deletions
-// included.
+// included, and the form to add an entry (Error: its refusal).
 type incidentPage struct {
 	Incident incident.Incident
 	Timeline app.TimelineView
 	// History maps an entry to its earlier revisions, oldest first.
 	History map[string][]incident.Revision
+	Kinds   []incident.EntryKind
+	Error   *errs.Error
+	Values  map[string]string
 }
 
 func (s *Server) pageIncident(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -57,6 +60,10 @@ func (s *Server) pageIncident(w http.ResponseWriter, r *http.Request, actor org.
 	if err != nil {
 		return err
 	}
+	return s.showIncident(w, r, actor, id, http.StatusOK, nil)
+}
+
+func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.Actor, id incident.ID, status int, ferr *errs.Error) error {
 	inc, err := s.app.Incident(r.Context(), actor, id)
 	if err != nil {
 		return err
@@ -65,11 +72,17 @@ func (s *Server) pageIncident(w http.ResponseWriter, r *http.Request, actor org.
 	if err != nil {
 		return err
 	}
-	data := incidentPage{Incident: inc, Timeline: tl, History: map[string][]incident.Revision{}}
+	data := incidentPage{Incident: inc, Timeline: tl, History: map[string][]incident.Revision{}, Error: ferr, Values: map[string]string{},
+		Kinds: []incident.EntryKind{incident.EntryObservation, incident.EntryAction, incident.EntryDecision, incident.EntryAlert, incident.EntryChange}}
 	for _, rev := range tl.Revisions {
 		data.History[rev.Entry] = append(data.History[rev.Entry], rev)
 	}
-	return s.render(w, http.StatusOK, "incident", view{Title: string(inc.ID) + " " + inc.Title, Actor: actor, Section: "incidents", Data: data})
+	if ferr != nil {
+		for k := range r.PostForm {
+			data.Values[k] = r.PostFormValue(k)
+		}
+	}
+	return s.render(w, status, "incident", view{Title: string(inc.ID) + " " + inc.Title, Actor: actor, Section: "incidents", Data: data})
 }
 
 // formError turns a refused form into the message to show in place: what

@@ -139,3 +139,53 @@ func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, actor or
 		return err
 	})
 }
+
+// postFollowUpStatus marks a follow-up of the incident done, or wont_do
+// with a reason (F3), from the postmortem editor.
+func (s *Server) postFollowUpStatus(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	return s.postmortemForm(w, r, actor, "followups", func(id incident.ID) error {
+		st, err := followup.ParseStatus(formValue(r, "status"))
+		if err != nil {
+			return errs.Field("status", "%s", msg(err))
+		}
+		fid := followup.ID(r.PathValue("followup"))
+		f, err := s.app.FollowUp(r.Context(), actor, fid)
+		if err != nil {
+			return err
+		}
+		if f.Incident != id {
+			return errs.E(errs.NotFound, "%s is not a follow-up of %s", fid, id)
+		}
+		reason := formValue(r, "reason")
+		_, err = s.app.UpdateFollowUp(r.Context(), actor, fid, app.FollowUpPatch{Status: &st, Reason: &reason})
+		return err
+	})
+}
+
+// postEntry adds a timeline entry from the incident page.
+func (s *Server) postEntry(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "the form could not be read")
+	}
+	req := entryRequest{OccurredAt: formValue(r, "occurred_at"), Kind: formValue(r, "kind"), Text: r.PostFormValue("text")}
+	if req.OccurredAt != "" && len(req.OccurredAt) == len("2006-01-02T15:04") {
+		req.OccurredAt += ":00Z" // a datetime-local field, read as UTC
+	}
+	in, err := req.input()
+	if err == nil {
+		_, err = s.app.AddEntry(r.Context(), actor, id, in)
+	}
+	if err != nil {
+		ferr, ok := formError(err)
+		if !ok {
+			return err
+		}
+		return s.showIncident(w, r, actor, id, statusOf(ferr), ferr)
+	}
+	http.Redirect(w, r, "/incidents/"+string(id)+"#timeline", http.StatusSeeOther)
+	return nil
+}

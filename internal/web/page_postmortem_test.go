@@ -117,3 +117,47 @@ func TestPostmortemEditor(t *testing.T) {
 		}
 	})
 }
+
+// TestTimelineAndFollowUpForms: an entry added from the incident page, a
+// refused one shown again in place; a follow-up marked won't do needs its
+// reason (F3), then done.
+func TestTimelineAndFollowUpForms(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, _ := apptest.New(t, db)
+		s := New(a, slog.New(slog.DiscardHandler), "test")
+		ctx := context.Background()
+		ada := apptest.Person("ada")
+		in, err := a.DeclareIncident(ctx, ada, app.IncidentInput{Title: "Queue backlog", Severity: incident.SEV3,
+			StartedAt: a.Now().Add(-time.Hour), Entities: []incident.FailedEntity{{Ref: org.MustRef("component:checkout-api"), Origin: true}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := map[string]string{"id": string(in.ID)}
+		when := a.Now().Add(-30 * time.Minute).Format("2006-01-02T15:04")
+		if w := pageCall(t, s, s.postEntry, ada, "POST", "/", url.Values{"occurred_at": {when}, "kind": {"action"}, "text": {"Drained the queue by hand"}}, path); w.Code != http.StatusSeeOther {
+			t.Fatalf("adding an entry: %d %s", w.Code, w.Body)
+		}
+		w := pageCall(t, s, s.postEntry, ada, "POST", "/", url.Values{"occurred_at": {when}, "kind": {"action"}, "text": {"  "}}, path)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `role="alert"`) {
+			t.Fatalf("an empty entry: %d, want 422 with the refusal in place", w.Code)
+		}
+		if body := pageCall(t, s, s.pageIncident, ada, "GET", "/", nil, path).Body.String(); !strings.Contains(body, "Drained the queue by hand") {
+			t.Error("the entry is not on the timeline")
+		}
+		fu, err := a.CreateFollowUp(ctx, ada, app.FollowUpInput{Incident: in.ID, Title: "Alert on queue depth", Owner: org.MustRef("group:payments")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fpath := map[string]string{"id": string(in.ID), "followup": string(fu.ID)}
+		w = pageCall(t, s, s.postFollowUpStatus, ada, "POST", "/", url.Values{"status": {"wont_do"}}, fpath)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), ">F3<") {
+			t.Fatalf("won't do without a reason: %d, want 422 naming F3", w.Code)
+		}
+		if w := pageCall(t, s, s.postFollowUpStatus, ada, "POST", "/", url.Values{"status": {"done"}}, fpath); w.Code != http.StatusSeeOther {
+			t.Fatalf("marking it done: %d %s", w.Code, w.Body)
+		}
+		if f, err := a.FollowUp(ctx, ada, fu.ID); err != nil || f.Status != "done" {
+			t.Fatalf("the follow-up: %+v %v", f, err)
+		}
+	})
+}

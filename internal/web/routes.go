@@ -36,6 +36,8 @@ func (s *Server) routes() []route {
 		{"POST /incidents/{id}/postmortem", s.page(s.postPostmortem)},
 		{"POST /incidents/{id}/attribution", s.page(s.postAttribution)},
 		{"POST /incidents/{id}/followups", s.page(s.postFollowUp)},
+		{"POST /incidents/{id}/followups/{followup}/status", s.page(s.postFollowUpStatus)},
+		{"POST /incidents/{id}/timeline", s.page(s.postEntry)},
 		{"POST /incidents/{id}/postmortem/state", s.page(s.postTransition)},
 		{"GET /incidents/{id}/assessment", s.page(s.pageAssessment)},
 		{"POST /incidents/{id}/assessment/factors", s.page(s.postFactors)},
