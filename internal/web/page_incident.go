@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/errs"
@@ -98,3 +99,69 @@ func formError(err error) (*errs.Error, bool) {
 
 // formValue is a form field with surrounding space removed.
 func formValue(r *http.Request, name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
+
+// declarePage is the form to declare an incident, and its refusal.
+type declarePage struct {
+	Severities []incident.Severity
+	Error      *errs.Error
+	Values     map[string]string
+}
+
+func (s *Server) pageDeclare(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	return s.render(w, http.StatusOK, "declare", view{Title: "Declare an incident", Actor: actor, Section: "incidents",
+		Data: declarePage{Severities: incident.Severities, Values: map[string]string{"severity": "SEV3"}}})
+}
+
+// postDeclare declares an incident from the form: its origin entity, and
+// any others that failed with it (one reference per line or comma).
+func (s *Server) postDeclare(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "the form could not be read")
+	}
+	var p errs.Problems
+	in := app.IncidentInput{Title: formValue(r, "title"), Summary: r.PostFormValue("summary"), Impact: r.PostFormValue("impact"),
+		StartedAt: formTime(&p, r, "started_at")}
+	if sev, err := incident.ParseSeverity(formValue(r, "severity")); err != nil {
+		p.Add("severity", "choose SEV1 (the worst) to SEV4")
+	} else {
+		in.Severity = sev
+	}
+	refs := []failedJSON{{Ref: formValue(r, "origin"), Origin: true}}
+	for _, other := range strings.FieldsFunc(r.PostFormValue("others"), func(c rune) bool { return c == ',' || c == '\n' || c == '\r' }) {
+		if other = strings.TrimSpace(other); other != "" {
+			refs = append(refs, failedJSON{Ref: other})
+		}
+	}
+	in.Entities = failedEntities(&p, refs)
+	err := p.Err()
+	var inc incident.Incident
+	if err == nil {
+		inc, err = s.app.DeclareIncident(r.Context(), actor, in)
+	}
+	if err != nil {
+		ferr, ok := formError(err)
+		if !ok {
+			return err
+		}
+		data := declarePage{Severities: incident.Severities, Error: ferr, Values: map[string]string{}}
+		for k := range r.PostForm {
+			data.Values[k] = r.PostFormValue(k)
+		}
+		return s.render(w, statusOf(ferr), "declare", view{Title: "Declare an incident", Actor: actor, Section: "incidents", Data: data})
+	}
+	http.Redirect(w, r, "/incidents/"+string(inc.ID), http.StatusSeeOther)
+	return nil
+}
+
+// formTime reads a datetime-local field (or an RFC 3339 time) as UTC.
+func formTime(p *errs.Problems, r *http.Request, field string) time.Time {
+	v := formValue(r, field)
+	if len(v) == len("2006-01-02T15:04") {
+		v += ":00Z"
+	}
+	if v == "" {
+		p.Add(field, "is required")
+		return time.Time{}
+	}
+	return parseTime(p, field, v)
+}

@@ -172,7 +172,7 @@ func (s *Server) postEntry(w http.ResponseWriter, r *http.Request, actor org.Act
 		return errs.E(errs.Invalid, "the form could not be read")
 	}
 	req := entryRequest{OccurredAt: formValue(r, "occurred_at"), Kind: formValue(r, "kind"), Text: r.PostFormValue("text")}
-	if req.OccurredAt != "" && len(req.OccurredAt) == len("2006-01-02T15:04") {
+	if len(req.OccurredAt) == len("2006-01-02T15:04") {
 		req.OccurredAt += ":00Z" // a datetime-local field, read as UTC
 	}
 	in, err := req.input()

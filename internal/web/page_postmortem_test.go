@@ -161,3 +161,24 @@ func TestTimelineAndFollowUpForms(t *testing.T) {
 		}
 	})
 }
+
+// TestDeclareForm: an incident declared from the page, a refusal shown
+// again with what was typed.
+func TestDeclareForm(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, _ := apptest.New(t, db)
+		s := New(a, slog.New(slog.DiscardHandler), "test")
+		ada := apptest.Person("ada")
+		started := a.Now().Add(-time.Hour).Format("2006-01-02T15:04")
+		w := pageCall(t, s, s.postDeclare, ada, "POST", "/incidents", url.Values{"title": {"Cart empties itself"}, "severity": {"SEV2"},
+			"started_at": {started}, "origin": {"component:nope"}}, nil)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `value="Cart empties itself"`) {
+			t.Fatalf("an unknown entity: %d, want 422 with the form kept", w.Code)
+		}
+		w = pageCall(t, s, s.postDeclare, ada, "POST", "/incidents", url.Values{"title": {"Cart empties itself"}, "severity": {"SEV2"},
+			"started_at": {started}, "origin": {"component:checkout-api"}, "others": {"provider:stripe"}}, nil)
+		if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/incidents/INC-") {
+			t.Fatalf("declaring: %d %s", w.Code, w.Header().Get("Location"))
+		}
+	})
+}

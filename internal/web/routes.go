@@ -31,6 +31,8 @@ func (s *Server) routes() []route {
 		{"POST /password/{token}", s.publicPage(s.postPassword)},
 		{"GET /{$}", s.page(s.pageHome)},
 		{"GET /incidents", s.page(s.pageIncidents)},
+		{"GET /incidents/new", s.page(s.pageDeclare)},
+		{"POST /incidents", s.page(s.postDeclare)},
 		{"GET /incidents/{id}", s.page(s.pageIncident)},
 		{"GET /incidents/{id}/postmortem", s.page(s.pagePostmortem)},
 		{"POST /incidents/{id}/postmortem", s.page(s.postPostmortem)},
