@@ -133,7 +133,7 @@ describe('signed in', () => {
   test('an incident, its postmortem and this week\'s review', async (t) => {
     if (needLogin(t)) return;
     const list = await visit(t, '/incidents', 'incidents', { ctx });
-    const first = list.locator('main a[href^="/incidents/"]').first();
+    const first = list.locator('main table a[href^="/incidents/"]').first();
     await assert.doesNotReject(first.waitFor(), 'the incidents list links to an incident');
     const href = await first.getAttribute('href');
     await list.close();
