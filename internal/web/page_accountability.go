@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"blameful.dev/blameful/internal/app"
@@ -28,7 +29,7 @@ func (s *Server) pageFollowUps(w http.ResponseWriter, r *http.Request, actor org
 			return err
 		}
 		p, err := s.app.Person(ctx, actor, actor.Ref, now)
-		if err != nil && !errsIsNotFound(err) {
+		if err != nil && !errors.Is(err, errs.NotFound) {
 			return err
 		}
 		if len(p.Teams) > 0 {
@@ -131,5 +132,3 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, actor org.Act
 	}
 	return s.render(w, http.StatusOK, "audit", view{Title: "Audit log", Actor: actor, Section: "audit", Data: auditPage{v}})
 }
-
-func errsIsNotFound(err error) bool { return errs.KindOf(err) == errs.NotFound }

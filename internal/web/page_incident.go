@@ -155,13 +155,20 @@ func (s *Server) postDeclare(w http.ResponseWriter, r *http.Request, actor org.A
 
 // formTime reads a datetime-local field (or an RFC 3339 time) as UTC.
 func formTime(p *errs.Problems, r *http.Request, field string) time.Time {
-	v := formValue(r, field)
-	if len(v) == len("2006-01-02T15:04") {
-		v += ":00Z"
-	}
+	v := localTime(formValue(r, field))
 	if v == "" {
 		p.Add(field, "is required")
 		return time.Time{}
 	}
 	return parseTime(p, field, v)
+}
+
+// localTime turns a datetime-local value ("2026-11-20T14:05", no zone) into
+// RFC 3339 in UTC, which is how the pages label it; anything else is left
+// for parseTime to judge.
+func localTime(v string) string {
+	if len(v) == len("2006-01-02T15:04") {
+		return v + ":00Z"
+	}
+	return v
 }

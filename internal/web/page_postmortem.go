@@ -171,10 +171,7 @@ func (s *Server) postEntry(w http.ResponseWriter, r *http.Request, actor org.Act
 	if err := r.ParseForm(); err != nil {
 		return errs.E(errs.Invalid, "the form could not be read")
 	}
-	req := entryRequest{OccurredAt: formValue(r, "occurred_at"), Kind: formValue(r, "kind"), Text: r.PostFormValue("text")}
-	if len(req.OccurredAt) == len("2006-01-02T15:04") {
-		req.OccurredAt += ":00Z" // a datetime-local field, read as UTC
-	}
+	req := entryRequest{OccurredAt: localTime(formValue(r, "occurred_at")), Kind: formValue(r, "kind"), Text: r.PostFormValue("text")}
 	in, err := req.input()
 	if err == nil {
 		_, err = s.app.AddEntry(r.Context(), actor, id, in)
