@@ -123,6 +123,13 @@ type accountRecord struct {
 	PasswordSet   bool       `json:"password_set,omitempty"`
 	LinkExpiresAt time.Time  `json:"link_expires_at,omitzero"`
 	SessionsEnded int64      `json:"sessions_ended,omitempty"`
+	// Issuer is the OpenID provider an identity of the account was
+	// linked at or unlinked from; the subject it names is not recorded.
+	Issuer string `json:"oidc_issuer,omitempty"`
+	// Linked and Unlinked count the identities of Issuer that a change
+	// linked or removed.
+	Linked   int   `json:"identities_linked,omitempty"`
+	Unlinked int64 `json:"identities_unlinked,omitempty"`
 }
 
 // normalEmail trims and lower-cases an email address, and reports whether

@@ -60,14 +60,19 @@ func (a *App) LogIn(ctx context.Context, email, password string) (Session, error
 	if !ok {
 		return Session{}, errBadLogin
 	}
+	return a.startSession(ctx, c.Account.ID, actor, now)
+}
+
+// startSession stores a new session of the account, acting as actor.
+func (a *App) startSession(ctx context.Context, account string, actor org.Actor, now time.Time) (Session, error) {
 	s := Session{Token: rand.Text(), ExpiresAt: now.Add(SessionMax), Actor: actor}
-	err = a.db.Update(ctx, func(tx *store.Tx) error {
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
 		// Ended sessions are removed as others begin, so the table holds
 		// about one row per browser logged in.
 		if err := tx.DeleteSessionsEndedBefore(now, now.Add(-SessionIdle)); err != nil {
 			return err
 		}
-		return tx.CreateSession(store.Session{Hash: hashSecret(s.Token), Account: c.Account.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: s.ExpiresAt})
+		return tx.CreateSession(store.Session{Hash: hashSecret(s.Token), Account: account, CreatedAt: now, LastSeenAt: now, ExpiresAt: s.ExpiresAt})
 	})
 	if err != nil {
 		return Session{}, err

@@ -77,10 +77,12 @@ func commands() map[string]command {
 		"review": {summary: "week [YYYY-Www] --format md|json|html: the weekly review", verbs: []verb{
 			{"week", "[YYYY-Www]: the weekly review, as Markdown or JSON", reviewWeek},
 		}},
-		"user": {summary: "add|reset|disable|enable: login accounts for the web pages", verbs: []verb{
+		"user": {summary: "add|reset|disable|enable|link|unlink: login accounts for the web pages", verbs: []verb{
 			{"add", "EMAIL --person REF: an account; sets the password from a file or prints a link to set it", userAdd},
 			{"reset", "EMAIL: print a new one-time link to set the account's password", userReset},
 			{"disable", "EMAIL: stop an account logging in, and end its sessions", userSetDisabled(true)},
+			{"link", "EMAIL --oidc-subject SUB: log the account in when the OpenID provider names SUB", userLink},
+			{"unlink", "EMAIL: stop the OpenID provider's logins reaching the account", userUnlink},
 			{"enable", "EMAIL: let a disabled account log in again", userSetDisabled(false)},
 		}},
 		"token": {summary: "create an API token", verbs: []verb{

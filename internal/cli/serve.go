@@ -31,7 +31,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	sweepEvery := fs.Duration("sweep-every", 15*time.Minute, "how often to look for what time alone reveals: overdue postmortems (I5)")
 	verifyEvery := fs.Duration("verify-every", 24*time.Hour, "how often to verify the audit chain; a break raises an I6 flag")
 	checkpoints := addCheckpointFlags(fs.FlagSet)
+	oidcf := addOIDCFlags(e, fs)
 	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	oidcCfg, withOIDC, err := oidcf.config()
+	if err != nil {
 		return err
 	}
 	for name, d := range map[string]time.Duration{"sweep-every": *sweepEvery, "verify-every": *verifyEvery} {
@@ -62,7 +67,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// Without --base-url, links name the address listened on (the port
 	// chosen, with --addr :0).
 	baseURL, _ := resolveBaseURL(*base, ln.Addr().String())
-	srv := web.New(a, log, version(info), web.WithBaseURL(baseURL))
+	opts := []web.Option{web.WithBaseURL(baseURL)}
+	if withOIDC {
+		opts = append(opts, web.WithOIDC(oidcCfg))
+		log.Info("login through an OpenID provider", "issuer", oidcCfg.Issuer, "redirect_uri", baseURL+"/auth/oidc/callback")
+	}
+	srv := web.New(a, log, version(info), opts...)
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,

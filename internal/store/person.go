@@ -138,11 +138,12 @@ WHERE ref = $1`,
 	if err != nil {
 		return err
 	}
-	// An account holds a login email: it goes, with its sessions and
-	// links, rather than being blanked.
+	// An account holds a login email: it goes, with its sessions, its
+	// links and its provider identities, rather than being blanked.
 	for _, q := range []string{
 		`DELETE FROM sessions WHERE account IN (SELECT id FROM accounts WHERE person = $1)`,
 		`DELETE FROM password_links WHERE account IN (SELECT id FROM accounts WHERE person = $1)`,
+		`DELETE FROM oidc_identities WHERE account IN (SELECT id FROM accounts WHERE person = $1)`,
 		`DELETE FROM accounts WHERE person = $1`,
 	} {
 		if _, err := tx.exec("remove accounts", q, string(ref)); err != nil {

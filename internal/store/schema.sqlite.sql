@@ -162,6 +162,11 @@ table integrity_flags
     state text NOT NULL
     subject text NOT NULL
     suspect text NOT NULL
+table oidc_identities
+    account text NOT NULL
+    created_at text NOT NULL
+    issuer text NOT NULL
+    subject text NOT NULL
 table outbox
     attempts integer NOT NULL
     created_at text NOT NULL
@@ -277,8 +282,10 @@ index incidents_started
 index integrity_flags_incident
 index integrity_flags_state
 index integrity_flags_subject
+index oidc_identities_account
 index outbox_pending
 index password_links_account
+index people_email
 index postmortems_state
 index sessions_account
 index timeline_entries_incident

@@ -132,4 +132,7 @@ var notPersonal = map[string]bool{
 	"teams.ref":     true,
 	"edges.source":  true,
 	"counters.name": true,
+	// An OpenID provider's id for whoever logs in, not a person of the
+	// org; erasing a person removes their identities with their accounts.
+	"oidc_identities.subject": true,
 }

@@ -41,6 +41,19 @@ type loginPage struct {
 	Next   string
 	Error  string
 	Notice string
+	// Provider names the OpenID provider to log in through, if any; SSO
+	// is the link that begins that login.
+	Provider string
+	SSO      string
+}
+
+// loginData completes the login form's data with the server's provider.
+func (s *Server) loginData(d loginPage) loginPage {
+	if s.oidc != nil {
+		d.Provider = s.oidc.Name()
+		d.SSO = "/auth/oidc/login?next=" + url.QueryEscape(d.Next)
+	}
+	return d
 }
 
 // pageLogin shows the login form, or sends a browser already logged in on
@@ -55,7 +68,7 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("password") == "set" {
 		data.Notice = "Your password is set. Log in with it."
 	}
-	return s.render(w, http.StatusOK, "login", view{Title: "Log in", Data: data})
+	return s.render(w, http.StatusOK, "login", view{Title: "Log in", Data: s.loginData(data)})
 }
 
 // postLogin checks the form's email and password and, if they match an
@@ -72,7 +85,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		data.Error = fmt.Sprintf("Too many failed attempts. Try again in %s.", minutes(secs))
 		s.log.Warn("login limited", append(logAttrs(r), "retry_after_s", secs)...)
-		return s.render(w, http.StatusTooManyRequests, "login", view{Title: "Log in", Data: data})
+		return s.render(w, http.StatusTooManyRequests, "login", view{Title: "Log in", Data: s.loginData(data)})
 	}
 	sess, err := s.app.LogIn(r.Context(), email, r.PostFormValue("password"))
 	if errors.Is(err, errs.Unauthenticated) {
@@ -80,7 +93,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) error {
 		s.log.Info("login refused", logAttrs(r)...)
 		e, _ := errs.As(err) // Unauthenticated is always an *errs.Error
 		data.Error = e.Message
-		return s.render(w, http.StatusUnauthorized, "login", view{Title: "Log in", Data: data})
+		return s.render(w, http.StatusUnauthorized, "login", view{Title: "Log in", Data: s.loginData(data)})
 	}
 	if err != nil {
 		return err

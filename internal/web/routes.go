@@ -26,6 +26,8 @@ func (s *Server) routes() []route {
 		{"GET /readyz", http.HandlerFunc(s.readyz)},
 		{"GET /login", s.publicPage(s.pageLogin)},
 		{"POST /login", s.publicPage(s.postLogin)},
+		{"GET /auth/oidc/login", s.publicPage(s.oidcStart)},
+		{"GET " + oidcCallbackPath, s.publicPage(s.oidcCallback)},
 		{"POST /logout", s.publicPage(s.postLogout)},
 		{"GET /password/{token}", s.publicPage(s.pagePassword)},
 		{"POST /password/{token}", s.publicPage(s.postPassword)},

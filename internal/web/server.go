@@ -35,6 +35,10 @@ type Server struct {
 	// secureCookies marks session cookies Secure on every request, not
 	// only those that came over TLS (WithBaseURL).
 	secureCookies bool
+	// baseURL is where people reach the server (WithBaseURL).
+	baseURL string
+	// oidc is login through an OpenID provider; nil when none is set up.
+	oidc *oidcLogin
 }
 
 // New builds the server; MarkReady makes /healthz answer 200.

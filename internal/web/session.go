@@ -28,6 +28,7 @@ type Option func(*Server)
 // front ends TLS and the server itself sees plain HTTP.
 func WithBaseURL(base string) Option {
 	return func(s *Server) {
+		s.baseURL = base
 		u, err := url.Parse(base)
 		s.secureCookies = err == nil && strings.EqualFold(u.Scheme, "https")
 	}
