@@ -7,6 +7,7 @@
 // the browser even when a test failed, so a broken page cannot hang CI.
 
 import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,7 +36,7 @@ const failingImpacts = new Set(['serious', 'critical']);
  * use. Call stop() in an after() hook; it is safe to call more than once and
  * after a failed start.
  */
-export async function start() {
+export async function start({ oidcUsers = null } = {}) {
   const bin = process.env.BLAMEFUL_BIN;
   if (!bin) {
     throw new Error('BLAMEFUL_BIN is not set: build the binary (go build -o DIR/blameful ./cmd/blameful) and point BLAMEFUL_BIN at it, or use bash e2e/run');
@@ -43,6 +44,9 @@ export async function start() {
   const h = new Harness();
   try {
     h.tmp = await mkdtemp(join(tmpdir(), 'blameful-e2e-'));
+    if (oidcUsers) {
+      await h.startProvider(oidcUsers);
+    }
     await h.startServer(bin);
     await h.startBrowser();
   } catch (err) {
@@ -64,6 +68,10 @@ class Harness {
     this.logins = {};
     this.serverOutput = '';
     this.server = null;
+    /** The OpenID provider, when start was given oidcUsers, and its issuer URL. */
+    this.provider = null;
+    this.issuer = '';
+    this.serverPort = 0;
     this.browser = null;
     this.context = null;
     this.tmp = '';
@@ -72,11 +80,57 @@ class Harness {
     this.pageProblems = new WeakMap();
   }
 
+  /**
+   * startProvider runs the OpenID provider BLAMEFUL_OIDC_PROVIDER names
+   * (the example server of github.com/zitadel/oidc; e2e/run builds it) with
+   * users, a map of id to {Username, Password, Email, EmailVerified, …}
+   * as its USERS_FILE wants them, for a blameful served on a port chosen
+   * here. The server then starts with --oidc-* pointing at it.
+   */
+  async startProvider(users) {
+    const bin = process.env.BLAMEFUL_OIDC_PROVIDER;
+    if (!bin) {
+      throw new Error('BLAMEFUL_OIDC_PROVIDER is not set: build the provider (GOBIN=DIR go install github.com/zitadel/oidc/v3/example/server@v3.52.0) and point it at DIR/server, or use bash e2e/run');
+    }
+    this.serverPort = await freePort();
+    const port = await freePort();
+    this.issuer = `http://localhost:${port}/`;
+    const usersFile = join(this.tmp, 'oidc-users.json');
+    await writeFile(usersFile, JSON.stringify(users));
+    await writeFile(join(this.tmp, 'oidc-secret'), 'secret\n');
+    this.provider = spawn(bin, [], {
+      cwd: this.tmp,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, PORT: String(port), USERS_FILE: usersFile,
+        REDIRECT_URI: `http://127.0.0.1:${this.serverPort}/auth/oidc/callback` },
+    });
+    const pid = this.provider.pid;
+    const orphanGuard = () => { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } };
+    process.once('exit', orphanGuard);
+    this.providerExited = new Promise((resolve) => this.provider.once('exit', () => { process.off('exit', orphanGuard); resolve(); }));
+    let providerOutput = '';
+    this.provider.stderr.on('data', (chunk) => { providerOutput = (providerOutput + chunk).slice(-4000); });
+    const deadline = Date.now() + startupMs;
+    while (Date.now() < deadline) {
+      if (this.provider.exitCode !== null) throw new Error(`the OpenID provider exited (${this.provider.exitCode}):\n${providerOutput}`);
+      try {
+        const res = await fetch(`${this.issuer}.well-known/openid-configuration`, { signal: AbortSignal.timeout(2_000) });
+        if (res.ok) return;
+      } catch { /* not yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the OpenID provider did not serve discovery within ${startupMs / 1000}s:\n${providerOutput}`);
+  }
+
   async startServer(bin) {
     const db = `sqlite:${join(this.tmp, 'e2e.db')}`;
     this.bin = bin;
     this.db = db;
-    this.server = spawn(bin, ['serve', '--demo', '--addr', '127.0.0.1:0', '--db', db], {
+    const args = ['serve', '--demo', '--addr', `127.0.0.1:${this.serverPort || 0}`, '--db', db];
+    if (this.issuer) {
+      args.push('--oidc-issuer', this.issuer, '--oidc-client-id', 'web', '--oidc-client-secret-file', join(this.tmp, 'oidc-secret'));
+    }
+    this.server = spawn(bin, args, {
       cwd: this.tmp,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BLAMEFUL_LOG_FORMAT: 'text' },
@@ -318,6 +372,10 @@ class Harness {
         await bounded(this.serverExited, stopMs, () => 'timeout').catch(() => {});
       }
     }
+    if (this.provider && this.provider.exitCode === null && this.provider.signalCode === null) {
+      try { process.kill(this.provider.pid, 'SIGKILL'); } catch { /* already gone */ }
+      await bounded(this.providerExited, stopMs, () => 'timeout').catch(() => {});
+    }
     if (this.tmp) {
       if (process.env.BLAMEFUL_E2E_KEEP) {
         await writeFile(join(this.tmp, 'server.log'), this.serverOutput);
@@ -348,6 +406,18 @@ export function parseLogins(output, baseURL) {
     if (!logins[role]) logins[role] = { email: email[0], password: password[1], url };
   }
   return logins;
+}
+
+// freePort asks the system for a free TCP port on 127.0.0.1.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 // bounded rejects with message() when p has not settled within ms.
