@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/catalog"
+	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
 )
@@ -179,10 +180,44 @@ func (a *App) Person(ctx context.Context, actor org.Actor, ref org.Ref, t time.T
 // Entities lists catalog entities (of a kind, or owned by someone, when
 // asked) as they stood at t.
 func (a *App) Entities(ctx context.Context, actor org.Actor, kind catalog.Kind, owner org.Ref, t time.Time) ([]EntityView, error) {
-	t = a.orNow(t)
+	return a.EntityList(ctx, actor, EntityFilter{Kind: kind, Owner: owner, At: t})
+}
+
+// EntityFilter picks catalog entities for a list, as they stood at At
+// (now when zero).
+type EntityFilter struct {
+	Kind  catalog.Kind
+	Owner org.Ref
+	// Text is part of the reference or the title.
+	Text string
+	// Owners is "none" for the entities nobody owns (domains aside) or
+	// "several" for those more than one owner claims: the catalog's
+	// ownership gaps, where A4 decides. "" is any.
+	Owners string
+	At     time.Time
+	// After and Limit page the list, in reference order; Limit 0 is all.
+	After org.Ref
+	Limit int
+}
+
+// Ownership gaps for EntityFilter.Owners.
+const (
+	OwnedByNone    = string(store.OwnersNone)
+	OwnedBySeveral = string(store.OwnersSeveral)
+)
+
+// EntityList lists the catalog entities f picks, with their owners.
+func (a *App) EntityList(ctx context.Context, actor org.Actor, f EntityFilter) ([]EntityView, error) {
+	switch f.Owners {
+	case "", OwnedByNone, OwnedBySeveral:
+	default:
+		return nil, errs.Field("owners", "%q is not an ownership gap: use none or several", f.Owners)
+	}
+	t := a.orNow(f.At)
 	var out []EntityView
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		ents, err := tx.Entities(store.EntityFilter{Kind: kind, Owner: owner, OwnedAt: t})
+		ents, err := tx.Entities(store.EntityFilter{Kind: f.Kind, Owner: f.Owner, OwnedAt: t, Text: f.Text,
+			Owners: store.OwnerCount(f.Owners), After: f.After, Limit: f.Limit})
 		if err != nil {
 			return err
 		}

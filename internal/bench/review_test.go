@@ -186,7 +186,7 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 		updated := maxT(end, reviewAt, publishedAt, closedAt)
 		if err := postmortems.add(id, state, "A release changed the retry policy of the payment client; retries overwhelmed the gateway.",
 			"About 2% of checkouts failed for 40 minutes.", "Retry storm against the payment gateway after a client upgrade.",
-			`["no load test for the new client"]`, "Alert fired within two minutes.", "Rollback took 30 minutes to approve.",
+			`[{"text":"no load test for the new client"}]`, "Alert fired within two minutes.", "Rollback took 30 minutes to approve.",
 			raw.ts(updated), by, raw.ts(reviewAt), raw.ts(publishedAt), raw.ts(closedAt)); err != nil {
 			return c, err
 		}

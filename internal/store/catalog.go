@@ -45,7 +45,26 @@ type EntityFilter struct {
 	// Owner keeps entities owned by this team or person at OwnedAt.
 	Owner   org.Ref
 	OwnedAt time.Time
+	// Text keeps entities whose reference or title holds it, ASCII letters
+	// matched regardless of case.
+	Text string
+	// Owners keeps entities by how many owners they had at OwnedAt:
+	// OwnersNone (no owner, domains aside) or OwnersSeveral.
+	Owners OwnerCount
+	// After and Limit page the list: entities after this reference, and at
+	// most Limit of them (all when 0).
+	After org.Ref
+	Limit int
 }
+
+// OwnerCount picks entities by how many owners they have.
+type OwnerCount string
+
+const (
+	OwnersAny     OwnerCount = ""
+	OwnersNone    OwnerCount = "none"
+	OwnersSeveral OwnerCount = "several"
+)
 
 // Entities returns the entities matching f, sorted by reference. Unknown
 // references in f.Refs are left out.
@@ -68,11 +87,35 @@ func (tx *Tx) Entities(f EntityFilter) ([]catalog.Entity, error) {
 			where = append(where, `EXISTS (SELECT 1 FROM edges e WHERE e.subject = entities.ref AND e.relation = 'owned_by'
     AND e.object = `+o+` AND (e.valid_from IS NULL OR e.valid_from <= `+at+`) AND (e.valid_to IS NULL OR e.valid_to > `+at+`))`)
 		}
+		if f.Owners != OwnersAny {
+			args = append(args, tx.t(f.OwnedAt))
+			at := "$" + itoa(len(args))
+			owners := `(SELECT COUNT(DISTINCT e.object) FROM edges e WHERE e.subject = entities.ref AND e.relation = 'owned_by'
+    AND (e.valid_from IS NULL OR e.valid_from <= ` + at + `) AND (e.valid_to IS NULL OR e.valid_to > ` + at + `))`
+			if f.Owners == OwnersNone {
+				where = append(where, "kind <> 'domain' AND "+owners+" = 0")
+			} else {
+				where = append(where, owners+" > 1")
+			}
+		}
+		if f.Text != "" {
+			args = append(args, "%"+likeEscaper.Replace(asciiLower(f.Text))+"%")
+			n, lower := "$"+itoa(len(args)), asciiLowerSQL[tx.engine]
+			where = append(where, "("+lower("ref")+" LIKE "+n+` ESCAPE '\' OR `+lower("title")+" LIKE "+n+` ESCAPE '\')`)
+		}
+		if !f.After.IsZero() {
+			args = append(args, string(f.After))
+			where = append(where, "ref > $"+itoa(len(args)))
+		}
 		q := `SELECT ` + entityColumns + ` FROM entities`
 		if len(where) > 0 {
 			q += " WHERE " + strings.Join(where, " AND ")
 		}
-		return tx.each("list entities", q+" ORDER BY ref", args, func(rows *sql.Rows) error {
+		q += " ORDER BY ref"
+		if f.Limit > 0 {
+			q += " LIMIT " + itoa(f.Limit)
+		}
+		return tx.each("list entities", q, args, func(rows *sql.Rows) error {
 			e, err := scanEntity(rows)
 			out = append(out, e)
 			return err

@@ -4,11 +4,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/catalog"
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/importer"
 	"blameful.dev/blameful/internal/org"
 )
@@ -204,26 +206,50 @@ func toEntityJSON(v app.EntityView) entityJSON {
 }
 
 func (s *Server) listEntities(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	q := r.URL.Query()
 	var p errs.Problems
-	at := parseTime(&p, "at", q.Get("at"))
-	kind := catalog.Kind(q.Get("kind"))
-	if kind != "" && !kind.IsValid() {
-		p.Add("kind", "%q is not an entity kind: use component, system, resource, provider, domain or api", kind)
-	}
-	var owner org.Ref
-	if v := q.Get("owner"); v != "" {
-		owner = ownerRef(&p, v)
-	}
+	f := entityFilter(&p, r)
+	f.Limit = limitParam(&p, r)
 	if err := p.Err(); err != nil {
 		return err
 	}
-	ents, err := s.app.Entities(r.Context(), actor, kind, owner, at)
+	ents, err := s.app.EntityList(r.Context(), actor, f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listOf(ents, toEntityJSON))
+	out, err := pageOf(ents, toEntityJSON, func(e app.EntityView) string { return string(e.Ref) }, len(ents) == f.Limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// entityFilter reads a catalog list's filters from the query, for the API
+// and the page alike: q (text in the reference or title), kind, owner,
+// owners (none or several: the ownership gaps), at, and the cursor (the
+// last reference of the previous page).
+func entityFilter(p *errs.Problems, r *http.Request) app.EntityFilter {
+	q := r.URL.Query()
+	f := app.EntityFilter{Text: strings.TrimSpace(q.Get("q")), Kind: catalog.Kind(q.Get("kind")), Owners: q.Get("owners")}
+	f.At = parseTime(p, "at", q.Get("at"))
+	freetext.Add(p, "q", f.Text, freetext.Ref)
+	if f.Kind != "" && !f.Kind.IsValid() {
+		p.Add("kind", "%q is not an entity kind: use component, system, resource, provider, domain or api", f.Kind)
+	}
+	if f.Owners != "" && f.Owners != app.OwnedByNone && f.Owners != app.OwnedBySeveral {
+		p.Add("owners", "%q is not an ownership gap: use none or several", f.Owners)
+	}
+	if v := q.Get("owner"); v != "" {
+		f.Owner = ownerRef(p, v)
+	}
+	if v := q.Get("cursor"); v != "" {
+		ref, err := catalog.ParseRef(v)
+		if err != nil {
+			p.Add("cursor", "is not a cursor this server gave out")
+		}
+		f.After = ref
+	}
+	return f
 }
 
 func (s *Server) getEntity(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

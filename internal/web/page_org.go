@@ -79,24 +79,67 @@ func (s *Server) pagePerson(w http.ResponseWriter, r *http.Request, actor org.Ac
 	return s.render(w, http.StatusOK, "person", view{Title: p.Name, Actor: actor, Section: "org", Data: p})
 }
 
-// entitiesPage lists the catalog, the entities nobody owns first: they are
-// the ownership gaps an incident would find.
+// entitiesPerPage is how many entities a page of the catalog lists.
+const entitiesPerPage = 100
+
+// entitiesPage is one page of the catalog, filtered: by text, kind, and
+// ownership gap (nobody's job, or claimed by several), which is where an
+// incident would land on a leader by A4.
 type entitiesPage struct {
-	Unowned, Owned []app.EntityView
+	Query url.Values
+	Kinds []catalog.Kind
+	// Gaps are the tabs: all entities, nobody's, several owners'.
+	Gaps  []gapTab
+	Items []app.EntityView
+	// Next is the URL of the next page, if there is one; Later says this
+	// page is not the first.
+	Next  string
+	Later bool
+}
+
+type gapTab struct {
+	Label, Href string
+	Current     bool
 }
 
 func (s *Server) pageEntities(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	ents, err := s.app.Entities(r.Context(), actor, "", "", s.app.Now())
+	q := r.URL.Query()
+	var p errs.Problems
+	f := entityFilter(&p, r)
+	f.Limit = entitiesPerPage + 1
+	if err := p.Err(); err != nil {
+		return err
+	}
+	items, err := s.app.EntityList(r.Context(), actor, f)
 	if err != nil {
 		return err
 	}
-	var data entitiesPage
-	for _, e := range ents {
-		if len(e.Owners) == 0 && e.Kind != catalog.Domain {
-			data.Unowned = append(data.Unowned, e)
-			continue
+	data := entitiesPage{Query: q, Kinds: catalog.Kinds, Later: !f.After.IsZero()}
+	if len(items) > entitiesPerPage {
+		items = items[:entitiesPerPage]
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
 		}
-		data.Owned = append(data.Owned, e)
+		next.Set("cursor", string(items[len(items)-1].Ref))
+		data.Next = "/entities?" + next.Encode()
+	}
+	data.Items = items
+	for _, g := range []struct{ label, owners string }{{"Every entity", ""}, {"Nobody's job", app.OwnedByNone}, {"Several owners", app.OwnedBySeveral}} {
+		tab := url.Values{}
+		for _, k := range []string{"q", "kind"} {
+			if v := q.Get(k); v != "" {
+				tab.Set(k, v)
+			}
+		}
+		if g.owners != "" {
+			tab.Set("owners", g.owners)
+		}
+		href := "/entities"
+		if len(tab) > 0 {
+			href += "?" + tab.Encode()
+		}
+		data.Gaps = append(data.Gaps, gapTab{Label: g.label, Href: href, Current: f.Owners == g.owners})
 	}
 	return s.render(w, http.StatusOK, "entities", view{Title: "Catalog", Actor: actor, Section: "org", Data: data})
 }

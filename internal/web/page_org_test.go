@@ -31,7 +31,10 @@ func TestOrgPages(t *testing.T) {
 			{"/teams/group:default/payments", s.pageTeam, "group:default/payments", []string{"pay-lead", "ada", "checkout-api", "member of"}},
 			{"/teams/payments", s.pageTeam, "payments", []string{"Payments"}},
 			{"/people/user:default/ada", s.pagePerson, "user:default/ada", []string{"Ada Lovelace", "payments"}},
-			{"/entities", s.pageEntities, "", []string{"Nobody's job", "orphan", "several claim it"}},
+			{"/entities", s.pageEntities, "", []string{"Nobody&#39;s job", "orphan", "several claim it", "checkout-api"}},
+			{"/entities?owners=none", s.pageEntities, "", []string{`aria-current="page">Nobody&#39;s job`, "component:default/orphan", "nobody's job (A4)"}},
+			{"/entities?owners=several", s.pageEntities, "", []string{"component:default/cart", "several claim it"}},
+			{"/entities?q=CHECKOUT&kind=component", s.pageEntities, "", []string{"checkout-api", `value="CHECKOUT"`}},
 			{"/entities/component:default/checkout-api", s.pageEntity, "component:default/checkout-api", []string{"payments", "since", "owned by"}},
 			{"/entities/component:orphan", s.pageEntity, "component:orphan", []string{"nobody: an incident here is ambiguous ownership"}},
 		}
@@ -49,6 +52,23 @@ func TestOrgPages(t *testing.T) {
 				if !strings.Contains(w.Body.String(), want) {
 					t.Errorf("%s lacks %q", p.url, want)
 				}
+			}
+		}
+		// The filters keep out what does not match.
+		for url, absent := range map[string]string{
+			"/entities?owners=none":                "component:default/checkout-api",
+			"/entities?owners=several":             "component:default/orphan",
+			"/entities?q=CHECKOUT&kind=component":  "component:default/orphan",
+			"/entities?cursor=component:default/x": "component:default/checkout-api",
+		} {
+			w := pageCall(t, s, s.pageEntities, ada, "GET", url, nil, nil)
+			if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `href="/entities/`+absent+`"`) {
+				t.Errorf("%s: %d, and lists %s: %v", url, w.Code, absent, strings.Contains(w.Body.String(), absent))
+			}
+		}
+		for _, url := range []string{"/entities?owners=some", "/entities?kind=galaxy", "/entities?cursor=%20"} {
+			if w := pageCall(t, s, s.pageEntities, ada, "GET", url, nil, nil); w.Code != http.StatusUnprocessableEntity && w.Code != http.StatusBadRequest {
+				t.Errorf("%s: %d, want a refusal", url, w.Code)
 			}
 		}
 		if w := pageCall(t, s, s.pagePerson, ada, "GET", "/people/user:nobody", nil, map[string]string{"ref": "user:nobody"}); w.Code != http.StatusNotFound {
