@@ -10,40 +10,13 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/audit"
+	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/integrity"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
 )
 
-// Verification is the result of walking the audit chain and holding the
-// current rows to it.
-type Verification struct {
-	// OK is true when the chain holds and every row of the accountable
-	// tables is what the chain says the product left it as.
-	OK bool
-	// Events is how many events are vouched for: the chain's length when it
-	// holds, else the events before the break that still hold.
-	Events int64
-	// Head is the last event vouched for.
-	Head audit.Head
-	// Checkpoints is how many signed checkpoints the chain matched.
-	Checkpoints int
-	// Break is the first link that does not hold, when one does not: in
-	// the chain, against its head or checkpoints, or between the chain and
-	// its row index.
-	Break *audit.Break
-	// RowsChecked says whether the current rows were held to the chain,
-	// which happens only when it holds.
-	RowsChecked bool
-	// Units is how many units of the accountable tables were compared.
-	Units int64
-	// RowFindings are the first MaxRowFindings units that are not what the
-	// chain recorded, and RowFindingCount how many there are in all.
-	RowFindings     []audit.RowFinding
-	RowFindingCount int64
-}
-
-// MaxRowFindings caps the row findings a Verification lists.
+// MaxRowFindings caps the row findings a verification lists.
 const MaxRowFindings = 100
 
 // CheckpointFile is a file of signed checkpoints kept outside the
@@ -57,9 +30,10 @@ type CheckpointFile struct {
 type VerifyOption func(*verifyConfig)
 
 type verifyConfig struct {
-	key   ed25519.PublicKey
-	files []CheckpointFile
-	flag  bool
+	key    ed25519.PublicKey
+	files  []CheckpointFile
+	flag   bool
+	record bool
 }
 
 // FlagBreak makes VerifyAudit raise an I6 integrity flag when it finds a
@@ -67,6 +41,12 @@ type verifyConfig struct {
 // review. The flag is keyed by the break's event, or by the first such row,
 // so verifying the same damage again raises nothing new.
 func FlagBreak() VerifyOption { return func(c *verifyConfig) { c.flag = true } }
+
+// Record makes VerifyAudit keep what it found, when it started, how long it
+// took and who asked, as the last verification the audit page shows
+// (LastAuditRun). With FlagBreak, the run and its I6 flag are stored in one
+// transaction.
+func Record() VerifyOption { return func(c *verifyConfig) { c.record = true } }
 
 // AgainstCheckpoints makes VerifyAudit also hold the chain to signed
 // checkpoints: the chain must still reach each checkpoint's event, with the
@@ -109,18 +89,20 @@ func (a *App) batchOf() int {
 // every accountable table must be in the last state recorded for it (each
 // that is not is a row finding, and makes OK false). A checkpoint that
 // does not verify with the trusted key is an errs.Invalid error naming its
-// file: a checkpoint is never skipped. Any authenticated actor may verify.
-func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOption) (Verification, error) {
-	if err := require(actor); err != nil {
-		return Verification{}, err
+// file: a checkpoint is never skipped. Only those CanVerifyAudit admits
+// may verify; anyone else gets its error.
+func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOption) (audit.Outcome, error) {
+	if err := mayVerify(actor); err != nil {
+		return audit.Outcome{}, err
 	}
+	started := a.now()
 	var cfg verifyConfig
 	for _, o := range opts {
 		o(&cfg)
 	}
 	anchors, err := trustedAnchors(cfg)
 	if err != nil {
-		return Verification{}, err
+		return audit.Outcome{}, err
 	}
 	hashAt := make(map[int64]string, len(anchors))
 	for _, an := range anchors {
@@ -135,7 +117,7 @@ func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOp
 		head, err = tx.AuditHead()
 		return err
 	}); err != nil {
-		return Verification{}, err
+		return audit.Outcome{}, err
 	}
 	rowsCtx, stopRows := context.WithCancel(ctx)
 	defer stopRows()
@@ -162,28 +144,88 @@ func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOp
 		}
 	}
 	res.OK = res.Break == nil && res.RowFindingCount == 0
-	if !res.OK && cfg.flag {
-		if err := a.flagVerification(ctx, res); err != nil {
-			return res, fmt.Errorf("raise the I6 flag: %w", err)
-		}
+	flag := !res.OK && cfg.flag
+	if !flag && !cfg.record {
+		return res, nil
 	}
-	return res, nil
+	run := audit.Run{ID: a.newID(), At: started.UTC().Truncate(time.Microsecond), Took: a.now().Sub(started),
+		By: string(actor.Ref), Outcome: res}
+	err = a.db.Update(ctx, func(tx *store.Tx) error {
+		if flag {
+			if err := a.flagVerification(tx, res); err != nil {
+				return fmt.Errorf("raise the I6 flag: %w", err)
+			}
+		}
+		if cfg.record {
+			return tx.CreateAuditRun(run)
+		}
+		return nil
+	})
+	return res, err
 }
 
 // flagVerification raises the I6 flag for what a failed verification
 // found: its break, else the rows that are not as recorded (the first ten
-// as evidence).
-func (a *App) flagVerification(ctx context.Context, res Verification) error {
+// as evidence). Its audit event lands on the chain as it now stands.
+func (a *App) flagVerification(tx *store.Tx, res audit.Outcome) error {
 	if res.Break != nil {
-		return a.raiseTampering(ctx, auditBreak{Seq: res.Break.Seq, Reason: res.Break.Reason})
+		return a.raise(tx, org.System("audit-verify"), integrity.Tampering(res.Break.Seq, res.Break.Reason, a.Now()))
 	}
 	var rows []integrity.Evidence
 	for _, f := range res.RowFindings[:min(len(res.RowFindings), 10)] {
 		rows = append(rows, integrity.Evidence{Ref: f.Table + " " + f.Key, Detail: f.String()})
 	}
-	return a.db.Update(ctx, func(tx *store.Tx) error {
-		return a.raise(tx, org.System("audit-verify"), integrity.RowTampering(rows, res.RowFindingCount, a.Now()))
+	return a.raise(tx, org.System("audit-verify"), integrity.RowTampering(rows, res.RowFindingCount, a.Now()))
+}
+
+// CanVerifyAudit reports whether actor may verify the audit log and see
+// how its last verification and checkpoint stand: any authenticated actor,
+// since the standing of the log is every member's business (a break raises
+// an I6 flag they all see) and what a verification shows is positions,
+// hashes, table names and row keys, never a row's content.
+func CanVerifyAudit(actor org.Actor) bool { return mayVerify(actor) == nil }
+
+// mayVerify is CanVerifyAudit with the refusal to return.
+func mayVerify(actor org.Actor) error { return require(actor) }
+
+// AuditStatus is how the audit log stands without walking it: its last
+// recorded verification, its last signed checkpoint, and its head now.
+type AuditStatus struct {
+	// Last is the last verification recorded (Record), nil if none was.
+	Last *audit.Run
+	// Checkpoint is the last checkpoint signed into this database, nil
+	// if none was.
+	Checkpoint *audit.SignedCheckpoint
+	// Head is the chain's last event now; the events after Last.Head were
+	// written since it and are not vouched for yet.
+	Head audit.Head
+}
+
+// AuditStatus returns the log's standing as last verified. It reads three
+// rows, so a page may show it on every view. Only those CanVerifyAudit
+// admits may read it; anyone else gets the same error VerifyAudit gives.
+func (a *App) AuditStatus(ctx context.Context, actor org.Actor) (AuditStatus, error) {
+	if err := mayVerify(actor); err != nil {
+		return AuditStatus{}, err
+	}
+	var st AuditStatus
+	err := a.db.View(ctx, func(tx *store.Tx) (err error) {
+		if st.Head, err = tx.AuditHead(); err != nil {
+			return err
+		}
+		if st.Checkpoint, err = lastCheckpoint(tx); err != nil {
+			return err
+		}
+		run, err := tx.LastAuditRun()
+		switch {
+		case err == nil:
+			st.Last = &run
+		case !errors.Is(err, errs.NotFound):
+			return err
+		}
+		return nil
 	})
+	return st, err
 }
 
 // trustedAnchors checks every checkpoint's signature and returns them in
@@ -205,9 +247,9 @@ func trustedAnchors(cfg verifyConfig) ([]anchor, error) {
 // walkAudit verifies the chain's links from the first event, fills in
 // hashAt for the sequence numbers it holds as keys, and folds the row
 // states recorded by the events up to upto into states.
-func (a *App) walkAudit(ctx context.Context, hashAt map[int64]string, states *audit.StateDigests, upto int64) (Verification, error) {
+func (a *App) walkAudit(ctx context.Context, hashAt map[int64]string, states *audit.StateDigests, upto int64) (audit.Outcome, error) {
 	v := audit.NewVerifier()
-	var res Verification
+	var res audit.Outcome
 	for {
 		before := v.Count()
 		var broken error
@@ -244,7 +286,7 @@ var errStop = errors.New("stop")
 
 // checkHead compares the end of the walked chain with the recorded head: a
 // chain cut short, or a head rewound to hide it, shows here.
-func (a *App) checkHead(ctx context.Context, res *Verification) error {
+func (a *App) checkHead(ctx context.Context, res *audit.Outcome) error {
 	var head audit.Head
 	if err := a.db.View(ctx, func(tx *store.Tx) (err error) {
 		head, err = tx.AuditHead()
@@ -266,7 +308,7 @@ func (a *App) checkHead(ctx context.Context, res *Verification) error {
 // means events were removed; one whose event has another hash means the
 // history up to it was rewritten, somewhere after the last checkpoint that
 // still matched.
-func matchAnchors(res *Verification, anchors []anchor, hashAt map[int64]string) {
+func matchAnchors(res *audit.Outcome, anchors []anchor, hashAt map[int64]string) {
 	good := audit.Head{Hash: audit.Genesis}
 	var goodFrom string
 	for _, an := range anchors {

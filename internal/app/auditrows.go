@@ -71,7 +71,7 @@ func (a *App) checkRowState(ctx context.Context, upto int64) (c rowCheck) {
 // check: the row index must hold exactly the states the chain's events
 // recorded (else that is the break, at the first event whose states it
 // does not hold, naming the unit), and then the row findings stand.
-func (a *App) useRowCheck(ctx context.Context, res *Verification, chain *audit.StateDigests, c rowCheck) error {
+func (a *App) useRowCheck(ctx context.Context, res *audit.Outcome, chain *audit.StateDigests, c rowCheck) error {
 	if c.err != nil {
 		return c.err
 	}

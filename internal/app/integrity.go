@@ -113,20 +113,6 @@ func (a *App) SweepIntegrity(ctx context.Context) (int, error) {
 	return raised, err
 }
 
-// raiseTampering records I6 for a broken audit chain, in a transaction of
-// its own (its audit event lands on the chain as it now stands).
-func (a *App) raiseTampering(ctx context.Context, b auditBreak) error {
-	return a.db.Update(ctx, func(tx *store.Tx) error {
-		return a.raise(tx, org.System("audit-verify"), integrity.Tampering(b.Seq, b.Reason, a.Now()))
-	})
-}
-
-// auditBreak is what raiseTampering needs of a verification break.
-type auditBreak struct {
-	Seq    int64
-	Reason string
-}
-
 // Reviewed is the state a redacted flag shows: reviewed, outcome private.
 const Reviewed integrity.State = "reviewed"
 
@@ -290,11 +276,18 @@ func (a *App) RunSweeps(ctx context.Context, interval time.Duration) {
 // the chain alone: checkpoints signed into this database's own table prove
 // nothing against whoever could rewrite it, so verifying against them is
 // left to audit verify --checkpoint with a copy kept elsewhere.
+//
+// Each check is recorded (Record), so the audit page shows the last one.
 func (a *App) RunAuditChecks(ctx context.Context, interval time.Duration) {
 	a.runEvery(ctx, interval, "audit-verify", func(ctx context.Context) error {
-		v, err := a.VerifyAudit(ctx, org.System("audit-verify"), FlagBreak())
-		if err == nil && !v.OK {
+		v, err := a.VerifyAudit(ctx, org.System("audit-verify"), FlagBreak(), Record())
+		switch {
+		case err != nil:
+		case v.Break != nil:
 			a.log.Error("the audit chain is broken", "event", v.Break.Seq, "reason", v.Break.Reason)
+		case !v.OK:
+			// The chain holds, and rows were changed behind its back.
+			a.log.Error("accountable rows are not what the audit chain recorded", "rows", v.RowFindingCount)
 		}
 		return err
 	})

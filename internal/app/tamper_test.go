@@ -208,7 +208,7 @@ func file(t *testing.T, name string, cps ...audit.SignedCheckpoint) app.Checkpoi
 	return app.CheckpointFile{Name: name, Checkpoints: parsed}
 }
 
-func (x *tampered) verify(t *testing.T, opts ...app.VerifyOption) app.Verification {
+func (x *tampered) verify(t *testing.T, opts ...app.VerifyOption) audit.Outcome {
 	t.Helper()
 	v, err := x.a.VerifyAudit(ctx, apptest.Admin(), opts...)
 	if err != nil {
@@ -222,7 +222,7 @@ func (x *tampered) withCheckpoints(t *testing.T) app.VerifyOption {
 }
 
 // wantBreak checks that v reports a break at seq whose reason says want.
-func wantBreak(t *testing.T, v app.Verification, seq int64, want ...string) {
+func wantBreak(t *testing.T, v audit.Outcome, seq int64, want ...string) {
 	t.Helper()
 	if v.OK || v.Break == nil || v.Break.Seq != seq {
 		t.Fatalf("got %+v (break %+v), want a break at event %d", v, v.Break, seq)
@@ -466,7 +466,7 @@ func TestVerifyCrossesBatches(t *testing.T) {
 }
 
 // TestServerChecksTheChain: the server's periodic check raises I6 on its
-// own, and stops when told.
+// own, records what it found with the flag, and stops when told.
 func TestServerChecksTheChain(t *testing.T) {
 	newTampered(t, func(t *testing.T, x *tampered) {
 		x.exec(t, `DELETE FROM audit_events WHERE seq = $1`, x.mid())
@@ -480,6 +480,11 @@ func TestServerChecksTheChain(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(flags) == 1 && flags[0].Rule == integrity.I6 && flags[0].Key == fmt.Sprintf("I6:%d", x.mid()) {
+				// The run landed in the flag's transaction.
+				if st := status(t, x.a, apptest.Admin()); st.Last == nil || st.Last.Break == nil || st.Last.Break.Seq != x.mid() ||
+					st.Last.By != "system:default/audit-verify" {
+					t.Fatalf("the scheduled check recorded %+v", st.Last)
+				}
 				return
 			}
 			if time.Now().After(deadline) {
@@ -507,7 +512,7 @@ func (x *tampered) lastRecorded(t *testing.T) map[string]int64 {
 }
 
 // rowFindings lists v's row findings as "problem table key", sorted.
-func rowFindings(t *testing.T, v app.Verification) []string {
+func rowFindings(t *testing.T, v audit.Outcome) []string {
 	t.Helper()
 	if int64(len(v.RowFindings)) != v.RowFindingCount {
 		t.Fatalf("%d findings listed of %d", len(v.RowFindings), v.RowFindingCount)
@@ -526,7 +531,7 @@ func rowFindings(t *testing.T, v app.Verification) []string {
 // wantRemovedEvents checks that v, over a chain cut short before event
 // from, names every unit last recorded by a removed event as recorded
 // beyond the chain's end, and nothing else.
-func (x *tampered) wantRemovedEvents(t *testing.T, v app.Verification, from int64) {
+func (x *tampered) wantRemovedEvents(t *testing.T, v audit.Outcome, from int64) {
 	t.Helper()
 	var want []string
 	for unit, seq := range x.lastRecorded(t) {
@@ -649,7 +654,7 @@ func TestRowTamperingIsNamed(t *testing.T) {
 
 // wantRowFlag checks that verifying with FlagBreak raised one I6 flag
 // naming the first row found, and that verifying again raises no other.
-func (x *tampered) wantRowFlag(t *testing.T, v app.Verification) {
+func (x *tampered) wantRowFlag(t *testing.T, v audit.Outcome) {
 	t.Helper()
 	if again := x.verify(t, app.FlagBreak()); again.RowFindingCount != v.RowFindingCount {
 		t.Fatalf("verifying again: %+v", again)

@@ -55,7 +55,7 @@ func runAuditVerify(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	v, err := a.VerifyAudit(ctx, operator(), append(opts, app.FlagBreak())...)
+	v, err := a.VerifyAudit(ctx, operator(), append(opts, app.FlagBreak(), app.Record())...)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ var personColumnsByTable = []struct {
 	{"integrity_flags", []string{"suspect", "subject", "reviewed_by"}, "raised_at, id"},
 	{"audit_events", []string{"actor", "subject"}, "seq"},
 	{"audit_rows", []string{"key"}, "seq, tbl"},
+	{"audit_runs", []string{"actor"}, "started_at, id"},
 	{"outbox", []string{"recipient"}, "created_at, id"},
 }
 

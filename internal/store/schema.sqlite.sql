@@ -82,6 +82,22 @@ table audit_rows
     key text NOT NULL
     seq bigint NOT NULL
     tbl text NOT NULL
+table audit_runs
+    actor text NOT NULL
+    break_reason text NOT NULL
+    break_seq bigint
+    checkpoints integer NOT NULL
+    duration_us bigint NOT NULL
+    events bigint NOT NULL
+    finding_count bigint NOT NULL
+    findings text NOT NULL
+    head_hash text NOT NULL
+    head_seq bigint NOT NULL
+    id text
+    ok integer NOT NULL
+    rows_checked integer NOT NULL
+    started_at text NOT NULL
+    units bigint NOT NULL
 table counters
     name text
     value bigint NOT NULL
@@ -265,6 +281,7 @@ index attributions_supersedes
 index audit_checkpoints_seq
 index audit_events_subject
 index audit_rows_latest
+index audit_runs_started
 index edges_object
 index edges_open
 index edges_subject

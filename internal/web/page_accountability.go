@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/errs"
@@ -121,14 +123,61 @@ func (s *Server) postFlagReview(w http.ResponseWriter, r *http.Request, actor or
 	return nil
 }
 
-// auditPage is the audit log's standing: does the chain hold, and do the
-// rows match it.
-type auditPage struct{ app.Verification }
+// auditPage is the audit log's standing as last verified, and whether the
+// viewer may verify it again. Verifying walks every event and row, so a
+// view only reads what the last verification found.
+type auditPage struct {
+	app.AuditStatus
+	CanVerify bool
+}
+
+// Since is how many events were written after the last verification's
+// head: events it does not vouch for yet.
+func (p auditPage) Since() int64 {
+	if p.Last == nil {
+		return p.Head.Seq
+	}
+	return max(p.Head.Seq-p.Last.Head.Seq, 0)
+}
+
+// Took is how long the last verification took, in words.
+func (p auditPage) Took() string {
+	if p.Last == nil {
+		return ""
+	}
+	switch d := p.Last.Took; {
+	case d < time.Millisecond:
+		return "under a millisecond"
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	default:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+}
+
+// By is who asked for the last verification.
+func (p auditPage) By() org.Ref {
+	if p.Last == nil {
+		return ""
+	}
+	return org.Ref(p.Last.By)
+}
 
 func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	v, err := s.app.VerifyAudit(r.Context(), actor)
+	st, err := s.app.AuditStatus(r.Context(), actor)
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "audit", view{Title: "Audit log", Actor: actor, Section: "audit", Data: auditPage{v}})
+	data := auditPage{AuditStatus: st, CanVerify: app.CanVerifyAudit(actor)}
+	return s.render(w, http.StatusOK, "audit", view{Title: "Audit log", Actor: actor, Section: "audit", Data: data})
+}
+
+// postAuditVerify verifies the log now, as GET /api/v1/audit/verify does
+// (a break raises its I6 flag), records the run, and shows it.
+func (s *Server) postAuditVerify(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	if _, err := s.app.VerifyAudit(r.Context(), actor, app.FlagBreak(), app.Record()); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/audit", http.StatusSeeOther)
+	return nil
 }

@@ -59,6 +59,7 @@ func (s *Server) routes() []route {
 		{"GET /integrity", s.page(s.pageFlags)},
 		{"POST /integrity/{id}/review", s.page(s.postFlagReview)},
 		{"GET /audit", s.page(s.pageAudit)},
+		{"POST /audit/verify", s.page(s.postAuditVerify)},
 		{"GET /reviews", s.page(s.pageReviews)},
 		{"GET /reviews/{week}", s.page(s.pageReview)},
 		{"GET /static/", static()},
