@@ -276,6 +276,7 @@ index assessments_incident
 index assessments_subject
 index attributions_decided
 index attributions_incident
+index attributions_party
 index attributions_rule_decided
 index attributions_supersedes
 index audit_checkpoints_seq
@@ -287,6 +288,7 @@ index edges_open
 index edges_subject
 index fairness_flags_about
 index fairness_flags_raised_to
+index followups_closed
 index followups_incident
 index followups_owner
 index followups_rule_created

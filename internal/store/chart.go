@@ -1,0 +1,140 @@
+package store
+
+import (
+	"database/sql"
+	"strings"
+	"time"
+
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/report"
+)
+
+// The charts' aggregates: each is one statement that reads only the rows
+// its chart draws, through an index, and counts them in the database.
+
+// FollowUpBurndown counts, at each moment of at (oldest first), the
+// follow-ups open then and how many of those were overdue: the same
+// numbers report.Burndown gives for the same follow-ups, which is the
+// reference its tests hold it to. A follow-up is open from its creation
+// until it closed (for ever if it is open now), and overdue while open from
+// the day after its due date; one closed at no known time is not counted.
+// owners, when not nil, keeps those owned by one of them.
+//
+// Only follow-ups open now or closed after the first moment can have been
+// open at any of them, so those are all it reads (followups_status_due and
+// followups_closed). Each is placed by comparisons alone, exact on both
+// engines: the first moment at or after its creation, the first at or
+// after its closing, and the first whose day is past its due date. The
+// statement counts follow-ups by those three; they are spread over the
+// moments here.
+func (tx *Tx) FollowUpBurndown(at []time.Time, owners []org.Ref) ([]report.BurnPoint, error) {
+	n := len(at)
+	if n == 0 {
+		return nil, nil
+	}
+	where, args := followUpWhere(tx, followup.Filter{Owners: owners})
+	joiner := " WHERE "
+	if where != "" {
+		joiner = " AND "
+	}
+	moments, days := len(args)+1, len(args)+1+n
+	for _, t := range at {
+		args = append(args, tx.t(t))
+	}
+	for _, t := range at {
+		args = append(args, followup.Day(t).Format(time.DateOnly))
+	}
+	q := `
+SELECT opened, closed, late, COUNT(*) FROM (
+    SELECT ` + firstAtOrAfter("created_at <= ", moments, n) + ` AS opened,
+        ` + firstAtOrAfter("closed_at <= ", moments, n, "closed_at IS NULL") + ` AS closed,
+        ` + firstAtOrAfter("due < ", days, n) + ` AS late
+    FROM followups` + where + joiner + `((status = 'open' AND closed_at IS NULL) OR closed_at > $` + itoa(moments) + `)
+) placed
+GROUP BY opened, closed, late`
+	points := make([]report.BurnPoint, n)
+	for i, t := range at {
+		points[i].At = t.UTC()
+	}
+	err := tx.each("count open follow-ups by week", q, args, func(rows *sql.Rows) error {
+		var opened, closed, late, count int
+		if err := rows.Scan(&opened, &closed, &late, &count); err != nil {
+			return err
+		}
+		for k := opened; k < min(closed, n); k++ {
+			points[k].Open += count
+			if k >= late {
+				points[k].Overdue += count
+			}
+		}
+		return nil
+	})
+	return points, err
+}
+
+// firstAtOrAfter is a CASE giving the index of the first of n parameters,
+// numbered from first, for which cond (a comparison missing its right-hand
+// side) holds, or n for none; never, when set, is a condition that gives n
+// at once.
+func firstAtOrAfter(cond string, first, n int, never ...string) string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, c := range never {
+		b.WriteString(" WHEN " + c + " THEN " + itoa(n))
+	}
+	for k := range n {
+		b.WriteString(" WHEN " + cond + "$" + itoa(first+k) + " THEN " + itoa(k))
+	}
+	b.WriteString(" ELSE " + itoa(n) + " END")
+	return b.String()
+}
+
+// PartyWeeks counts, for each of parties, the incidents started in each of
+// the weeks beginning at weeks (Mondays, oldest first, each seven days
+// long) whose decision in force names that party. Every party gets a
+// count per week, zero or more. It finds the parties' decisions through
+// attributions_party, and their incidents through incidents_attribution.
+func (tx *Tx) PartyWeeks(parties []org.Ref, weeks []time.Time) (map[org.Ref][]int, error) {
+	out := make(map[org.Ref][]int, len(parties))
+	for _, p := range parties {
+		out[p] = make([]int, len(weeks))
+	}
+	n := len(weeks)
+	if n == 0 || len(parties) == 0 {
+		return out, nil
+	}
+	args := refArgs(parties)
+	bounds := len(args) + 1
+	for _, w := range weeks {
+		args = append(args, tx.t(w))
+	}
+	args = append(args, tx.t(weeks[n-1].AddDate(0, 0, 7)))
+	// The week of an incident is the last whose start it is not before.
+	var week strings.Builder
+	week.WriteString("CASE")
+	for k := n - 1; k > 0; k-- {
+		week.WriteString(" WHEN i.started_at >= $" + itoa(bounds+k) + " THEN " + itoa(k))
+	}
+	week.WriteString(" ELSE 0 END")
+	q := `
+SELECT party, week, COUNT(*) FROM (
+    SELECT a.party, ` + week.String() + ` AS week
+    FROM attributions a JOIN incidents i ON i.attribution = a.id
+    WHERE a.party IN ` + inList(1, len(parties)) + `
+      AND i.started_at >= $` + itoa(bounds) + ` AND i.started_at < $` + itoa(bounds+n) + `
+) dated
+GROUP BY party, week`
+	err := tx.each("count incidents by party and week", q, args, func(rows *sql.Rows) error {
+		var party string
+		var week, count int
+		if err := rows.Scan(&party, &week, &count); err != nil {
+			return err
+		}
+		if c, ok := out[org.Ref(party)]; ok && week >= 0 && week < n {
+			c[week] = count
+		}
+		return nil
+	})
+	return out, err
+}
