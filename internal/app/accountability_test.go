@@ -259,8 +259,16 @@ func TestJ5J6A8FairnessAndLedgers(t *testing.T) {
 		// vp's A4 faults count in the ledger once decided on vp.
 		attributed(t, a, "component:legacy", "user:vp", incident.SEV4)
 		ledger, err = a.Ledger(ctx, ada, vp.Ref)
-		if err != nil || len(ledger.A4Faults) != 1 || ledger.Private || ledger.FairnessFlags != nil || ledger.Fairness != nil {
+		if err != nil || len(ledger.A4Faults) != 1 || ledger.A4Total != 1 || ledger.Private || ledger.FairnessFlags != nil || ledger.Fairness != nil {
 			t.Fatalf("public ledger: %+v %v", ledger, err)
+		}
+		// The lists are capped, the counts are not.
+		attributed(t, a, "component:legacy", "user:vp", incident.SEV2)
+		defer app.SetMaxLedgerLines(1)()
+		ledger, err = a.Ledger(ctx, ada, vp.Ref)
+		if err != nil || len(ledger.A4Faults) != 1 || ledger.A4Total != 2 ||
+			len(ledger.OwnFaults) != 1 || ledger.OwnTotal != 2 {
+			t.Fatalf("capped ledger: %d of %d A4, %d of %d own, %v", len(ledger.A4Faults), ledger.A4Total, len(ledger.OwnFaults), ledger.OwnTotal, err)
 		}
 		lead, err := a.Ledger(ctx, vp, payLead.Ref)
 		if err != nil || lead.Fairness == nil || lead.Fairness.Flag != "harsher" {

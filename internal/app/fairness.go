@@ -60,19 +60,23 @@ func (a *App) Fairness(ctx context.Context, actor org.Actor) ([]DeciderFairness,
 // leader, the leaders above, HR and admins (Private says whether the
 // caller saw them).
 type Ledger struct {
-	Leader           org.Ref
-	Teams            []org.Ref
+	Leader org.Ref
+	Teams  []org.Ref
+	// A4Faults and OwnFaults are the newest maxLedgerLines of each; the
+	// totals count them all.
 	A4Faults         []accountability.Fault
+	A4Total          int
 	OverdueFollowUps []followup.FollowUp
 	OverdueTotal     int
 	OwnFaults        []accountability.Fault
+	OwnTotal         int
 	Private          bool
 	Fairness         *DeciderFairness
 	FairnessFlags    []accountability.FairnessFlag
 }
 
-// maxLedgerLines caps each list in a ledger.
-const maxLedgerLines = 100
+// maxLedgerLines caps each list in a ledger (a variable for the tests).
+var maxLedgerLines = 100
 
 // Ledger returns a leader's ledger. The ref must lead a team now.
 func (a *App) Ledger(ctx context.Context, actor org.Actor, leader org.Ref) (Ledger, error) {
@@ -87,10 +91,19 @@ func (a *App) Ledger(ctx context.Context, actor org.Actor, leader org.Ref) (Ledg
 		if l.Teams, owners = accountability.LedgerScope(leader, chart); len(l.Teams) == 0 {
 			return errs.E(errs.NotFound, "%s leads no team", leader)
 		}
-		if l.A4Faults, err = tx.Faults(leader, []string{rule.A4}); err != nil {
-			return err
-		}
-		if l.OwnFaults, err = tx.Faults(leader, nil); err != nil {
+		err = tx.EachFault(leader, func(f accountability.Fault) error {
+			if l.OwnTotal++; len(l.OwnFaults) < maxLedgerLines {
+				l.OwnFaults = append(l.OwnFaults, f)
+			}
+			if f.Rule != rule.A4 {
+				return nil
+			}
+			if l.A4Total++; len(l.A4Faults) < maxLedgerLines {
+				l.A4Faults = append(l.A4Faults, f)
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		if err := a.overdueInSubtree(tx, &l, owners, now); err != nil {

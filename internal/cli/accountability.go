@@ -91,11 +91,11 @@ func runLedger(ctx context.Context, e env, args []string) error {
 		}
 		w := e.stdout
 		fmt.Fprintf(w, "Ledger of %s, leading %s\n", l.Leader, joinRefs(l.Teams))
-		fmt.Fprintf(w, "A4 faults (unclear ownership in their organisation): %d\n", len(l.A4Faults))
+		fmt.Fprintf(w, "A4 faults (unclear ownership in their organisation): %d%s\n", l.A4Total, newest(len(l.A4Faults), l.A4Total))
 		for _, f := range l.A4Faults {
 			fmt.Fprintf(w, "  %s %s %s %s\n", f.StartedAt.Format("2006-01-02"), f.Incident, f.Severity, printable(f.Title))
 		}
-		fmt.Fprintf(w, "Own faults: %d\n", len(l.OwnFaults))
+		fmt.Fprintf(w, "Own faults: %d\n", l.OwnTotal)
 		fmt.Fprintf(w, "Overdue follow-ups in their organisation: %d\n", l.OverdueTotal)
 		for _, f := range l.OverdueFollowUps {
 			fmt.Fprintf(w, "  %s due %s, %s: %s\n", f.ID, f.Due.Format("2006-01-02"), f.Owner, printable(f.Title))
@@ -213,4 +213,12 @@ func openThen(ctx context.Context, e env, dsn string, fn func(*app.App) error) e
 	}
 	defer closeDB()
 	return fn(a)
+}
+
+// newest says, after a count, that the lines below it are only the newest.
+func newest(shown, total int) string {
+	if shown >= total {
+		return ""
+	}
+	return fmt.Sprintf(" (the newest %d below)", shown)
 }

@@ -277,27 +277,21 @@ func (tx *Tx) FairnessFlags(about []org.Ref) ([]accountability.FairnessFlag, err
 	return out, err
 }
 
-// Faults lists the decided attributions naming the party (in force), newest
-// first: a person's or team's own faults.
-func (tx *Tx) Faults(party org.Ref, rules []string) ([]accountability.Fault, error) {
-	q := `SELECT i.id, i.title, i.severity, i.started_at, a.rule FROM incidents i JOIN attributions a ON a.id = i.attribution WHERE a.party = $1`
-	args := []any{string(party)}
-	if len(rules) > 0 {
-		q += ` AND a.rule IN ` + inList(2, len(rules))
-		for _, r := range rules {
-			args = append(args, r)
-		}
-	}
-	var out []accountability.Fault
-	err := tx.each("list faults", q+` ORDER BY i.started_at DESC, i.id`, args, func(rows *sql.Rows) error {
+// EachFault calls fn with every decided attribution naming the party (in
+// force), newest first: a person's or team's own faults, read in one pass
+// however the caller counts and caps them.
+func (tx *Tx) EachFault(party org.Ref, fn func(accountability.Fault) error) error {
+	return tx.each("list faults", `
+SELECT i.id, i.title, i.severity, i.started_at, a.rule FROM incidents i JOIN attributions a ON a.id = i.attribution
+WHERE a.party = $1 ORDER BY i.started_at DESC, i.id`, []any{string(party)}, func(rows *sql.Rows) error {
 		var f accountability.Fault
 		var id, sev string
-		err := rows.Scan(&id, &f.Title, &sev, tm(&f.StartedAt), &f.Rule)
+		if err := rows.Scan(&id, &f.Title, &sev, tm(&f.StartedAt), &f.Rule); err != nil {
+			return err
+		}
 		f.Incident, f.Severity = incident.ID(id), incident.Severity(sev)
-		out = append(out, f)
-		return err
+		return fn(f)
 	})
-	return out, err
 }
 
 // UndecidedAssessments returns the assessments in force (those of the

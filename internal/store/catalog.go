@@ -84,8 +84,10 @@ func (tx *Tx) Entities(f EntityFilter) ([]catalog.Entity, error) {
 		if !f.Owner.IsZero() {
 			args = append(args, string(f.Owner), tx.t(f.OwnedAt))
 			o, at := "$"+itoa(len(args)-1), "$"+itoa(len(args))
-			where = append(where, `EXISTS (SELECT 1 FROM edges e WHERE e.subject = entities.ref AND e.relation = 'owned_by'
-    AND e.object = `+o+` AND (e.valid_from IS NULL OR e.valid_from <= `+at+`) AND (e.valid_to IS NULL OR e.valid_to > `+at+`))`)
+			// From the owner's edges (indexed by object), not a probe per
+			// entity: a team owns a few of the catalog's thousands.
+			where = append(where, `ref IN (SELECT e.subject FROM edges e WHERE e.object = `+o+` AND e.relation = 'owned_by'
+    AND (e.valid_from IS NULL OR e.valid_from <= `+at+`) AND (e.valid_to IS NULL OR e.valid_to > `+at+`))`)
 		}
 		if f.Owners != OwnersAny {
 			args = append(args, tx.t(f.OwnedAt))

@@ -290,7 +290,7 @@ index fairness_flags_about
 index fairness_flags_raised_to
 index followups_closed
 index followups_incident
-index followups_owner
+index followups_owner_status_due
 index followups_rule_created
 index followups_status_due
 index incident_entities_entity

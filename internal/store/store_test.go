@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -260,6 +262,24 @@ func TestTimelinePostmortemFollowUp(t *testing.T) {
 			due, err := tx.FollowUps(followup.Filter{Status: followup.Open, DueBefore: time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC)})
 			if err != nil || len(due) != 1 || !due[0].Due.Equal(time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)) {
 				t.Errorf("follow-ups due: %+v %v", due, err)
+			}
+			// A long list of owners goes as one parameter, a short one as
+			// placeholders: the same answer either way.
+			for _, n := range []int{1, 63, 64, 65, 5000} {
+				owners := []org.Ref{ref("group:payments")}
+				for i := 1; i < n; i++ {
+					owners = append(owners, org.Ref(fmt.Sprintf("group:default/t%05d", i)))
+				}
+				slices.Reverse(owners)
+				fus, err := tx.FollowUps(followup.Filter{Owners: owners})
+				count, cerr := tx.CountFollowUps(followup.Filter{Owners: owners})
+				if err != nil || cerr != nil || len(fus) != 1 || count != 1 {
+					t.Errorf("%d owners: %d follow-ups, count %d, %v %v", n, len(fus), count, err, cerr)
+				}
+				none, err := tx.FollowUps(followup.Filter{Owners: owners[:n-1]})
+				if err != nil || len(none) != 0 {
+					t.Errorf("%d other owners: %d follow-ups, %v", n-1, len(none), err)
+				}
 			}
 			return nil
 		})

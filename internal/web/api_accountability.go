@@ -286,6 +286,7 @@ type ledgerJSON struct {
 	OverdueFollowUps int                `json:"overdue_followups"`
 	OverdueItems     []followUpJSON     `json:"overdue_items"`
 	OwnFaults        []faultJSON        `json:"own_faults"`
+	OwnFaultCount    int                `json:"own_fault_count"`
 	Private          bool               `json:"private_visible"`
 	Fairness         *consistencyJSON   `json:"fairness"`
 	FairnessFlags    []fairnessFlagJSON `json:"fairness_flags"`
@@ -308,9 +309,9 @@ func (s *Server) getLedger(w http.ResponseWriter, r *http.Request, actor org.Act
 	if err != nil {
 		return err
 	}
-	j := ledgerJSON{Leader: string(l.Leader), Teams: refStrings(l.Teams), A4Faults: len(l.A4Faults), A4Incidents: faults(l.A4Faults),
+	j := ledgerJSON{Leader: string(l.Leader), Teams: refStrings(l.Teams), A4Faults: l.A4Total, A4Incidents: faults(l.A4Faults),
 		OverdueFollowUps: l.OverdueTotal, OverdueItems: followUpList(l.OverdueFollowUps, s.app.Now()), OwnFaults: faults(l.OwnFaults),
-		Private: l.Private}
+		OwnFaultCount: l.OwnTotal, Private: l.Private}
 	if l.Private {
 		j.FairnessFlags = []fairnessFlagJSON{}
 		for _, f := range l.FairnessFlags {
