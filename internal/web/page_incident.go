@@ -73,7 +73,8 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.
 	if err != nil {
 		return err
 	}
-	data := incidentPage{Incident: inc, Timeline: tl, History: map[string][]incident.Revision{}, Error: ferr, Values: map[string]string{},
+	data := incidentPage{Incident: inc, Timeline: tl, History: map[string][]incident.Revision{}, Error: ferr,
+		Values: map[string]string{"occurred_at": s.minuteNow()},
 		Kinds: []incident.EntryKind{incident.EntryObservation, incident.EntryAction, incident.EntryDecision, incident.EntryAlert, incident.EntryChange}}
 	for _, rev := range tl.Revisions {
 		data.History[rev.Entry] = append(data.History[rev.Entry], rev)
@@ -109,7 +110,10 @@ type declarePage struct {
 
 func (s *Server) pageDeclare(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
 	return s.render(w, http.StatusOK, "declare", view{Title: "Declare an incident", Actor: actor, Section: "incidents",
-		Data: declarePage{Severities: incident.Severities, Values: map[string]string{"severity": "SEV3"}}})
+		Data: declarePage{Severities: incident.Severities, Values: map[string]string{"severity": "SEV3",
+			// An incident is mostly declared as it happens: start it now,
+			// to the minute, for the reviewer to move back if need be.
+			"started_at": s.minuteNow()}}})
 }
 
 // postDeclare declares an incident from the form: its origin entity, and
@@ -152,6 +156,10 @@ func (s *Server) postDeclare(w http.ResponseWriter, r *http.Request, actor org.A
 	http.Redirect(w, r, "/incidents/"+string(inc.ID), http.StatusSeeOther)
 	return nil
 }
+
+// minuteNow is the app's time to the minute, as a datetime-local field
+// holds it: what a new entry defaults to.
+func (s *Server) minuteNow() string { return s.app.Now().UTC().Format("2006-01-02T15:04") }
 
 // formTime reads a datetime-local field (or an RFC 3339 time) as UTC.
 func formTime(p *errs.Problems, r *http.Request, field string) time.Time {
