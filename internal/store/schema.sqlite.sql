@@ -288,7 +288,7 @@ index edges_open
 index edges_subject
 index fairness_flags_about
 index fairness_flags_raised_to
-index followups_closed
+index followups_burndown
 index followups_incident
 index followups_owner_status_due
 index followups_rule_created
