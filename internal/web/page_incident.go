@@ -75,7 +75,7 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.
 	}
 	data := incidentPage{Incident: inc, Timeline: tl, History: map[string][]incident.Revision{}, Error: ferr,
 		Values: map[string]string{"occurred_at": s.minuteNow()},
-		Kinds: []incident.EntryKind{incident.EntryObservation, incident.EntryAction, incident.EntryDecision, incident.EntryAlert, incident.EntryChange}}
+		Kinds:  []incident.EntryKind{incident.EntryObservation, incident.EntryAction, incident.EntryDecision, incident.EntryAlert, incident.EntryChange}}
 	for _, rev := range tl.Revisions {
 		data.History[rev.Entry] = append(data.History[rev.Entry], rev)
 	}
