@@ -24,7 +24,9 @@ var staticFiles embed.FS
 type homePage struct {
 	Review review.Review
 	Work   app.MyWork
-	Trend  report.Chart
+	// Trend is incidents per week by severity; Burndown the follow-ups
+	// open and overdue, week by week.
+	Trend, Burndown report.Chart
 }
 
 func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -36,8 +38,12 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Acto
 	if err != nil {
 		return err
 	}
+	burn, err := s.app.FollowUpBurndown(r.Context(), actor, nil, app.BurndownWeeks)
+	if err != nil {
+		return err
+	}
 	return s.render(w, http.StatusOK, "home", view{Title: "This week", Actor: actor, Section: "home", Data: homePage{Review: rv, Work: work,
-		Trend: report.SeverityChart("trend", severityWeeks(rv))}})
+		Trend: report.SeverityChart("trend", severityWeeks(rv)), Burndown: report.BurndownChart("burndown", burn)}})
 }
 
 // static serves the embedded stylesheet and scripts, and nothing else: a

@@ -9,6 +9,8 @@ import (
 	"blameful.dev/blameful/internal/catalog"
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/report"
+	"blameful.dev/blameful/internal/review"
 )
 
 // The org and the catalog as pages: the team tree with its leaders, people,
@@ -48,7 +50,13 @@ func (s *Server) pageTeams(w http.ResponseWriter, r *http.Request, actor org.Act
 type teamPage struct {
 	app.TeamView
 	Owns []app.EntityView
+	// Trend is incidents per week attributed to the team and to each team
+	// right under it.
+	Trend report.Chart
 }
+
+// teamTrendWeeks is how many weeks a team's trend shows: a quarter.
+const teamTrendWeeks = 12
 
 func (s *Server) pageTeam(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
 	ref, err := pathRef(r, org.KindGroup)
@@ -64,7 +72,12 @@ func (s *Server) pageTeam(w http.ResponseWriter, r *http.Request, actor org.Acto
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "team", view{Title: t.Name, Actor: actor, Section: "org", Data: teamPage{TeamView: t, Owns: owns}})
+	weeks, counts, err := s.app.TeamWeeks(r.Context(), actor, append([]org.Ref{t.Ref}, t.Children...), review.WeekOf(now), teamTrendWeeks)
+	if err != nil {
+		return err
+	}
+	data := teamPage{TeamView: t, Owns: owns, Trend: report.TeamChart("team-trend", weeks, counts)}
+	return s.render(w, http.StatusOK, "team", view{Title: t.Name, Actor: actor, Section: "org", Data: data})
 }
 
 func (s *Server) pagePerson(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

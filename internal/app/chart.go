@@ -1,0 +1,64 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/report"
+	"blameful.dev/blameful/internal/review"
+	"blameful.dev/blameful/internal/store"
+)
+
+// The numbers behind the pages' charts. Follow-ups, incidents and
+// attributions are every member's to see (PRODUCT.md section 6), so every
+// chart here counts all of them for any authenticated actor; none counts
+// anything private.
+
+// BurndownWeeks is how many weekly points a follow-up burn-down has.
+const BurndownWeeks = 12
+
+// FollowUpBurndown returns how many follow-ups were open, and how many of
+// those overdue, now and at the same moment of each of the weeks-1 weeks
+// before, oldest first: report.Burndown's points with a step of a week,
+// counted by the database. owners, when not nil, keeps the follow-ups
+// owned by one of them.
+func (a *App) FollowUpBurndown(ctx context.Context, actor org.Actor, owners []org.Ref, weeks int) ([]report.BurnPoint, error) {
+	now := a.Now()
+	at := make([]time.Time, max(weeks, 0))
+	for i := range at {
+		at[i] = now.AddDate(0, 0, -7*(len(at)-1-i))
+	}
+	var points []report.BurnPoint
+	err := a.read(ctx, actor, func(tx *store.Tx) (err error) {
+		points, err = tx.FollowUpBurndown(at, owners)
+		return err
+	})
+	return points, err
+}
+
+// TeamWeeks counts, for each of teams in the order given, the incidents
+// started in each of the n ISO weeks ending with last whose decision in
+// force names the team. It returns the weeks' labels ("2026-W47"), oldest
+// first, and a count per team labelled with the team's name.
+func (a *App) TeamWeeks(ctx context.Context, actor org.Actor, teams []org.Ref, last review.Week, n int) ([]string, []report.TeamCounts, error) {
+	labels := make([]string, max(n, 0))
+	starts := make([]time.Time, len(labels))
+	for i := range labels {
+		w := last.Add(i - len(labels) + 1)
+		labels[i], starts[i] = w.String(), w.Start()
+	}
+	var counts map[org.Ref][]int
+	err := a.read(ctx, actor, func(tx *store.Tx) (err error) {
+		counts, err = tx.PartyWeeks(teams, starts)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]report.TeamCounts, len(teams))
+	for i, t := range teams {
+		out[i] = report.TeamCounts{Team: t.Name(), Counts: counts[t]}
+	}
+	return labels, out, nil
+}
