@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
+	"blameful.dev/blameful/internal/accountability"
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/report"
 	"blameful.dev/blameful/internal/review"
@@ -61,4 +65,49 @@ func (a *App) TeamWeeks(ctx context.Context, actor org.Actor, teams []org.Ref, l
 		out[i] = report.TeamCounts{Team: t.Name(), Counts: counts[t]}
 	}
 	return labels, out, nil
+}
+
+// Organisation is what a leader's organisation covers (J6): the teams
+// they lead, and who may own a follow-up within it — every team at or
+// below those, with its members and leaders.
+type Organisation struct {
+	Leader org.Ref
+	Teams  []org.Ref
+	Owners []org.Ref
+}
+
+// Narrow keeps, of what f selects, the follow-ups owned in the
+// organisation: f's own owner conditions still apply.
+func (o Organisation) Narrow(f followup.Filter) followup.Filter {
+	if f.Owners == nil {
+		f.Owners = slices.Clone(o.Owners)
+		return f
+	}
+	both := []org.Ref{} // not nil: none in common selects nothing
+	for _, r := range f.Owners {
+		if _, ok := slices.BinarySearch(o.Owners, r); ok {
+			both = append(both, r)
+		}
+	}
+	f.Owners = both
+	return f
+}
+
+// Organisation returns the organisation leader leads now. Someone who
+// leads no team has none: an Invalid error on the field "leader". The org
+// is every member's to see.
+func (a *App) Organisation(ctx context.Context, actor org.Actor, leader org.Ref) (Organisation, error) {
+	o := Organisation{Leader: leader}
+	err := a.read(ctx, actor, func(tx *store.Tx) error {
+		chart, err := orgAt(tx, a.Now())
+		if err != nil {
+			return err
+		}
+		o.Teams, o.Owners = accountability.LedgerScope(leader, chart)
+		return nil
+	})
+	if err == nil && len(o.Teams) == 0 {
+		err = errs.Field("leader", "%s leads no team", leader)
+	}
+	return o, err
 }

@@ -87,6 +87,44 @@ func TestFollowUpBurndownIsReports(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+// TestOrganisation: a leader's organisation is every team at or below
+// theirs with its people; someone who leads no team has none; Narrow
+// keeps a filter's own owners within it.
+func TestOrganisation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, _ := apptest.New(t, db)
+		dee := apptest.Person("dee")
+		o, err := a.Organisation(ctx, dee, org.MustRef("user:vp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs := func(names ...string) []org.Ref {
+			var out []org.Ref
+			for _, n := range names {
+				out = append(out, org.MustRef(n))
+			}
+			slices.Sort(out)
+			return out
+		}
+		want := refs("group:product", "group:payments", "group:checkout", "group:ghosts",
+			"user:vp", "user:pay-lead", "user:ada", "user:bob", "user:co-lead", "user:cy")
+		if diff := cmp.Diff(want, o.Owners); diff != "" || !slices.Equal(o.Teams, refs("group:product")) {
+			t.Errorf("vp's organisation: teams %v, owners (-want +got):\n%s", o.Teams, diff)
+		}
+		f := o.Narrow(followup.Filter{Status: followup.Open, Owners: refs("user:ada", "user:dee")})
+		if !slices.Equal(f.Owners, refs("user:ada")) || f.Status != followup.Open {
+			t.Errorf("narrowed %+v", f)
+		}
+		if f := o.Narrow(followup.Filter{Owners: refs("user:dee")}); f.Owners == nil || len(f.Owners) != 0 {
+			t.Errorf("nothing in common must select nothing: %#v", f.Owners)
+		}
+		_, err = a.Organisation(ctx, dee, org.MustRef("user:dee"))
+		if e, ok := errs.As(err); !ok || e.Kind != errs.Invalid || e.Fields["leader"] == "" {
+			t.Errorf("someone who leads no team: %v", err)
+		}
+	})
+}
+
 // TestTeamWeeks: incidents per week count for the party of the decision in
 // force, in the teams' order, and an incident before the weeks does not.
 func TestTeamWeeks(t *testing.T) {

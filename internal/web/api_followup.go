@@ -188,8 +188,26 @@ func (s *Server) listFollowUps(w http.ResponseWriter, r *http.Request, actor org
 		f.Status = followup.Open
 		f.DueBefore = followup.Day(s.app.Now())
 	}
+	var leader org.Ref
+	if v := q.Get("leader"); v != "" {
+		ref, err := org.ParseRef(v, org.KindUser)
+		switch {
+		case err != nil:
+			p.Add("leader", "%s", msg(err))
+		case !ref.IsPerson():
+			p.Add("leader", "%s is not a person: a leader is someone who leads a team", ref)
+		}
+		leader = ref
+	}
 	if err := p.Err(); err != nil {
 		return err
+	}
+	if !leader.IsZero() {
+		o, err := s.app.Organisation(r.Context(), actor, leader)
+		if err != nil {
+			return err
+		}
+		f = o.Narrow(f)
 	}
 	items, err := s.app.FollowUps(r.Context(), actor, f)
 	if err != nil {

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/app"
@@ -12,35 +14,110 @@ import (
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/integrity"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/report"
 )
 
-// followUpsPage is the follow-ups board: mine, my teams', overdue.
+// followUpsPage is the follow-ups board: mine, my teams', those owned in a
+// leader's organisation (the viewer's own when they lead teams, or the
+// leader asked for), and overdue everywhere, under the burn-down of the
+// organisation shown, or of every follow-up when none is.
 type followUpsPage struct {
 	Mine, Teams, Overdue []followup.FollowUp
+	Org                  *orgFollowUps
+	// Asked is the leader typed in the form, and LeaderError why it was
+	// refused.
+	Asked, LeaderError string
+	Burndown           report.Chart
+	Weeks              int
 }
 
+// orgFollowUps is what a leader's organisation owns: the overdue
+// follow-ups, and all the open ones.
+type orgFollowUps struct {
+	app.Organisation
+	Overdue, Open []followup.FollowUp
+}
+
+// boardLimit caps each list of the board.
+const boardLimit = 200
+
 func (s *Server) pageFollowUps(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	ctx, now := r.Context(), s.app.Now()
-	var data followUpsPage
-	var err error
-	if data.Overdue, err = s.app.FollowUps(ctx, actor, followup.Filter{Status: followup.Open, DueBefore: followup.Day(now), Limit: 200}); err != nil {
+	ctx := r.Context()
+	data := followUpsPage{Asked: strings.TrimSpace(r.URL.Query().Get("leader")), Weeks: app.BurndownWeeks}
+	late := followup.Filter{Status: followup.Open, DueBefore: followup.Day(s.app.Now()), Limit: boardLimit}
+	if err := s.myFollowUps(r, actor, &data, late); err != nil {
 		return err
 	}
-	if actor.Ref.IsPerson() {
-		if data.Mine, err = s.app.FollowUps(ctx, actor, followup.Filter{Owner: actor.Ref, Status: followup.Open, Limit: 200}); err != nil {
-			return err
+	leader, status := org.Ref(""), http.StatusOK
+	switch {
+	case data.Asked != "":
+		ref, err := org.ParseRef(data.Asked, org.KindUser)
+		if err == nil && !ref.IsPerson() {
+			err = errs.E(errs.Invalid, "%s is not a person: a leader is someone who leads a team", ref)
 		}
-		p, err := s.app.Person(ctx, actor, actor.Ref, now)
-		if err != nil && !errors.Is(err, errs.NotFound) {
-			return err
+		if err != nil {
+			data.LeaderError, status = msg(err), http.StatusUnprocessableEntity
+			break
 		}
-		if len(p.Teams) > 0 {
-			if data.Teams, err = s.app.FollowUps(ctx, actor, followup.Filter{Owners: p.Teams, Status: followup.Open, Limit: 200}); err != nil {
+		leader = ref
+	case actor.Has(org.RoleLeader):
+		leader = actor.Ref
+	}
+	var owners []org.Ref // nil: the burn-down of every follow-up
+	if leader != "" {
+		o, err := s.app.Organisation(ctx, actor, leader)
+		switch ferr, refused := formError(err); {
+		case refused:
+			data.LeaderError, status = cmp.Or(ferr.Fields["leader"], ferr.Message), statusOf(ferr)
+		case err != nil:
+			return err
+		default:
+			if data.Org, err = s.orgFollowUps(r, actor, o, late); err != nil {
 				return err
 			}
+			owners = o.Owners
 		}
 	}
-	return s.render(w, http.StatusOK, "followups", view{Title: "Follow-ups", Actor: actor, Section: "followups", Data: data})
+	burn, err := s.app.FollowUpBurndown(ctx, actor, owners, data.Weeks)
+	if err != nil {
+		return err
+	}
+	data.Burndown = report.BurndownChart("burndown", burn)
+	return s.render(w, status, "followups", view{Title: "Follow-ups", Actor: actor, Section: "followups", Data: data})
+}
+
+// myFollowUps fills in the board's own lists: the viewer's, their teams',
+// and those of late (the overdue ones, everywhere).
+func (s *Server) myFollowUps(r *http.Request, actor org.Actor, data *followUpsPage, late followup.Filter) error {
+	ctx := r.Context()
+	var err error
+	if data.Overdue, err = s.app.FollowUps(ctx, actor, late); err != nil || !actor.Ref.IsPerson() {
+		return err
+	}
+	if data.Mine, err = s.app.FollowUps(ctx, actor, followup.Filter{Owner: actor.Ref, Status: followup.Open, Limit: boardLimit}); err != nil {
+		return err
+	}
+	p, err := s.app.Person(ctx, actor, actor.Ref, s.app.Now())
+	switch {
+	case errors.Is(err, errs.NotFound): // not in the org: no teams
+		return nil
+	case err != nil || len(p.Teams) == 0:
+		return err
+	}
+	data.Teams, err = s.app.FollowUps(ctx, actor, followup.Filter{Owners: p.Teams, Status: followup.Open, Limit: boardLimit})
+	return err
+}
+
+// orgFollowUps lists the follow-ups an organisation owns: those of late,
+// and all the open ones.
+func (s *Server) orgFollowUps(r *http.Request, actor org.Actor, o app.Organisation, late followup.Filter) (*orgFollowUps, error) {
+	out := &orgFollowUps{Organisation: o}
+	var err error
+	if out.Overdue, err = s.app.FollowUps(r.Context(), actor, o.Narrow(late)); err != nil {
+		return nil, err
+	}
+	out.Open, err = s.app.FollowUps(r.Context(), actor, o.Narrow(followup.Filter{Status: followup.Open, Limit: boardLimit}))
+	return out, err
 }
 
 // ledgerPage is a leader's ledger (J6): public A4 faults and overdue
