@@ -46,12 +46,7 @@ func (a *App) FollowUpBurndown(ctx context.Context, actor org.Actor, owners []or
 // force names the team. It returns the weeks' labels ("2026-W47"), oldest
 // first, and a count per team labelled with the team's name.
 func (a *App) TeamWeeks(ctx context.Context, actor org.Actor, teams []org.Ref, last review.Week, n int) ([]string, []report.TeamCounts, error) {
-	labels := make([]string, max(n, 0))
-	starts := make([]time.Time, len(labels))
-	for i := range labels {
-		w := last.Add(i - len(labels) + 1)
-		labels[i], starts[i] = w.String(), w.Start()
-	}
+	labels, starts := weeksTo(last, n)
 	var counts map[org.Ref][]int
 	err := a.read(ctx, actor, func(tx *store.Tx) (err error) {
 		counts, err = tx.PartyWeeks(teams, starts)
@@ -65,6 +60,33 @@ func (a *App) TeamWeeks(ctx context.Context, actor org.Actor, teams []org.Ref, l
 		out[i] = report.TeamCounts{Team: t.Name(), Counts: counts[t]}
 	}
 	return labels, out, nil
+}
+
+// weeksTo returns the labels and the starts of the n ISO weeks ending with
+// last, oldest first.
+func weeksTo(last review.Week, n int) (labels []string, starts []time.Time) {
+	labels, starts = make([]string, max(n, 0)), make([]time.Time, max(n, 0))
+	for i := range labels {
+		w := last.Add(i - len(labels) + 1)
+		labels[i], starts[i] = w.String(), w.Start()
+	}
+	return labels, starts
+}
+
+// teamTrends counts the incidents per week of the teams the review's
+// decisions name (review.TrendTeamsOf), for the review of week.
+func teamTrends(tx *store.Tx, week review.Week, decided []review.AttributionLine) ([]review.TeamTrend, error) {
+	teams := review.TrendTeamsOf(decided)
+	_, starts := weeksTo(week, review.TrendWeeks)
+	counts, err := tx.PartyWeeks(teams, starts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]review.TeamTrend, len(teams))
+	for i, t := range teams {
+		out[i] = review.TeamTrend{Team: t, Counts: counts[t]}
+	}
+	return out, nil
 }
 
 // Organisation is what a leader's organisation covers (J6): the teams

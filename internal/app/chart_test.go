@@ -126,7 +126,9 @@ func TestOrganisation(t *testing.T) {
 }
 
 // TestTeamWeeks: incidents per week count for the party of the decision in
-// force, in the teams' order, and an incident before the weeks does not.
+// force, in the teams' order, and an incident before the weeks does not;
+// the weekly review carries the trend of the teams its week's decisions
+// name.
 func TestTeamWeeks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a, clock := apptest.New(t, db)
@@ -161,6 +163,18 @@ func TestTeamWeeks(t *testing.T) {
 			{Team: "ghosts", Counts: []int{0, 0, 0, 0}}}
 		if diff := cmp.Diff(want, counts); diff != "" {
 			t.Errorf("counts (-want +got):\n%s", diff)
+		}
+
+		// The review's trend: the teams its week's decisions name (not
+		// Ada), the most named first, over the eight weeks to its own.
+		rv, err := a.WeeklyReview(ctx, apptest.Person("dee"), review.WeekOf(a.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTrend := []review.TeamTrend{{Team: org.MustRef("group:payments"), Counts: []int{0, 0, 0, 0, 1, 0, 0, 2}},
+			{Team: org.MustRef("group:checkout"), Counts: []int{0, 0, 0, 0, 0, 1, 0, 0}}}
+		if diff := cmp.Diff(wantTrend, rv.Trend); diff != "" {
+			t.Errorf("the review's trend (-want +got):\n%s", diff)
 		}
 	})
 }

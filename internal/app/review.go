@@ -45,6 +45,9 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.Attributions, err = tx.DecidedAttributions(from, to); err != nil {
 			return err
 		}
+		if in.Trend, err = teamTrends(tx, week, in.Attributions); err != nil {
+			return err
+		}
 		today := followup.Day(asOf)
 		if in.FollowUpsDue, err = tx.FollowUps(followup.Filter{Status: followup.Open, DueFrom: maxTime(from, today), DueBefore: to, Limit: review.ListLimit}); err != nil {
 			return err

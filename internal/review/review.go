@@ -61,6 +61,9 @@ type Input struct {
 	// engine suggested, with how often reviewers overrode it (A8): a rule
 	// overridden often points at a catalog that is wrong.
 	Rules []RuleLine
+	// Trend is the incidents per week of the teams TrendTeamsOf picks
+	// from Attributions, in that order.
+	Trend []TeamTrend
 
 	PostmortemDueDays int
 }
@@ -157,6 +160,7 @@ type Review struct {
 	FlagsTotal         int
 	Leaders            []LeaderLine
 	Rules              []RuleLine
+	Trend              []TeamTrend
 	// PostmortemDueDays is F5's deadline, in business days after
 	// resolution, that made the overdue list.
 	PostmortemDueDays int
@@ -167,7 +171,8 @@ func Build(in Input) Review {
 	r := Review{Week: in.Week, From: in.Week.Start(), To: in.Week.End(), AsOf: in.AsOf,
 		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
 		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
-		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, Rules: in.Rules, PostmortemDueDays: in.PostmortemDueDays}
+		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, Rules: in.Rules, Trend: in.Trend,
+		PostmortemDueDays: in.PostmortemDueDays}
 	r.Total.Severity = "all"
 	for _, sev := range incident.Severities {
 		c := SeverityCount{Severity: sev, Week: in.Counts[0][sev]}

@@ -17,9 +17,9 @@ import (
 )
 
 // TestChartsOnPages: the dashboard and the follow-ups board draw the
-// follow-up burn-down, and a team page its incidents per week with the
-// teams right under it; each chart with its title, description and data
-// table.
+// follow-up burn-down, a team page its incidents per week with the teams
+// right under it, and the weekly review those of the teams its week's
+// decisions name; each chart with its title, description and data table.
 func TestChartsOnPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a, _ := apptest.New(t, db)
@@ -47,6 +47,8 @@ func TestChartsOnPages(t *testing.T) {
 			{"the dashboard", s.pageHome, "/", nil, append(chart, `id="burndown"`, "Open and overdue follow-ups",
 				"and 1 at the end")},
 			{"the board", s.pageFollowUps, "/followups", nil, append(chart, `id="burndown"`, "Every follow-up, at this moment of each of the last 12 weeks")},
+			{"the review", s.pageReview, "/reviews/2026-W47", map[string]string{"week": "2026-W47"}, append(chart, `id="team-trends"`,
+				"The teams decided accountable, week by week", "<th scope=\"row\">payments</th>", "<th scope=\"col\">2026-W40</th>")},
 			{"a team", s.pageTeam, "/teams/group:product", map[string]string{"ref": "group:product"}, append(chart, `id="team-trend"`,
 				"Incidents per week by team", "<th scope=\"row\">payments</th>", "<th scope=\"row\">checkout</th>", "<th scope=\"row\">product</th>")},
 		} {

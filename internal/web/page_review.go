@@ -20,14 +20,22 @@ type reviewPage struct {
 	// current week, which has no review yet after it.
 	Previous, Next string
 	LastDay        time.Time
-	// Trend charts the counts by severity over the five weeks, and Rules
-	// how often each rule's suggestions were overridden.
-	Trend, Rules report.Chart
+	// Trend charts the counts by severity over the five weeks, Rules how
+	// often each rule's suggestions were overridden, and Teams the
+	// incidents per week of the teams decided accountable in the week.
+	Trend, Rules, Teams report.Chart
 }
 
 func newReviewPage(rv review.Review, now time.Time) reviewPage {
 	p := reviewPage{Review: rv, Previous: rv.Week.Add(-1).String(), LastDay: rv.To.AddDate(0, 0, -1),
 		Trend: report.SeverityChart("severity", severityWeeks(rv)), Rules: report.RuleChart("rules", ruleCounts(rv.Rules))}
+	if len(rv.Trend) > 0 {
+		teams := make([]report.TeamCounts, len(rv.Trend))
+		for i, t := range rv.Trend {
+			teams[i] = report.TeamCounts{Team: t.Team.Name(), Counts: t.Counts}
+		}
+		p.Teams = report.TeamChart("team-trends", review.TrendLabels(rv.Week), teams)
+	}
 	if next := rv.Week.Add(1); !next.Start().After(now) {
 		p.Next = next.String()
 	}
