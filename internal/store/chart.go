@@ -52,7 +52,7 @@ SELECT opened, closed, late, COUNT(*) FROM (
     SELECT ` + firstAtOrAfter("created_at <= ", moments, n) + ` AS opened,
         ` + firstAtOrAfter("closed_at <= ", moments, n, "closed_at IS NULL") + ` AS closed,
         ` + firstAtOrAfter("due < ", days, n) + ` AS late
-    FROM followups` + where + joiner + `((status = 'open' AND closed_at IS NULL) OR closed_at > $` + itoa(moments) + `)
+    FROM followups` + burndownIndex[tx.engine] + where + joiner + `((status = 'open' AND closed_at IS NULL) OR closed_at > $` + itoa(moments) + `)
 ) placed
 GROUP BY opened, closed, late`
 	points := make([]report.BurnPoint, n)
@@ -74,6 +74,13 @@ GROUP BY opened, closed, late`
 	})
 	return points, err
 }
+
+// burndownIndex keeps SQLite on followups_burndown when owners narrow the
+// count: it would otherwise find a large organisation's follow-ups owner by
+// owner through followups_owner_status_due and read each row from the
+// table, ten times slower than reading the covering index whole.
+// PostgreSQL chooses well by itself.
+var burndownIndex = map[Engine]string{SQLite: " INDEXED BY followups_burndown", Postgres: ""}
 
 // firstAtOrAfter is an expression giving the index of the first of n
 // parameters, numbered from first, for which cond (a comparison missing

@@ -44,8 +44,7 @@ func TestChartsOnPages(t *testing.T) {
 			path map[string]string
 			want []string
 		}{
-			{"the dashboard", s.pageHome, "/", nil, append(chart, `id="burndown"`, "Open and overdue follow-ups",
-				"and 1 at the end")},
+			{"the dashboard", s.pageHome, "/", nil, append(chart, `id="trend"`, `href="/followups#burndown"`)},
 			{"the board", s.pageFollowUps, "/followups", nil, append(chart, `id="burndown"`, "Every follow-up, at this moment of each of the last 12 weeks")},
 			{"the review", s.pageReview, "/reviews/2026-W47", map[string]string{"week": "2026-W47"}, append(chart, `id="team-trends"`,
 				"The teams decided accountable, week by week", "<th scope=\"row\">payments</th>", "<th scope=\"col\">2026-W40</th>")},

@@ -24,9 +24,8 @@ var staticFiles embed.FS
 type homePage struct {
 	Review review.Review
 	Work   app.MyWork
-	// Trend is incidents per week by severity; Burndown the follow-ups
-	// open and overdue, week by week.
-	Trend, Burndown report.Chart
+	// Trend is incidents per week by severity.
+	Trend report.Chart
 }
 
 func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -38,12 +37,10 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, actor org.Acto
 	if err != nil {
 		return err
 	}
-	burn, err := s.app.FollowUpBurndown(r.Context(), actor, nil, app.BurndownWeeks)
-	if err != nil {
-		return err
-	}
+	// The follow-up burn-down lives on the board: over a large history it
+	// costs more than the rest of this page together (BENCHMARKS.md §6).
 	return s.render(w, http.StatusOK, "home", view{Title: "This week", Actor: actor, Section: "home", Data: homePage{Review: rv, Work: work,
-		Trend: report.SeverityChart("trend", severityWeeks(rv)), Burndown: report.BurndownChart("burndown", burn)}})
+		Trend: report.SeverityChart("trend", severityWeeks(rv))}})
 }
 
 // static serves the embedded stylesheet and scripts, and nothing else: a
