@@ -82,8 +82,8 @@ func followUpWhere(tx *Tx, f followup.Filter) (string, []any) {
 		if len(f.Owners) == 0 {
 			where = append(where, "1 = 0")
 		} else if len(f.Owners) > manyRefs {
-			args = append(args, refsJSON(f.Owners))
-			where = append(where, "owner IN "+tx.refSet(len(args)))
+			args = append(args, tx.refsArg(f.Owners))
+			where = append(where, tx.inRefs("owner", len(args)))
 		} else {
 			where = append(where, "owner IN "+inList(len(args)+1, len(f.Owners)))
 			args = append(args, refArgs(f.Owners)...)

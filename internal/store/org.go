@@ -283,23 +283,33 @@ func (tx *Tx) CorrectEdge(e org.Edge) error {
 }
 
 // manyRefs is how many references a filter lists as placeholders before it
-// passes them as one parameter instead (refSet).
+// passes them as one parameter instead (inRefs).
 const manyRefs = 64
 
-// refSet is a subquery yielding the references held, as a JSON array, by
-// the one parameter $n: how a long list of references (a leader's whole
-// subtree) goes to the database. A list of placeholders would do, but the
-// SQLite driver names each bound parameter by a scan of them all, which
-// takes time quadratic in the list's length: 12,000 owners took 700 ms.
-func (d dialect) refSet(n int) string {
+// inRefs is the condition "col is one of the references held by the one
+// parameter $n", which refsArg makes: how a long list of references (a
+// leader's whole organisation) goes to the database. A list of
+// placeholders would do, but the SQLite driver names each bound parameter
+// by a scan of them all, quadratic in the list's length: 12,000 owners
+// took 700 ms. SQLite reads a JSON array; PostgreSQL takes a text array,
+// which its planner sizes and hashes, where a set of unknown size read
+// from JSON made it probe the owners one by one.
+func (d dialect) inRefs(col string, n int) string {
 	if d.engine == SQLite {
-		return "(SELECT value FROM json_each($" + itoa(n) + "))"
+		return col + " IN (SELECT value FROM json_each($" + itoa(n) + "))"
 	}
-	return "(SELECT jsonb_array_elements_text($" + itoa(n) + "::jsonb))"
+	return col + " = ANY($" + itoa(n) + "::text[])"
 }
 
-// refsJSON is refs as the JSON array refSet reads.
-func refsJSON(refs []org.Ref) string {
-	b, _ := json.Marshal(refs)
-	return string(b)
+// refsArg is refs as the one parameter inRefs reads.
+func (d dialect) refsArg(refs []org.Ref) any {
+	if d.engine == SQLite {
+		b, _ := json.Marshal(refs)
+		return string(b)
+	}
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = string(r)
+	}
+	return out
 }
