@@ -24,7 +24,7 @@ var domainRank = map[string]int{
 	"freetext": 0, "rule": 0,
 	"org":      1,
 	"catalog":  2,
-	"incident": 3, "audit": 3,
+	"incident": 3, "audit": 3, "freeze": 3,
 	"postmortem": 4, "followup": 4, "ingest": 4,
 	"blame": 5, "accountability": 5, "recurrence": 5, "integrity": 5, "importer": 5,
 	"review": 6, "report": 6, "policy": 6,

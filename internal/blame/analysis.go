@@ -289,7 +289,7 @@ func (a *analysis) frozenChange() (Change, Freeze, bool) {
 			continue
 		}
 		for _, fz := range a.f.Freezes {
-			if c.At.Before(fz.Start) || !c.At.Before(fz.End) || !a.covers(fz, c.Entity) {
+			if c.At.Before(fz.Start) || !c.At.Before(fz.End) || !a.covers(fz, c) {
 				continue
 			}
 			if !found || better(c, best, a.f.StartedAt) {
@@ -309,10 +309,21 @@ func better(c, than Change, start time.Time) bool {
 	return c.At.After(than.At)
 }
 
-// covers reports whether freeze fz covered entity e.
-func (a *analysis) covers(fz Freeze, e org.Ref) bool {
+// covers reports whether freeze fz covered change ch: by its entity, or by
+// a team answering for that entity when the change was made (ch.OwnedBy),
+// else as of the incident's start.
+func (a *analysis) covers(fz Freeze, ch Change) bool {
+	e := ch.Entity
 	if fz.Everything || slices.Contains(fz.Entities, e) {
 		return true
+	}
+	if ch.OwnedBy != nil {
+		for _, t := range ch.OwnedBy {
+			if slices.Contains(fz.Teams, t) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, c := range a.f.Entities[e].Owners {
 		for _, t := range a.f.Chart.Ancestors(c.Owner) {

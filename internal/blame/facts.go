@@ -67,11 +67,17 @@ type Change struct {
 	Version string
 	// ExceptionApproved reports an approved freeze exception.
 	ExceptionApproved bool
+	// OwnedBy, when not nil, is who answered for Entity at At: its owners,
+	// the teams a person owner belonged to, and every team above them, as
+	// the org stood at the change's time. A freeze listing one of these
+	// teams covered the change. When nil, the engine judges from Entities
+	// and Chart, as of the incident's start.
+	OwnedBy []org.Ref
 }
 
-// Freeze is a code-freeze window. It covers an entity when it covers
-// everything, lists the entity, or lists a team that owned the entity (or a
-// team above that one).
+// Freeze is a code-freeze window [Start, End). It covers a change when it
+// covers everything, lists the change's entity, or lists a team that owned
+// the entity (or a team above that one) when the change was made.
 type Freeze struct {
 	ID         string
 	Start, End time.Time

@@ -34,6 +34,9 @@ type accountable struct {
 	// adds one, or changes what a column holds, must add itself to
 	// baselineAfter, since every recorded state of the table changes.
 	columns []string
+	// since is the migration that created the table, when later than the
+	// first baseline's: an earlier baseline has no such table to read.
+	since int
 }
 
 // accountables are the accountable tables. Tokens, login accounts, sessions,
@@ -65,6 +68,12 @@ var accountables = []accountable{
 		"justification", "decided_by", "decided_at", "supersedes"}},
 	{name: "appeals", key: "assessment", columns: []string{"assessment", "decision", "reason", "filed_by", "filed_at", "reviewer", "outcome"}},
 	{name: "fairness_flags", key: "id", columns: []string{"id", "rule", "about", "raised_to", "incident", "detail", "created_at"}},
+	{name: "changes", key: "id", since: 12, columns: []string{"id", "entity", "version", "actor", "at", "source", "exception_approved_by",
+		"recorded_at", "recorded_by"}},
+	{name: "freezes", key: "id", since: 12, columns: []string{"id", "starts_at", "ends_at", "scope", "reason", "created_at", "created_by"}},
+	{name: "freeze_scope", key: "freeze_id", order: "position", since: 12, columns: []string{"freeze_id", "target", "position"}},
+	{name: "incident_changes", key: "incident", order: "change_id", since: 12, columns: []string{"incident", "change_id", "linked_at",
+		"linked_by"}},
 	{name: "integrity_flags", key: "id", columns: []string{"id", "rule", "incident", "key", "suspect", "evidence", "state", "subject",
 		"reason", "reviewed_by", "reviewed_at", "raised_at"}},
 }
@@ -302,6 +311,9 @@ func (db *DB) baseline(ctx context.Context, sqlTx *sql.Tx, migration int) error 
 	tx := &Tx{dialect: db.dialect, tx: sqlTx, ctx: ctx}
 	at := time.Now()
 	for _, t := range accountables {
+		if t.since > migration {
+			continue // not created yet
+		}
 		var after *string
 		for {
 			keys, err := tx.unitKeys(t, after, baselinePage)

@@ -98,6 +98,16 @@ table audit_runs
     rows_checked boolean NOT NULL
     started_at timestamp with time zone NOT NULL
     units bigint NOT NULL
+table changes
+    actor text NOT NULL
+    at timestamp with time zone NOT NULL
+    entity text NOT NULL
+    exception_approved_by text NOT NULL
+    id text NOT NULL
+    recorded_at timestamp with time zone NOT NULL
+    recorded_by text NOT NULL
+    source text NOT NULL
+    version text NOT NULL
 table counters
     name text NOT NULL
     value bigint NOT NULL
@@ -143,6 +153,23 @@ table followups
     title text NOT NULL
     tracker_url text NOT NULL
     updated_at timestamp with time zone NOT NULL
+table freeze_scope
+    freeze_id text NOT NULL
+    position integer NOT NULL
+    target text NOT NULL
+table freezes
+    created_at timestamp with time zone NOT NULL
+    created_by text NOT NULL
+    ends_at timestamp with time zone NOT NULL
+    id text NOT NULL
+    reason text NOT NULL
+    scope text NOT NULL
+    starts_at timestamp with time zone NOT NULL
+table incident_changes
+    change_id text NOT NULL
+    incident text NOT NULL
+    linked_at timestamp with time zone NOT NULL
+    linked_by text NOT NULL
 table incident_entities
     entity text NOT NULL
     incident text NOT NULL
@@ -283,6 +310,8 @@ index audit_checkpoints_seq
 index audit_events_subject
 index audit_rows_latest
 index audit_runs_started
+index changes_at
+index changes_entity_at
 index edges_object
 index edges_open
 index edges_subject
@@ -293,6 +322,8 @@ index followups_incident
 index followups_owner_status_due
 index followups_rule_created
 index followups_status_due
+index freezes_window
+index incident_changes_change
 index incident_entities_entity
 index incident_entities_origin
 index incidents_attribution
