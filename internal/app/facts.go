@@ -28,7 +28,8 @@ func (a *App) suggest(tx *store.Tx, in *incident.Incident) (blame.Suggestion, er
 // facts loads what the blame engine needs, and nothing more: the failed
 // entities with their systems and dependencies, the teams that own them or
 // whose people own them, those teams' ancestors, and their leaders and
-// members — all as of the incident's start.
+// members — all as of the incident's start — and the changes linked to it
+// with the freezes around them (A6), each as of the change's time.
 //
 // It reads everything around the failed entities in one statement and
 // walks that in memory; only when too much is reachable does it walk the
@@ -51,7 +52,10 @@ func (a *App) facts(tx *store.Tx, in *incident.Incident) (blame.Facts, error) {
 	if err := walkEntities(tx, src, f.Entities, in.EntityRefs(), t); err != nil {
 		return f, err
 	}
-	f.Chart, err = chartWith(tx, src, ownersOf(f.Entities), t)
+	if f.Chart, err = chartWith(tx, src, ownersOf(f.Entities), t); err != nil {
+		return f, err
+	}
+	f.Changes, f.Freezes, err = a.changeFacts(tx, in.ID)
 	return f, err
 }
 
