@@ -22,8 +22,8 @@ import (
 )
 
 // hostileRoute is a write route with a good body to start from; {incident},
-// {entry}, {followup} and {flag} in the path stand for records the test
-// makes first.
+// {entry}, {followup}, {flag} and {change} in the path or body stand for
+// records the test makes first.
 type hostileRoute struct {
 	route string // as the OpenAPI document has it
 	path  string
@@ -58,6 +58,11 @@ var hostileRoutes = []hostileRoute{
 		"due": "2027-01-10", "priority": "P2", "tracker_url": "https://tracker.example/T-1"}},
 	{"PATCH /api/v1/followups/{id}", "/api/v1/followups/{followup}", map[string]any{"title": "Add two alerts", "owner": "user:bob",
 		"due": "2027-01-11", "priority": "P1", "status": "wont_do", "reason": "superseded", "tracker_url": "https://tracker.example/T-2"}},
+	{"POST /api/v1/changes", "/api/v1/changes", map[string]any{"entity": "component:checkout-api", "ref": "v42", "actor": "user:bob",
+		"at": "2026-11-20T12:00:00Z", "source": "ci", "exception_approved_by": "user:pay-lead"}},
+	{"POST /api/v1/freezes", "/api/v1/freezes", map[string]any{"start": "2026-11-20T00:00:00Z", "end": "2026-11-27T00:00:00Z",
+		"scope": []any{"group:payments", "component:checkout-api"}, "reason": "quarter end"}},
+	{"POST /api/v1/incidents/{id}/changes", "/api/v1/incidents/{incident}/changes", map[string]any{"change": "{change}"}},
 	{"POST /api/v1/integrity-flags/{id}/review", "/api/v1/integrity-flags/{flag}/review",
 		map[string]any{"confirm": true, "subject": "user:ada", "reason": "silenced the page"}},
 	{"POST /api/v1/people/{ref}/erasure", "/api/v1/people/user:dee/erasure", map[string]any{"reason": "their request"}},
@@ -97,7 +102,10 @@ func TestHostileInput(t *testing.T) {
 				for k, v := range ids {
 					path = strings.ReplaceAll(path, "{"+k+"}", v)
 				}
-				body := bytes.ReplaceAll(c.body, []byte("{incident}"), []byte(ids["incident"]))
+				body := c.body
+				for k, v := range ids {
+					body = bytes.ReplaceAll(body, []byte("{"+k+"}"), []byte(v))
+				}
 				_, before := h.counts()
 				res := h.do(call{method: strings.Fields(c.route.route)[0], path: path, body: body, contentType: c.ctype, invalid: true})
 				statuses[c.name] = append(statuses[c.name], res.status)
@@ -172,7 +180,10 @@ func hostileFixture(t *testing.T, h *harness) map[string]string {
 	if len(flags) == 0 {
 		t.Fatal("the late SEV1 raised no flag")
 	}
-	return map[string]string{"incident": string(in.ID), "entry": e.ID, "followup": string(fu.ID), "flag": flags[0].ID}
+	ch, err := h.app.RecordChange(ctx, ada, app.ChangeInput{Entity: org.MustRef("component:checkout-api"), Ref: "v41",
+		Actor: org.MustRef("user:bob"), At: now.Add(-4 * time.Hour)})
+	must(err)
+	return map[string]string{"incident": string(in.ID), "entry": e.ID, "followup": string(fu.ID), "flag": flags[0].ID, "change": ch.ID}
 }
 
 func checkHostileCoverage(t *testing.T, h *harness) {

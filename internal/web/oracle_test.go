@@ -91,6 +91,9 @@ func TestNoPrivateStateOracle(t *testing.T) {
 			{route: "PATCH /api/v1/followups/{id}", path: "/api/v1/followups/%s",
 				body: map[string]any{"priority": "P1"}, states: (*fixture).followUps},
 			{route: "POST /api/v1/incidents", path: "/api/v1/incidents%s", states: (*fixture).nothing},
+			{route: "POST /api/v1/changes", path: "/api/v1/changes%s", states: (*fixture).nothing},
+			{route: "POST /api/v1/freezes", path: "/api/v1/freezes%s", states: (*fixture).nothing},
+			{route: "POST /api/v1/incidents/{id}/changes", path: "/api/v1/incidents/%s/changes", states: (*fixture).incidents},
 			{route: "POST /api/v1/import/org", path: "/api/v1/import/org%s", body: orgV1, ctype: "application/yaml", states: (*fixture).nothing},
 			{route: "POST /api/v1/import/backstage", path: "/api/v1/import/backstage%s", body: "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: web}\nspec: {type: team, children: []}\n",
 				ctype: "application/yaml", states: (*fixture).nothing},
@@ -146,6 +149,13 @@ func bodyFor(c oracleCase, f *fixture, state string) any {
 			"entities": []map[string]any{{"ref": "component:checkout-api", "origin": true}}}
 	case "POST /api/v1/followups":
 		return map[string]any{"incident": f.incident(), "title": "Add an alert", "owner": "group:payments"}
+	case "POST /api/v1/changes":
+		return map[string]any{"entity": "component:checkout-api", "ref": "v42", "actor": "user:bob", "source": "ci"}
+	case "POST /api/v1/freezes":
+		return map[string]any{"start": apptest.Start.Format(time.RFC3339), "end": apptest.Start.Add(time.Hour).Format(time.RFC3339),
+			"scope": []string{"group:payments"}, "reason": "quarter end"}
+	case "POST /api/v1/incidents/{id}/changes":
+		return map[string]any{"change": f.change()}
 	}
 	return c.body
 }
@@ -204,6 +214,18 @@ type fixture struct {
 	t  *testing.T
 	h  *harness
 	id incident.ID // an incident to hang follow-ups on
+	// changeID is a change to link incidents to.
+	changeID string
+}
+
+func (f *fixture) change() string {
+	if f.changeID == "" {
+		c, err := f.h.app.RecordChange(context.Background(), ada, app.ChangeInput{Entity: org.MustRef("component:checkout-api"),
+			Ref: "v41", Actor: org.MustRef("user:bob"), At: f.h.clock.Now().Add(-2 * time.Hour)})
+		f.must(err)
+		f.changeID = c.ID
+	}
+	return f.changeID
 }
 
 var (

@@ -103,6 +103,13 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/followups/{id}", s.api(s.getFollowUp)},
 		{"PATCH /api/v1/followups/{id}", s.api(s.updateFollowUp)},
 
+		{"GET /api/v1/changes", s.api(s.listChanges)},
+		{"POST /api/v1/changes", s.api(s.createChange)},
+		{"GET /api/v1/freezes", s.api(s.listFreezes)},
+		{"POST /api/v1/freezes", s.api(s.createFreeze)},
+		{"GET /api/v1/incidents/{id}/changes", s.api(s.getIncidentChanges)},
+		{"POST /api/v1/incidents/{id}/changes", s.api(s.linkChange)},
+
 		{"GET /api/v1/leaders/{ref}/ledger", s.api(s.getLedger)},
 		{"GET /api/v1/fairness", s.api(s.getFairness)},
 		{"GET /api/v1/integrity-flags", s.api(s.listIntegrityFlags)},
