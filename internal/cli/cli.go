@@ -74,6 +74,14 @@ func commands() map[string]command {
 			{"create", "a follow-up with one owner and a due date (F2)", followUpCreate},
 			{"list", "follow-ups, of one incident or overdue", followUpList},
 		}},
+		"change": {summary: "record|list deploys and configuration changes (A6)", verbs: []verb{
+			{"record", "a deploy or config change: entity, actor, ref; for deploy scripts", changeRecord},
+			{"list", "recent changes, of one entity or since a time", changeList},
+		}},
+		"freeze": {summary: "create|list code freezes (A6)", verbs: []verb{
+			{"create", "a freeze window over everything or listed entities and teams", freezeCreate},
+			{"list", "freezes, all or those in force at a time", freezeList},
+		}},
 		"review": {summary: "week [YYYY-Www] --format md|json|html: the weekly review", verbs: []verb{
 			{"week", "[YYYY-Www]: the weekly review, as Markdown or JSON", reviewWeek},
 		}},
