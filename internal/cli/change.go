@@ -46,8 +46,10 @@ func errMessage(err error) string {
 
 // changeRecord records a deploy: a deploy script calls it after shipping.
 func changeRecord(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "change record", "--entity REF --actor REF --ref REF [--at TIME] [--source S] [--exception-approved-by REF] [--db DSN]")
+	fs := flagSet(e, "change record", "--entity REF --actor REF --ref REF [--at TIME] [--source S] [--exception-approved-by REF] [--db DSN | --server URL]")
 	dsn := dbFlag(e, fs)
+	server := fs.String("server", e.getenv("BLAMEFUL_SERVER"),
+		"record through a running server's API instead of the database, with the API token in BLAMEFUL_TOKEN (env BLAMEFUL_SERVER)")
 	entity := fs.String("entity", "", "the entity changed, e.g. component:checkout-api")
 	actor := fs.String("actor", "", "the person who made the change, e.g. user:bob")
 	ref := fs.String("ref", "", "the version, tag or commit that went out")
@@ -67,6 +69,14 @@ func changeRecord(ctx context.Context, e env, args []string) error {
 	}
 	if err := p.Err(); err != nil {
 		return err
+	}
+	if *server != "" {
+		id, err := postChange(ctx, *server, e.getenv("BLAMEFUL_TOKEN"), in)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, id)
+		return nil
 	}
 	return openThen(ctx, e, *dsn, func(a *app.App) error {
 		c, err := a.RecordChange(ctx, operator(), in)
