@@ -217,3 +217,29 @@ func (f *Freeze) At(now time.Time) When {
 	}
 	return Past
 }
+
+// Covers reports whether the freeze covered change c: c was made inside
+// the window, and the freeze covers everything, lists c's entity, or lists
+// one of answering, the teams that answered for the entity when c was made
+// (its owning teams, a person owner's teams, and every team above them).
+// An approved exception does not change coverage; IsBrokenBy weighs it.
+func (f *Freeze) Covers(c Change, answering []org.Ref) bool {
+	if !f.Contains(c.At) {
+		return false
+	}
+	if f.Everything || slices.Contains(f.Scope, c.Entity) {
+		return true
+	}
+	for _, t := range answering {
+		if t.IsTeam() && slices.Contains(f.Scope, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsBrokenBy reports whether change c broke the freeze (A6): the freeze
+// covered it and no leader approved an exception.
+func (f *Freeze) IsBrokenBy(c Change, answering []org.Ref) bool {
+	return c.ExceptionApprovedBy.IsZero() && f.Covers(c, answering)
+}
