@@ -169,10 +169,7 @@ func freezeScope(p *errs.Problems, raw json.RawMessage) (bool, []org.Ref) {
 	}
 	var refs []org.Ref
 	for _, s := range list {
-		ref, err := catalog.ParseRef(s)
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), org.KindGroup+":") {
-			ref, err = org.ParseRef(s, org.KindGroup)
-		}
+		ref, err := scopeRef(s)
 		if err != nil {
 			p.Add("scope", "%s", msg(err))
 			return false, nil
@@ -180,6 +177,15 @@ func freezeScope(p *errs.Problems, raw json.RawMessage) (bool, []org.Ref) {
 		refs = append(refs, ref)
 	}
 	return false, refs
+}
+
+// scopeRef reads one reference of a freeze's scope: a team when it starts
+// with "group:", else an entity (a component by default).
+func scopeRef(s string) (org.Ref, error) {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), org.KindGroup+":") {
+		return org.ParseRef(s, org.KindGroup)
+	}
+	return catalog.ParseRef(s)
 }
 
 func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

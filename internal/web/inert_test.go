@@ -26,8 +26,8 @@ import (
 // TestStoredMarkupRendersInert: hostile markup written through the API
 // into every free-text field a user can fill — the org file's names and
 // descriptions, an incident, its timeline, its postmortem, the
-// attribution, follow-ups, the private assessment and its appeal, an
-// integrity flag's review — comes back on every page that shows it as
+// attribution, follow-ups, a freeze's reason, a change's ref and source,
+// the private assessment and its appeal, an integrity flag's review — comes back on every page that shows it as
 // text: no script element, no event handler, no javascript: link. Each
 // field's payload carries its own marker, and every marker must show up
 // on some page, so a field the pages skipped cannot pass for one they
@@ -90,6 +90,8 @@ func TestStoredMarkupRendersInert(t *testing.T) {
 		get("/reviews/"+week, "incident title", "follow-up title")
 		get("/followups", "follow-up title")
 		get("/followups?leader=vp", "follow-up title")
+		get("/changes", "freeze reason", "change ref", "change source")
+		get("/changes?entity=checkout-api", "freeze reason", "change ref", "change source")
 		get("/teams", "team name")
 		get("/teams/red-team", "team name", "team description")
 		get("/people/mallory", "person name", "person email")
@@ -277,6 +279,13 @@ func writeHostileFields(t *testing.T, h *harness) *hostileFields {
 		f.refused("PATCH", "/api/v1/followups/"+fuID, map[string]any{"tracker_url": link})
 	}
 	f.call("ada", "PATCH", "/api/v1/followups/"+fuID, map[string]any{"status": "wont_do", "reason": f.payload("won't-do reason")}, http.StatusOK)
+
+	// A freeze over Payments and a deploy inside it (A6), not linked, so
+	// the attribution below stays as it is.
+	f.call("vp", "POST", "/api/v1/freezes", map[string]any{"start": rfc(-24 * time.Hour), "end": rfc(24 * time.Hour),
+		"scope": []string{"group:payments"}, "reason": f.payload("freeze reason")}, http.StatusCreated)
+	f.call("bob", "POST", "/api/v1/changes", map[string]any{"entity": "component:checkout-api", "actor": "user:bob", "at": rfc(-2 * time.Hour),
+		"ref": f.payload("change ref"), "source": f.payload("change source")}, http.StatusCreated)
 
 	// The attribution, overriding the suggestion (A8), and the private
 	// record that follows: Ada's leader judges and decides (J2), she

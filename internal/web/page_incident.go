@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,19 +53,31 @@ type incidentPage struct {
 	// History maps an entry to its earlier revisions, oldest first.
 	History map[string][]incident.Revision
 	Kinds   []incident.EntryKind
-	Error   *errs.Error
-	Values  map[string]string
+	// Linked are the changes linked to the incident, each with the freezes
+	// it broke (A6); Nearby the changes to its entities in the week before
+	// it started that are not linked yet; CanLink says the postmortem can
+	// still change, so a link still counts.
+	Linked, Nearby []app.ChangeView
+	CanLink        bool
+	// Form names the form a refusal belongs to ("timeline" or "changes").
+	Form   string
+	Error  *errs.Error
+	Values map[string]string
 }
+
+// nearbyWindow is how far before an incident's start the page looks for
+// changes to its entities that may have caused it.
+const nearbyWindow = 7 * 24 * time.Hour
 
 func (s *Server) pageIncident(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	return s.showIncident(w, r, actor, id, http.StatusOK, nil)
+	return s.showIncident(w, r, actor, id, http.StatusOK, "", nil)
 }
 
-func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.Actor, id incident.ID, status int, ferr *errs.Error) error {
+func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.Actor, id incident.ID, status int, form string, ferr *errs.Error) error {
 	inc, err := s.app.Incident(r.Context(), actor, id)
 	if err != nil {
 		return err
@@ -73,9 +86,12 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.
 	if err != nil {
 		return err
 	}
-	data := incidentPage{Incident: inc, Timeline: tl, History: map[string][]incident.Revision{}, Error: ferr,
+	data := incidentPage{Incident: inc, Timeline: tl, History: map[string][]incident.Revision{}, Form: form, Error: ferr,
 		Values: map[string]string{"occurred_at": s.minuteNow()},
 		Kinds:  []incident.EntryKind{incident.EntryObservation, incident.EntryAction, incident.EntryDecision, incident.EntryAlert, incident.EntryChange}}
+	if err := s.incidentChanges(r, actor, &data); err != nil {
+		return err
+	}
 	for _, rev := range tl.Revisions {
 		data.History[rev.Entry] = append(data.History[rev.Entry], rev)
 	}
@@ -85,6 +101,66 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.
 		}
 	}
 	return s.render(w, status, "incident", view{Title: string(inc.ID) + " " + inc.Title, Actor: actor, Section: "incidents", Data: data})
+}
+
+// incidentChanges fills in the changes linked to the incident, and those
+// to its entities in the week before it started that are not linked.
+func (s *Server) incidentChanges(r *http.Request, actor org.Actor, data *incidentPage) error {
+	in := data.Incident
+	linked, err := s.app.IncidentChangeViews(r.Context(), actor, in.ID)
+	if err != nil {
+		return err
+	}
+	pm, err := s.app.Postmortem(r.Context(), actor, in.ID)
+	if err != nil {
+		return err
+	}
+	data.Linked, data.CanLink = linked, pm.Postmortem.IsEditable()
+	seen := map[string]bool{}
+	for _, c := range linked {
+		seen[c.ID] = true
+	}
+	for _, e := range in.Entities {
+		list, err := s.app.ChangeViews(r.Context(), actor, app.ChangeFilter{Entity: e.Ref, Since: in.StartedAt.Add(-nearbyWindow), Limit: 50})
+		if err != nil {
+			return err
+		}
+		for _, c := range list {
+			if !seen[c.ID] && !c.At.After(in.StartedAt) {
+				seen[c.ID] = true
+				data.Nearby = append(data.Nearby, c)
+			}
+		}
+	}
+	slices.SortFunc(data.Nearby, func(a, b app.ChangeView) int { return b.At.Compare(a.At) })
+	return nil
+}
+
+// postLinkChange links a change, by its id, to the incident (A6 then
+// weighs it), from the incident page.
+func (s *Server) postLinkChange(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "the form could not be read")
+	}
+	change := strings.ToLower(formValue(r, "change"))
+	if change == "" {
+		err = errs.Field("change", "is required: the id of a recorded change")
+	} else {
+		_, err = s.app.LinkChange(r.Context(), actor, id, change)
+	}
+	if err != nil {
+		ferr, ok := formError(err)
+		if !ok {
+			return err
+		}
+		return s.showIncident(w, r, actor, id, statusOf(ferr), "changes", ferr)
+	}
+	http.Redirect(w, r, "/incidents/"+string(id)+"#changes", http.StatusSeeOther)
+	return nil
 }
 
 // formError turns a refused form into the message to show in place: what

@@ -181,7 +181,7 @@ func (s *Server) postEntry(w http.ResponseWriter, r *http.Request, actor org.Act
 		if !ok {
 			return err
 		}
-		return s.showIncident(w, r, actor, id, statusOf(ferr), ferr)
+		return s.showIncident(w, r, actor, id, statusOf(ferr), "timeline", ferr)
 	}
 	http.Redirect(w, r, "/incidents/"+string(id)+"#timeline", http.StatusSeeOther)
 	return nil
