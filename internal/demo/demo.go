@@ -82,6 +82,7 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 	// The scripted incidents and the assessments come after the plan, so
 	// the year it draws stays the same.
 	acts = append(acts, w.concealments()...)
+	acts = append(acts, w.frozenDeploy()...)
 	acts = append(acts, w.assessments()...)
 	// The re-organisation: Search moves from Catalog to Growth.
 	reorg := reorgBatch(batch)

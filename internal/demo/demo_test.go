@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"blameful.dev/blameful/internal/accountability"
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/blame"
 	"blameful.dev/blameful/internal/catalog"
@@ -95,7 +96,7 @@ func TestDemoExercisesEveryRule(t *testing.T) {
 			}
 			states[pm.State]++
 		}
-		for _, r := range []blame.Rule{blame.A2, blame.A3, blame.A4, blame.A8} {
+		for _, r := range []blame.Rule{blame.A2, blame.A3, blame.A4, blame.A6, blame.A8} {
 			if rules[r] == 0 {
 				t.Errorf("no decision by %s: %v", r, rules)
 			}
@@ -126,6 +127,7 @@ func TestDemoExercisesEveryRule(t *testing.T) {
 			t.Errorf("follow-ups: %v, %d overdue, %d clarify-ownership", status, overdue, clarify)
 		}
 		checkAccountability(t, a, incs)
+		checkFreeze(t, a, incs)
 		v, err := a.VerifyAudit(ctx, admin)
 		if err != nil || !v.OK {
 			t.Fatalf("audit: %+v %v", v, err)
@@ -177,5 +179,44 @@ func TestDemoHistoryIsDated(t *testing.T) {
 	}
 	if overdue == 0 {
 		t.Fatal("no past week had an overdue postmortem; the test checks nothing")
+	}
+}
+
+// checkFreeze: the deploy Felix Wagner shipped inside the freeze over
+// Payments is linked to its incident, tagged as inside a freeze, and the
+// decided attribution names him by A6, so his assessment opens with
+// policy_violation major (A6) for his team's leader to decide (J2).
+func checkFreeze(t *testing.T, a *app.App, incs []incident.Incident) {
+	t.Helper()
+	ctx := context.Background()
+	admin := org.System("test")
+	felix := org.MustRef("user:felix.wagner")
+	found := 0
+	for _, in := range incs {
+		v, err := a.Attribution(ctx, admin, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Decision == nil || v.Decision.Rule != blame.A6 {
+			continue
+		}
+		found++
+		if v.Decision.Party != felix || v.Suggestion.Party != felix {
+			t.Errorf("%s: A6 decided %s, suggested %s; want %s", in.ID, v.Decision.Party, v.Suggestion.Party, felix)
+		}
+		changes, err := a.IncidentChangeViews(ctx, admin, in.ID)
+		if err != nil || len(changes) != 1 || !changes[0].IsInFreeze() || changes[0].Actor != felix {
+			t.Errorf("%s: linked changes %+v, %v", in.ID, changes, err)
+		}
+		as, err := a.Assessment(ctx, admin, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if as.Judgement.PolicyViolation != accountability.MajorViolation || as.Subject != felix || as.Decider != org.MustRef("user:ravi.menon") {
+			t.Errorf("%s: assessment %+v, decider %s", in.ID, as.Judgement, as.Decider)
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d attributions decided by A6, want the one deploy inside the freeze", found)
 	}
 }
