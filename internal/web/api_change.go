@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"blameful.dev/blameful/internal/app"
@@ -117,16 +118,9 @@ func (s *Server) createChange(w http.ResponseWriter, r *http.Request, actor org.
 }
 
 func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	q := r.URL.Query()
 	var p errs.Problems
-	f := app.ChangeFilter{Since: parseTime(&p, "since", q.Get("since")), Limit: limitParam(&p, r)}
-	if v := q.Get("entity"); v != "" {
-		ref, err := catalog.ParseRef(v)
-		if err != nil {
-			p.Add("entity", "%s", msg(err))
-		}
-		f.Entity = ref
-	}
+	f := changeFilter(&p, r.URL.Query())
+	f.Limit = limitParam(&p, r)
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -272,4 +266,19 @@ func (s *Server) writeIncidentChanges(w http.ResponseWriter, r *http.Request, ac
 	}
 	writeJSON(w, status, incidentChangesJSON{Incident: string(id), Linked: linked, Changes: listOf(items, toChangeJSON).Items})
 	return nil
+}
+
+// changeFilter reads a change list's filters from the query, for the API
+// and the page alike: entity, and since (RFC 3339, or a date or a
+// datetime-local value as a page's form sends them).
+func changeFilter(p *errs.Problems, q url.Values) app.ChangeFilter {
+	f := app.ChangeFilter{Since: sinceParam(p, q.Get("since"))}
+	if v := strings.TrimSpace(q.Get("entity")); v != "" {
+		ref, err := catalog.ParseRef(v)
+		if err != nil {
+			p.Add("entity", "%s", msg(err))
+		}
+		f.Entity = ref
+	}
+	return f
 }

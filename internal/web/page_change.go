@@ -54,14 +54,8 @@ func (s *Server) pageChanges(w http.ResponseWriter, r *http.Request, actor org.A
 func (s *Server) showChanges(w http.ResponseWriter, r *http.Request, actor org.Actor, status int, form string, ferr *errs.Error) error {
 	q := r.URL.Query()
 	var p errs.Problems
-	f := app.ChangeFilter{Since: sinceParam(&p, q.Get("since")), Limit: changesShown}
-	if v := strings.TrimSpace(q.Get("entity")); v != "" {
-		ref, err := catalog.ParseRef(v)
-		if err != nil {
-			p.Add("entity", "%s", msg(err))
-		}
-		f.Entity = ref
-	}
+	f := changeFilter(&p, q)
+	f.Limit = changesShown
 	if err := p.Err(); err != nil {
 		return err
 	}
