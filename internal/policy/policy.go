@@ -39,6 +39,7 @@ type Policy struct {
 	Accountability    accountability.Policy
 	Integrity         integrity.Policy
 	Due               followup.DuePolicy
+	Chase             followup.ChasePolicy
 	InheritedDays     int
 	PostmortemDueDays int
 }
@@ -72,7 +73,9 @@ type file struct {
 		InheritedDays int `yaml:"inherited_days"`
 	} `yaml:"attribution"`
 	FollowUps struct {
-		DueDays map[string]int `yaml:"due_days"`
+		DueDays             map[string]int `yaml:"due_days"`
+		RemindDaysBefore    int            `yaml:"remind_days_before"`
+		EscalateUpAfterDays int            `yaml:"escalate_up_after_days"`
 	} `yaml:"follow_ups"`
 	Postmortems struct {
 		DueBusinessDays int `yaml:"due_business_days"`
@@ -221,12 +224,19 @@ func (f file) policy() (Policy, []string) {
 			problems = append(problems, fmt.Sprintf("follow_ups.due_days: %s is missing", s))
 		}
 	}
+	chase := followup.ChasePolicy{RemindDaysBefore: f.FollowUps.RemindDaysBefore, EscalateUpAfterDays: f.FollowUps.EscalateUpAfterDays}
+	if chase.RemindDaysBefore < 0 || chase.RemindDaysBefore > 60 {
+		problems = append(problems, fmt.Sprintf("follow_ups.remind_days_before: %d must be from 0 to 60", chase.RemindDaysBefore))
+	}
+	if chase.EscalateUpAfterDays < 2 || chase.EscalateUpAfterDays > 365 {
+		problems = append(problems, fmt.Sprintf("follow_ups.escalate_up_after_days: %d must be from 2 to 365", chase.EscalateUpAfterDays))
+	}
 	if f.Attribution.InheritedDays < 1 {
 		problems = append(problems, "attribution.inherited_days: must be at least 1 (to make inheriting no relief, set guidance.recently_inherited_relief to 0)")
 	}
 	if f.Postmortems.DueBusinessDays < 1 {
 		problems = append(problems, "postmortems.due_business_days: must be at least 1")
 	}
-	return Policy{Accountability: a, Integrity: ip, Due: due, InheritedDays: f.Attribution.InheritedDays,
+	return Policy{Accountability: a, Integrity: ip, Due: due, Chase: chase, InheritedDays: f.Attribution.InheritedDays,
 		PostmortemDueDays: f.Postmortems.DueBusinessDays}, problems
 }
