@@ -6,14 +6,19 @@ import (
 )
 
 // describeQueries list the schema's tables, columns and indexes; the two
-// engines keep this in different catalogs.
+// engines keep this in different catalogs. A text index is an FTS5 virtual
+// table on SQLite (with shadow tables of its own) and a GIN index on
+// PostgreSQL: both are described as the index they are.
 var describeQueries = map[Engine]struct{ columns, indexes string }{
 	SQLite: {
 		columns: `SELECT m.name, p.name, lower(p.type), p."notnull" = 0
 FROM sqlite_master m JOIN pragma_table_info(m.name) p
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+    AND m.name NOT IN (SELECT name FROM pragma_table_list WHERE type IN ('virtual', 'shadow'))
 ORDER BY m.name, p.name`,
-		indexes: `SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+		indexes: `SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'
+UNION SELECT name FROM pragma_table_list WHERE type = 'virtual' AND schema = 'main'
+ORDER BY name`,
 	},
 	Postgres: {
 		columns: `SELECT table_name, column_name, lower(data_type), is_nullable = 'YES'

@@ -28,6 +28,8 @@ var personColumnsByTable = []struct {
 	{"changes", []string{"actor", "exception_approved_by", "recorded_by"}, "at, id"},
 	{"freezes", []string{"created_by"}, "created_at, id"},
 	{"incident_changes", []string{"linked_by"}, "linked_at, incident"},
+	{"recurrences", []string{"decided_by"}, "decided_at, incident"},
+	{"missed_followups", []string{"owner"}, "recorded_at, incident"},
 	{"tokens", []string{"actor"}, "created_at, id"},
 	{"accounts", []string{"person"}, "created_at, id"},
 	{"assessments", []string{"subject"}, "created_at, id"},

@@ -138,6 +138,28 @@ table fairness_flags
     incident text
     raised_to text NOT NULL
     rule text NOT NULL
+table followup_entities
+    entity text NOT NULL
+    followup text NOT NULL
+table followup_notices
+    due text NOT NULL
+    followup text NOT NULL
+    id text NOT NULL
+    kind text NOT NULL
+    owner text NOT NULL
+    recipient text NOT NULL
+    sent_at timestamp with time zone NOT NULL
+table followup_requests
+    approver text NOT NULL
+    decided_at timestamp with time zone
+    decided_by text NOT NULL
+    followup text NOT NULL
+    id text NOT NULL
+    note text NOT NULL
+    outcome text NOT NULL
+    reason text NOT NULL
+    requested_at timestamp with time zone NOT NULL
+    requested_by text NOT NULL
 table followups
     closed_at timestamp with time zone
     created_at timestamp with time zone NOT NULL
@@ -175,6 +197,13 @@ table incident_entities
     incident text NOT NULL
     origin boolean NOT NULL
     position integer NOT NULL
+table incident_search
+    document tsvector NOT NULL
+    incident text NOT NULL
+table incident_signals
+    incident text NOT NULL
+    kind text NOT NULL
+    value text NOT NULL
 table incidents
     attribution text
     created_at timestamp with time zone NOT NULL
@@ -205,6 +234,20 @@ table integrity_flags
     state text NOT NULL
     subject text NOT NULL
     suspect text NOT NULL
+table job_runs
+    due_key text NOT NULL
+    job text NOT NULL
+    ran_at timestamp with time zone NOT NULL
+    ran_by text NOT NULL
+    result text NOT NULL
+table missed_followups
+    due text NOT NULL
+    earlier text NOT NULL
+    followup text NOT NULL
+    incident text NOT NULL
+    owner text NOT NULL
+    recorded_at timestamp with time zone NOT NULL
+    withdrawn_at timestamp with time zone
 table oidc_identities
     account text NOT NULL
     created_at timestamp with time zone NOT NULL
@@ -250,6 +293,13 @@ table postmortems
     updated_by text NOT NULL
     went_poorly text NOT NULL
     went_well text NOT NULL
+table recurrences
+    decided_at timestamp with time zone NOT NULL
+    decided_by text NOT NULL
+    earlier text NOT NULL
+    incident text NOT NULL
+    reason text NOT NULL
+    state text NOT NULL
 table schema_migrations
     applied_at timestamp with time zone NOT NULL
     name text NOT NULL
@@ -317,6 +367,12 @@ index edges_open
 index edges_subject
 index fairness_flags_about
 index fairness_flags_raised_to
+index followup_entities_entity
+index followup_notices_followup
+index followup_notices_sent
+index followup_requests_approver
+index followup_requests_followup
+index followup_requests_pending
 index followups_burndown
 index followups_incident
 index followups_owner_status_due
@@ -326,16 +382,22 @@ index freezes_window
 index incident_changes_change
 index incident_entities_entity
 index incident_entities_origin
+index incident_search_document
+index incident_signals_value
 index incidents_attribution
 index incidents_resolved
 index incidents_started
 index integrity_flags_incident
 index integrity_flags_state
 index integrity_flags_subject
+index missed_followups_followup
+index missed_followups_owner
 index oidc_identities_account
 index outbox_pending
 index password_links_account
 index people_email
 index postmortems_state
+index recurrences_decided
+index recurrences_earlier
 index sessions_account
 index timeline_entries_incident

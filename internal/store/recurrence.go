@@ -1,0 +1,494 @@
+package store
+
+import (
+	"database/sql"
+	"strings"
+	"time"
+
+	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/recurrence"
+)
+
+// SetIncidentSignals replaces an incident's alert fingerprints and labels
+// (labels as name=value).
+func (tx *Tx) SetIncidentSignals(id incident.ID, a recurrence.Alerts) error {
+	tx.touch("incident_signals", string(id))
+	if _, err := tx.exec("replace alert signals", `DELETE FROM incident_signals WHERE incident = $1`, string(id)); err != nil {
+		return err
+	}
+	add := func(kind string, values []string) error {
+		for _, v := range values {
+			if _, err := tx.exec("record alert signal", `INSERT INTO incident_signals (incident, kind, value) VALUES ($1, $2, $3)`,
+				string(id), kind, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := add("fingerprint", a.Fingerprints); err != nil {
+		return err
+	}
+	return add("label", a.LabelPairs())
+}
+
+// IncidentSignals returns the alert signals of incidents; an incident
+// without any has no entry.
+func (tx *Tx) IncidentSignals(ids []incident.ID) (map[incident.ID]recurrence.Alerts, error) {
+	out := map[incident.ID]recurrence.Alerts{}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = string(id)
+	}
+	for _, c := range chunks(args, inChunk) {
+		err := tx.each("list alert signals", `SELECT incident, kind, value FROM incident_signals WHERE incident IN `+inList(1, len(c))+
+			` ORDER BY incident, kind, value`, c, func(rows *sql.Rows) error {
+			var id, kind, v string
+			if err := rows.Scan(&id, &kind, &v); err != nil {
+				return err
+			}
+			a := out[incident.ID(id)]
+			if kind == "fingerprint" {
+				a.Fingerprints = append(a.Fingerprints, v)
+			} else if name, val, ok := strings.Cut(v, "="); ok {
+				if a.Labels == nil {
+					a.Labels = map[string]string{}
+				}
+				a.Labels[name] = val
+			}
+			out[incident.ID(id)] = a
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RecurrenceSubject reads an incident as recurrence detection sees it: its
+// text (with its postmortem's mechanism), failed entities and signals.
+func (tx *Tx) RecurrenceSubject(id incident.ID) (recurrence.Subject, error) {
+	list, err := tx.recurrenceIncidents([]any{string(id)})
+	if err != nil {
+		return recurrence.Subject{}, err
+	}
+	if len(list) == 0 {
+		return recurrence.Subject{}, notFound("no incident %s", id)
+	}
+	c := list[0]
+	return recurrence.Subject{ID: c.ID, Title: c.Title, Summary: c.Summary, Mechanism: c.Mechanism, StartedAt: c.StartedAt,
+		Entities: c.Entities, Alerts: c.Alerts}, nil
+}
+
+// recurrenceIncidents reads incidents by ID with their mechanism, failed
+// entities and signals, in ID order.
+func (tx *Tx) recurrenceIncidents(ids []any) ([]recurrence.Candidate, error) {
+	var out []recurrence.Candidate
+	var list []incident.Incident
+	mech := map[incident.ID]string{}
+	for _, c := range chunks(ids, inChunk) {
+		err := tx.each("read candidate incidents", `
+SELECT i.id, i.title, i.summary, i.started_at, COALESCE(p.mechanism, '')
+FROM incidents i LEFT JOIN postmortems p ON p.incident = i.id
+WHERE i.id IN `+inList(1, len(c))+` ORDER BY i.id`, c, func(rows *sql.Rows) error {
+			var in incident.Incident
+			var id, m string
+			if err := rows.Scan(&id, &in.Title, &in.Summary, tm(&in.StartedAt), &m); err != nil {
+				return err
+			}
+			in.ID = incident.ID(id)
+			mech[in.ID] = m
+			list = append(list, in)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.loadFailed(list); err != nil {
+		return nil, err
+	}
+	refs := make([]incident.ID, len(list))
+	for i, in := range list {
+		refs[i] = in.ID
+	}
+	signals, err := tx.IncidentSignals(refs)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range list {
+		out = append(out, recurrence.Candidate{ID: in.ID, Title: in.Title, Summary: in.Summary, Mechanism: mech[in.ID],
+			StartedAt: in.StartedAt, Entities: in.Entities, Alerts: signals[in.ID]})
+	}
+	return out, nil
+}
+
+// candidateLimit bounds what each way of gathering candidates returns: the
+// union of a few such lists is scored in Go.
+const candidateLimit = 50
+
+// queryTerms is how many of the subject's words the text search uses.
+const queryTerms = 12
+
+// textSearch is the text lookup per engine: the candidates whose document
+// matches any of the terms ($1, in the engine's syntax), that started in
+// [$2, $3), other than $4, best rank first, with the rank (higher is
+// closer).
+var textSearch = map[Engine]string{
+	SQLite: `
+SELECT s.incident, -bm25(incident_search_document)
+FROM incident_search_document
+JOIN incident_search s ON s.rowid = incident_search_document.rowid
+JOIN incidents i ON i.id = s.incident
+WHERE incident_search_document MATCH $1 AND i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4
+ORDER BY bm25(incident_search_document)
+LIMIT ` + itoa(candidateLimit),
+	Postgres: `
+SELECT s.incident, ts_rank(s.document, q)
+FROM to_tsquery('english', $1) q, incident_search s
+JOIN incidents i ON i.id = s.incident
+WHERE s.document @@ q AND i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4
+ORDER BY 2 DESC, 1
+LIMIT ` + itoa(candidateLimit),
+}
+
+// textQuery writes terms (ASCII letters and digits only) as an OR query in
+// the engine's syntax.
+func (d dialect) textQuery(terms []string) string {
+	if d.engine == SQLite {
+		quoted := make([]string, len(terms))
+		for i, t := range terms {
+			quoted[i] = `"` + t + `"`
+		}
+		return strings.Join(quoted, " OR ")
+	}
+	return strings.Join(terms, " | ")
+}
+
+// RecurrenceCandidates gathers the earlier incidents that s may be a
+// recurrence of: those that started in the 365 days before it and share a
+// failed entity, have a failed entity of the same system (as the catalog
+// stood when s started), share an alert fingerprint or a specific label,
+// or match its words in the text index; each way returns at most 50, the
+// most recent or best ranked first. It returns them with their text
+// ranks, and the systems of the entities involved.
+func (tx *Tx) RecurrenceCandidates(s recurrence.Subject) ([]recurrence.Candidate, recurrence.Systems, error) {
+	from, to := tx.t(s.StartedAt.Add(-recurrence.Window)), tx.t(s.StartedAt)
+	found := map[string]float64{}
+	var order []any
+	note := func(id string, rank float64) {
+		if _, ok := found[id]; !ok {
+			order = append(order, id)
+		}
+		found[id] = max(found[id], rank)
+	}
+	byIDs := func(what, cond string, values []string) error {
+		if len(values) == 0 {
+			return nil
+		}
+		args := []any{from, to, string(s.ID)}
+		for _, v := range values {
+			args = append(args, v)
+		}
+		q := `
+SELECT DISTINCT i.id, i.started_at FROM ` + cond + inList(4, len(values)) + `
+    AND i.started_at >= $1 AND i.started_at < $2 AND i.id <> $3
+ORDER BY i.started_at DESC, i.id
+LIMIT ` + itoa(candidateLimit)
+		return tx.each(what, q, args, func(rows *sql.Rows) error {
+			var id string
+			var at time.Time
+			if err := rows.Scan(&id, tm(&at)); err != nil {
+				return err
+			}
+			note(id, 0)
+			return nil
+		})
+	}
+	const byEntity = `incident_entities ie JOIN incidents i ON i.id = ie.incident WHERE ie.entity IN `
+	var mine []string
+	for _, e := range s.Entities {
+		mine = append(mine, string(e.Ref))
+	}
+	if err := byIDs("candidates by failed entity", byEntity, mine); err != nil {
+		return nil, nil, err
+	}
+	systems, siblings, err := tx.sameSystem(s.Entities, s.StartedAt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := byIDs("candidates by system", byEntity, siblings); err != nil {
+		return nil, nil, err
+	}
+	fps := s.Alerts.Fingerprints
+	if err := byIDs("candidates by fingerprint", `incident_signals sg JOIN incidents i ON i.id = sg.incident WHERE sg.kind = 'fingerprint' AND sg.value IN `, fps); err != nil {
+		return nil, nil, err
+	}
+	var labels []string
+	for _, l := range s.Alerts.LabelPairs() {
+		if name, _, _ := strings.Cut(l, "="); !recurrence.IsGenericLabel(name) {
+			labels = append(labels, l)
+		}
+	}
+	if err := byIDs("candidates by label", `incident_signals sg JOIN incidents i ON i.id = sg.incident WHERE sg.kind = 'label' AND sg.value IN `, labels); err != nil {
+		return nil, nil, err
+	}
+	if terms := recurrence.QueryTerms(s.Title+" "+s.Summary+" "+s.Mechanism, queryTerms); len(terms) > 0 {
+		err := tx.each("candidates by text", textSearch[tx.engine], []any{tx.textQuery(terms), from, to, string(s.ID)},
+			func(rows *sql.Rows) error {
+				var id string
+				var rank float64
+				if err := rows.Scan(&id, &rank); err != nil {
+					return err
+				}
+				note(id, rank)
+				return nil
+			})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	cands, err := tx.recurrenceIncidents(order)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range cands {
+		cands[i].TextRank = found[string(cands[i].ID)]
+	}
+	return cands, systems, nil
+}
+
+// sameSystem returns the systems the entities were part of at t, and the
+// other entities of those systems then (at most a few hundred).
+func (tx *Tx) sameSystem(entities []incident.FailedEntity, t time.Time) (recurrence.Systems, []string, error) {
+	systems := recurrence.Systems{}
+	if len(entities) == 0 {
+		return systems, nil, nil
+	}
+	refs := make([]org.Ref, len(entities))
+	for i, e := range entities {
+		refs[i] = e.Ref
+	}
+	up, err := tx.Edges(EdgeFilter{Subjects: refs, Relations: []org.Relation{org.PartOf}, At: t})
+	if err != nil {
+		return nil, nil, err
+	}
+	var parents []org.Ref
+	for _, e := range up {
+		systems[e.Subject] = append(systems[e.Subject], e.Object)
+		parents = append(parents, e.Object)
+	}
+	if len(parents) == 0 {
+		return systems, nil, nil
+	}
+	down, err := tx.Edges(EdgeFilter{Objects: parents, Relations: []org.Relation{org.PartOf}, At: t})
+	if err != nil {
+		return nil, nil, err
+	}
+	mine := map[org.Ref]bool{}
+	for _, r := range refs {
+		mine[r] = true
+	}
+	var siblings []string
+	for _, e := range down {
+		if mine[e.Subject] {
+			continue
+		}
+		systems[e.Subject] = append(systems[e.Subject], e.Object)
+		if len(siblings) < 400 {
+			siblings = append(siblings, string(e.Subject))
+		}
+	}
+	return systems, siblings, nil
+}
+
+const linkColumns = `incident, earlier, state, reason, decided_by, decided_at`
+
+func scanLink(rows interface{ Scan(...any) error }) (recurrence.Link, error) {
+	var l recurrence.Link
+	var in, earlier, state, by string
+	err := rows.Scan(&in, &earlier, &state, &l.Reason, &by, tm(&l.DecidedAt))
+	l.Incident, l.Earlier, l.State, l.DecidedBy = incident.ID(in), incident.ID(earlier), recurrence.State(state), org.Ref(by)
+	return l, err
+}
+
+// SaveRecurrence records or re-decides the link between an incident and
+// an earlier one.
+func (tx *Tx) SaveRecurrence(l recurrence.Link) error {
+	tx.touch("recurrences", string(l.Incident))
+	_, err := tx.exec("record recurrence", `
+INSERT INTO recurrences (incident, earlier, state, reason, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (incident, earlier) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+    decided_by = excluded.decided_by, decided_at = excluded.decided_at`,
+		string(l.Incident), string(l.Earlier), string(l.State), l.Reason, string(l.DecidedBy), tx.t(l.DecidedAt))
+	return err
+}
+
+// Recurrence returns the link between an incident and an earlier one;
+// NotFound when nobody decided it.
+func (tx *Tx) Recurrence(in, earlier incident.ID) (recurrence.Link, error) {
+	var l recurrence.Link
+	err := tx.one("no decision on "+string(in)+" and "+string(earlier), `SELECT `+linkColumns+` FROM recurrences
+WHERE incident = $1 AND earlier = $2`, []any{string(in), string(earlier)}, func(rows *sql.Rows) (err error) {
+		l, err = scanLink(rows)
+		return err
+	})
+	return l, err
+}
+
+// Recurrences returns the links in which an incident is the later or the
+// earlier one, the latest decision first.
+func (tx *Tx) Recurrences(id incident.ID) ([]recurrence.Link, error) {
+	var out []recurrence.Link
+	err := tx.each("list recurrences", `
+SELECT `+linkColumns+` FROM recurrences WHERE incident = $1
+UNION ALL
+SELECT `+linkColumns+` FROM recurrences WHERE earlier = $1
+ORDER BY 6 DESC, 1, 2`, []any{string(id)}, func(rows *sql.Rows) error {
+		l, err := scanLink(rows)
+		out = append(out, l)
+		return err
+	})
+	return out, err
+}
+
+// OpenFollowUpsAt returns the follow-ups of an incident that were open at
+// t: created before it and not closed by then (F7).
+func (tx *Tx) OpenFollowUpsAt(in incident.ID, t time.Time) ([]recurrence.Missed, error) {
+	var out []recurrence.Missed
+	err := tx.each("list follow-ups open then", `
+SELECT id, owner, due FROM followups
+WHERE incident = $1 AND created_at < $2 AND (closed_at IS NULL OR closed_at > $2)
+ORDER BY due, id`, []any{string(in), tx.t(t)}, func(rows *sql.Rows) error {
+		var m recurrence.Missed
+		var owner, due string
+		if err := rows.Scan(&m.FollowUp, &owner, &due); err != nil {
+			return err
+		}
+		d, err := time.Parse(time.DateOnly, due)
+		if err != nil {
+			return err
+		}
+		m.Owner, m.Due, m.Earlier = org.Ref(owner), d, in
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// RecordMissed records a missed follow-up, or makes a withdrawn one count
+// again. It reports whether anything changed.
+func (tx *Tx) RecordMissed(m recurrence.Missed) (bool, error) {
+	var withdrawn time.Time
+	err := tx.get("missed follow-up", `SELECT withdrawn_at FROM missed_followups WHERE incident = $1 AND followup = $2`,
+		[]any{string(m.Incident), m.FollowUp}, tm(&withdrawn))
+	switch {
+	case err == nil && withdrawn.IsZero():
+		return false, nil
+	case err == nil:
+		tx.touch("missed_followups", string(m.Incident))
+		_, err = tx.exec("restore missed follow-up", `UPDATE missed_followups SET withdrawn_at = NULL, recorded_at = $3
+WHERE incident = $1 AND followup = $2`, string(m.Incident), m.FollowUp, tx.t(m.RecordedAt))
+		return err == nil, err
+	case errs.KindOf(err) != errs.NotFound:
+		return false, err
+	}
+	tx.touch("missed_followups", string(m.Incident))
+	_, err = tx.exec("record missed follow-up", `
+INSERT INTO missed_followups (incident, followup, earlier, owner, due, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		string(m.Incident), m.FollowUp, string(m.Earlier), string(m.Owner), m.Due.Format(time.DateOnly), tx.t(m.RecordedAt))
+	return err == nil, err
+}
+
+// WithdrawMissed withdraws the missed follow-ups a link recorded, keeping
+// them; it returns how many it withdrew.
+func (tx *Tx) WithdrawMissed(in, earlier incident.ID, at time.Time) (int, error) {
+	tx.touch("missed_followups", string(in))
+	res, err := tx.exec("withdraw missed follow-ups", `UPDATE missed_followups SET withdrawn_at = $3
+WHERE incident = $1 AND earlier = $2 AND withdrawn_at IS NULL`, string(in), string(earlier), tx.t(at))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// MissedFilter selects missed follow-ups; zero fields select everything.
+type MissedFilter struct {
+	// Incidents selects those recorded against recurrences among these.
+	Incidents []incident.ID
+	// Owners selects those of these owners.
+	Owners []org.Ref
+	// ActiveOnly leaves out the withdrawn.
+	ActiveOnly bool
+	// Since and Before bound when they were recorded.
+	Since, Before time.Time
+}
+
+// MissedFollowUps returns the missed follow-ups matching f, the earliest
+// recorded first.
+func (tx *Tx) MissedFollowUps(f MissedFilter) ([]recurrence.Missed, error) {
+	var where []string
+	var args []any
+	in := func(col string, vals []string) {
+		first := len(args) + 1
+		for _, v := range vals {
+			args = append(args, v)
+		}
+		where = append(where, col+" IN "+inList(first, len(vals)))
+	}
+	if f.Incidents != nil {
+		if len(f.Incidents) == 0 {
+			return nil, nil
+		}
+		vals := make([]string, len(f.Incidents))
+		for i, id := range f.Incidents {
+			vals[i] = string(id)
+		}
+		in("incident", vals)
+	}
+	if f.Owners != nil {
+		if len(f.Owners) == 0 {
+			return nil, nil
+		}
+		vals := make([]string, len(f.Owners))
+		for i, r := range f.Owners {
+			vals[i] = string(r)
+		}
+		in("owner", vals)
+	}
+	if f.ActiveOnly {
+		where = append(where, "withdrawn_at IS NULL")
+	}
+	if !f.Since.IsZero() {
+		args = append(args, tx.t(f.Since))
+		where = append(where, "recorded_at >= $"+itoa(len(args)))
+	}
+	if !f.Before.IsZero() {
+		args = append(args, tx.t(f.Before))
+		where = append(where, "recorded_at < $"+itoa(len(args)))
+	}
+	q := `SELECT incident, followup, earlier, owner, due, recorded_at, withdrawn_at FROM missed_followups`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY recorded_at, incident, followup"
+	var out []recurrence.Missed
+	err := tx.each("list missed follow-ups", q, args, func(rows *sql.Rows) error {
+		var m recurrence.Missed
+		var inc, earlier, owner, due string
+		if err := rows.Scan(&inc, &m.FollowUp, &earlier, &owner, &due, tm(&m.RecordedAt), tm(&m.WithdrawnAt)); err != nil {
+			return err
+		}
+		d, err := time.Parse(time.DateOnly, due)
+		if err != nil {
+			return err
+		}
+		m.Incident, m.Earlier, m.Owner, m.Due = incident.ID(inc), incident.ID(earlier), org.Ref(owner), d
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
