@@ -98,7 +98,7 @@ func TestPostAnswers(t *testing.T) {
 	defer srv.Close()
 	s := &Sender{SlackURL: srv.URL + "/services/T000/B000/SECRETPATH", AllowPrivate: true}
 	for _, tt := range []struct {
-		status          int
+		status           int
 		fails, permanent bool
 	}{
 		{200, false, false}, {204, false, false}, {400, true, true}, {404, true, true}, {410, true, true},

@@ -19,7 +19,7 @@ import (
 var at = time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
 
 var reminder = Message{ID: "0193aaaa-0000-7000-8000-000000000001", Kind: "followup.reminder", Recipient: "user:default/ada",
-	Payload: []byte(`{"followup":"FU-2026-0007","title":"Add an alert <b>now</b> & *soon*","due":"2026-11-23","owner":"user:default/ada","incident":"INC-2026-0042","days":3}`),
+	Payload:   []byte(`{"followup":"FU-2026-0007","title":"Add an alert <b>now</b> & *soon*","due":"2026-11-23","owner":"user:default/ada","incident":"INC-2026-0042","days":3}`),
 	CreatedAt: at, To: []string{"ada@example.com"}}
 
 // TestWebhookSignature: a receiver verifies what the sender signed, and
