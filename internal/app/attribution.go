@@ -182,12 +182,30 @@ func (a *App) clarifyOwnership(tx *store.Tx, actor org.Actor, inc *incident.Inci
 	if err != nil || len(existing) > 0 {
 		return err
 	}
-	title := "Clarify ownership of " + refsText(s.Clarify)
-	if len(s.Clarify) == 0 {
+	// One open clarification per entity: a second incident on an entity
+	// whose ownership is being clarified adds no second follow-up.
+	open, err := tx.OpenClarifications(string(blame.A4), s.Clarify)
+	if err != nil {
+		return err
+	}
+	var todo []org.Ref
+	for _, e := range s.Clarify {
+		if _, ok := open[e]; !ok {
+			todo = append(todo, e)
+		}
+	}
+	if len(s.Clarify) > 0 && len(todo) == 0 {
+		return nil
+	}
+	title := "Clarify ownership of " + refsText(todo)
+	if len(todo) == 0 {
 		title = "Identify what failed in " + string(inc.ID) + " and who owns it"
 	}
-	_, err = a.createFollowUp(tx, actor, inc, followup.FollowUp{Title: title, Owner: s.Party, Priority: followup.P2, Rule: string(blame.A4)})
-	return err
+	f, err := a.createFollowUp(tx, actor, inc, followup.FollowUp{Title: title, Owner: s.Party, Priority: followup.P2, Rule: string(blame.A4)})
+	if err != nil || len(todo) == 0 {
+		return err
+	}
+	return tx.SetFollowUpEntities(f.ID, todo)
 }
 
 func refsText(refs []org.Ref) string {

@@ -129,10 +129,34 @@ func (a *App) UpdateFollowUp(ctx context.Context, actor org.Actor, id followup.I
 		if p.TrackerURL != nil {
 			f.TrackerURL = strings.TrimSpace(*p.TrackerURL)
 		}
-		if p.Status != nil {
+		if p.Owner != nil && *p.Owner != before.ownerRef() {
+			// The approver was the old owner's leader.
+			if err := a.withdrawRequest(tx, actor, f.ID, "the follow-up was given to "+string(*p.Owner)); err != nil {
+				return err
+			}
+		}
+		if p.Status != nil && *p.Status == followup.WontDo && f.Status != followup.WontDo {
+			// F3: a wont_do waits for the owner's leader, unless the actor is
+			// that leader.
+			reason := ""
+			if p.Reason != nil {
+				reason = *p.Reason
+			}
+			if err := f.Validate(now); err != nil {
+				return err
+			}
+			if _, err := a.requestWontDo(tx, actor, &f, reason); err != nil {
+				return err
+			}
+		} else if p.Status != nil {
 			reason := f.Reason
 			if p.Reason != nil {
 				reason = *p.Reason
+			}
+			if *p.Status != f.Status {
+				if err := a.withdrawRequest(tx, actor, f.ID, "the follow-up was marked "+string(*p.Status)); err != nil {
+					return err
+				}
 			}
 			if err := f.SetStatus(*p.Status, reason, now); err != nil {
 				return err
@@ -185,6 +209,8 @@ type followUpRecord struct {
 	TrackerURL string `json:"tracker_url,omitempty"`
 	Rule       string `json:"rule,omitempty"`
 }
+
+func (r *followUpRecord) ownerRef() org.Ref { return org.Ref(r.Owner) }
 
 func followUpRecordOf(f *followup.FollowUp) *followUpRecord {
 	return &followUpRecord{Incident: string(f.Incident), Title: f.Title, Owner: string(f.Owner), Due: f.Due.Format(time.DateOnly),
