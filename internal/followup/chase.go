@@ -41,7 +41,9 @@ type ChasePolicy struct {
 }
 
 // DefaultChasePolicy is PRODUCT.md's: 3 days before, 14 days overdue.
-func DefaultChasePolicy() ChasePolicy { return ChasePolicy{RemindDaysBefore: 3, EscalateUpAfterDays: 14} }
+func DefaultChasePolicy() ChasePolicy {
+	return ChasePolicy{RemindDaysBefore: 3, EscalateUpAfterDays: 14}
+}
 
 // Window is the range of due dates [From, To] for which a step is due on
 // one day: a follow-up still open with its due date in the window gets the
