@@ -257,12 +257,26 @@ table outbox
     attempts integer NOT NULL
     created_at text NOT NULL
     delivered_at text
+    dispatched_at text
     id text
     kind text NOT NULL
     last_error text NOT NULL
     next_attempt_at text NOT NULL
     payload text NOT NULL
     recipient text NOT NULL
+table outbox_deliveries
+    attempts integer NOT NULL
+    channel text NOT NULL
+    claim text NOT NULL
+    claimed_until text
+    created_at text NOT NULL
+    delivered_at text
+    id text
+    last_error text NOT NULL
+    message text NOT NULL
+    next_attempt_at text NOT NULL
+    state text NOT NULL
+    updated_at text NOT NULL
 table password_links
     account text NOT NULL
     created_at text NOT NULL
@@ -393,7 +407,10 @@ index integrity_flags_subject
 index missed_followups_followup
 index missed_followups_owner
 index oidc_identities_account
+index outbox_deliveries_due
+index outbox_deliveries_state
 index outbox_pending
+index outbox_undispatched
 index password_links_account
 index people_email
 index postmortems_state
