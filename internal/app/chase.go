@@ -95,7 +95,7 @@ func (a *App) requestWontDo(tx *store.Tx, actor org.Actor, f *followup.FollowUp,
 		return false, err
 	}
 	r.ID = a.newID()
-	self := r.MayDecide(actor.Ref, f.Owner, above, actor.Has(org.RoleHR)) == nil
+	self := followup.MayDecide(actor.Ref, f.Owner, above, actor.Has(org.RoleHR)) == nil
 	if self {
 		if err := r.Decide(true, actor.Ref, "requested by the approver", now); err != nil {
 			return false, err
@@ -147,19 +147,21 @@ func (a *App) DecideWontDo(ctx context.Context, actor org.Actor, id followup.ID,
 		if err != nil {
 			return err
 		}
+		// Authority first: a refusal tells nothing of whether a request
+		// waits.
+		above, err := a.leadersAbove(tx, f.Owner)
+		if err != nil {
+			return err
+		}
+		if err := followup.MayDecide(actor.Ref, f.Owner, above, actor.Has(org.RoleHR)); err != nil {
+			return err
+		}
 		r, pending, err := tx.PendingRequest(id)
 		if err != nil {
 			return err
 		}
 		if !pending {
 			return &errs.Error{Kind: errs.Conflict, Rule: rule.F3, Message: string(id) + " has no wont_do request waiting for a decision"}
-		}
-		above, err := a.leadersAbove(tx, f.Owner)
-		if err != nil {
-			return err
-		}
-		if err := r.MayDecide(actor.Ref, f.Owner, above, actor.Has(org.RoleHR)); err != nil {
-			return err
 		}
 		now := a.Now()
 		if err := r.Decide(approve, actor.Ref, note, now); err != nil {
@@ -221,7 +223,7 @@ func (a *App) WontDoApprovals(ctx context.Context, actor org.Actor) ([]PendingAp
 		}
 		for i := range reqs {
 			above := accountability.Chain(fus[i].Owner, chart)
-			if reqs[i].MayDecide(actor.Ref, fus[i].Owner, above, actor.Has(org.RoleHR)) == nil {
+			if followup.MayDecide(actor.Ref, fus[i].Owner, above, actor.Has(org.RoleHR)) == nil {
 				out = append(out, PendingApproval{Request: reqs[i], FollowUp: fus[i]})
 			}
 		}

@@ -2,6 +2,7 @@ package followup
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -178,25 +179,21 @@ func (r *Request) Withdraw(by org.Ref, why string, now time.Time) {
 }
 
 // MayDecide is F3's authority over a wont_do request: a leader above the
-// owner (above, nearest first, as the org stands now: the approver named on
-// the request is normally the first), never the owner; HR when nobody is
-// above the owner. An admin does not decide for a leader.
-func (r *Request) MayDecide(who org.Ref, owner org.Ref, above []org.Ref, hr bool) error {
+// owner (above, nearest first, as the org stands now), never the owner; HR
+// when nobody is above the owner. An admin does not decide for a leader.
+// It looks at nothing but the org, so a refusal says nothing about whether
+// a request waits.
+func MayDecide(who, owner org.Ref, above []org.Ref, hr bool) error {
 	if who == owner {
 		return &errs.Error{Kind: errs.Forbidden, Rule: rule.F3, Message: "the owner of a follow-up cannot approve dropping it: their leader decides"}
 	}
-	for _, l := range above {
-		if l == who {
-			return nil
-		}
-	}
-	if len(above) == 0 && hr {
+	if slices.Contains(above, who) || (len(above) == 0 && hr) {
 		return nil
 	}
 	approver := "HR"
-	if !r.Approver.IsZero() {
-		approver = string(r.Approver)
+	if len(above) > 0 {
+		approver = string(above[0])
 	}
 	return &errs.Error{Kind: errs.Forbidden, Rule: rule.F3,
-		Message: fmt.Sprintf("only a leader above %s decides whether it may be dropped (here %s)", owner, approver)}
+		Message: fmt.Sprintf("only a leader above %s decides whether its follow-ups may be dropped (here %s)", owner, approver)}
 }

@@ -66,13 +66,13 @@ func TestWontDoRequest(t *testing.T) {
 	}
 	above := []org.Ref{lead, boss}
 	for who, ok := range map[org.Ref]bool{owner: false, other: false, lead: true, boss: true} {
-		if err := r.MayDecide(who, owner, above, false); (err == nil) != ok {
+		if err := MayDecide(who, owner, above, false); (err == nil) != ok {
 			t.Errorf("%s may decide: %v", who, err)
 		} else if err != nil && ruleOf(err) != "F3" {
 			t.Errorf("%s: error without F3: %v", who, err)
 		}
 	}
-	if err := r.MayDecide(other, owner, nil, true); err != nil {
+	if err := MayDecide(other, owner, nil, true); err != nil {
 		t.Errorf("HR decides when nobody is above: %v", err)
 	}
 	if err := r.Decide(false, lead, "", now); errs.KindOf(err) != errs.Invalid {

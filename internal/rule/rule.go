@@ -38,7 +38,7 @@ const (
 const (
 	F1 = "F1" // a follow-up to publish: postmortem.CheckPublishable
 	F2 = "F2" // one owner, a due date: followup.FollowUp.Validate, followup.DuePolicy.DefaultDue
-	F3 = "F3" // wont_do needs a reason and the leader's approval: followup.NewRequest, followup.Request.MayDecide
+	F3 = "F3" // wont_do needs a reason and the leader's approval: followup.NewRequest, followup.MayDecide
 	F4 = "F4" // reminders and escalation: followup.ChasePolicy.Windows
 	F5 = "F5" // postmortem due: postmortem.DueAt
 	F6 = "F6" // recurrence candidates: not built yet

@@ -102,12 +102,7 @@ func (s *Server) createFollowUp(w http.ResponseWriter, r *http.Request, actor or
 }
 
 func (s *Server) getFollowUp(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
-	f, err := s.app.FollowUp(r.Context(), actor, followup.ID(strings.ToUpper(r.PathValue("id"))))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toFollowUpJSON(f, s.app.Now()))
-	return nil
+	return s.writeFollowUpDetail(w, r, actor, followUpID(r))
 }
 
 type updateFollowUpRequest struct {
@@ -155,12 +150,12 @@ func (s *Server) updateFollowUp(w http.ResponseWriter, r *http.Request, actor or
 	if err := p.Err(); err != nil {
 		return err
 	}
-	f, err := s.app.UpdateFollowUp(r.Context(), actor, followup.ID(strings.ToUpper(r.PathValue("id"))), patch)
-	if err != nil {
+	// A wont_do comes back still open, with its request waiting for the
+	// owner's leader (F3), unless the caller is that leader.
+	if _, err := s.app.UpdateFollowUp(r.Context(), actor, followUpID(r), patch); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toFollowUpJSON(f, s.app.Now()))
-	return nil
+	return s.writeFollowUpDetail(w, r, actor, followUpID(r))
 }
 
 func (s *Server) listFollowUps(w http.ResponseWriter, r *http.Request, actor org.Actor) error {

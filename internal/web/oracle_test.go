@@ -90,6 +90,8 @@ func TestNoPrivateStateOracle(t *testing.T) {
 			{route: "POST /api/v1/followups", path: "/api/v1/followups%s", states: (*fixture).nothing},
 			{route: "PATCH /api/v1/followups/{id}", path: "/api/v1/followups/%s",
 				body: map[string]any{"priority": "P1"}, states: (*fixture).followUps},
+			{route: "POST /api/v1/followups/{id}/approval", path: "/api/v1/followups/%s/approval",
+				body: map[string]any{"approve": true}, states: (*fixture).wontDos},
 			{route: "POST /api/v1/incidents", path: "/api/v1/incidents%s", states: (*fixture).nothing},
 			{route: "POST /api/v1/changes", path: "/api/v1/changes%s", states: (*fixture).nothing},
 			{route: "POST /api/v1/freezes", path: "/api/v1/freezes%s", states: (*fixture).nothing},
@@ -394,6 +396,29 @@ func (f *fixture) followUps() map[string]string {
 			_, err = f.h.app.UpdateFollowUp(ctx, ada, fu.ID, app.FollowUpPatch{Status: &done})
 			f.must(err)
 		}
+		out[state] = string(fu.ID)
+	}
+	return out
+}
+
+// wontDos are follow-ups of the payments team: one open with nothing
+// asked, one whose wont_do waits for the leader above the team (F3), one
+// done.
+func (f *fixture) wontDos() map[string]string {
+	ctx := context.Background()
+	out := map[string]string{}
+	for _, state := range []string{"open", "pending", "done"} {
+		fu, err := f.h.app.CreateFollowUp(ctx, ada, app.FollowUpInput{Incident: f.incident(), Title: "Add an alert", Owner: org.MustRef("group:payments")})
+		f.must(err)
+		st, reason := followup.WontDo, "the service is retired next week"
+		switch state {
+		case "pending":
+			_, err = f.h.app.UpdateFollowUp(ctx, ada, fu.ID, app.FollowUpPatch{Status: &st, Reason: &reason})
+		case "done":
+			st = followup.Done
+			_, err = f.h.app.UpdateFollowUp(ctx, ada, fu.ID, app.FollowUpPatch{Status: &st})
+		}
+		f.must(err)
 		out[state] = string(fu.ID)
 	}
 	return out

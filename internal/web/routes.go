@@ -106,6 +106,8 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/followups", s.api(s.createFollowUp)},
 		{"GET /api/v1/followups/{id}", s.api(s.getFollowUp)},
 		{"PATCH /api/v1/followups/{id}", s.api(s.updateFollowUp)},
+		{"POST /api/v1/followups/{id}/approval", s.api(s.postApproval)},
+		{"GET /api/v1/followups/approvals", s.api(s.listApprovals)},
 
 		{"GET /api/v1/changes", s.api(s.listChanges)},
 		{"POST /api/v1/changes", s.api(s.createChange)},
@@ -113,6 +115,9 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/freezes", s.api(s.createFreeze)},
 		{"GET /api/v1/incidents/{id}/changes", s.api(s.getIncidentChanges)},
 		{"POST /api/v1/incidents/{id}/changes", s.api(s.linkChange)},
+		{"GET /api/v1/incidents/{id}/recurrence-candidates", s.api(s.getRecurrenceCandidates)},
+		{"GET /api/v1/recurrences", s.api(s.listRecurrences)},
+		{"POST /api/v1/recurrences", s.api(s.decideRecurrence)},
 
 		{"GET /api/v1/leaders/{ref}/ledger", s.api(s.getLedger)},
 		{"GET /api/v1/fairness", s.api(s.getFairness)},
