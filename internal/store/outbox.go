@@ -268,3 +268,23 @@ UPDATE outbox_deliveries SET state = 'pending', attempts = 0, next_attempt_at = 
 WHERE id = $1`, id, tx.t(now))
 	return err
 }
+
+// RoleAddresses returns the email addresses of the people whose enabled
+// login accounts hold role, sorted and without repeats: the person's own
+// email in the org, else the account's. People who left or were erased
+// are not written to.
+func (tx *Tx) RoleAddresses(role string) ([]string, error) {
+	var out []string
+	err := tx.each("list addresses of a role", `
+SELECT DISTINCT COALESCE(NULLIF(p.email, ''), a.email) AS address
+FROM accounts a JOIN people p ON p.ref = a.person
+WHERE a.disabled_at IS NULL AND p.left_at IS NULL AND p.erased_at IS NULL
+  AND ',' || a.roles || ',' LIKE $1
+ORDER BY address`, []any{"%," + role + ",%"}, func(rows *sql.Rows) error {
+		var s string
+		err := rows.Scan(&s)
+		out = append(out, s)
+		return err
+	})
+	return out, err
+}
