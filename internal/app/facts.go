@@ -55,7 +55,10 @@ func (a *App) facts(tx *store.Tx, in *incident.Incident) (blame.Facts, error) {
 	if f.Chart, err = chartWith(tx, src, ownersOf(f.Entities), t); err != nil {
 		return f, err
 	}
-	f.Changes, f.Freezes, err = a.changeFacts(tx, in.ID)
+	if f.Changes, f.Freezes, err = a.changeFacts(tx, in.ID); err != nil {
+		return f, err
+	}
+	f.Missed, err = missedFacts(tx, in.ID)
 	return f, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/recurrence"
 	"blameful.dev/blameful/internal/rule"
 	"blameful.dev/blameful/internal/store"
 )
@@ -73,6 +74,12 @@ type Ledger struct {
 	Private          bool
 	Fairness         *DeciderFairness
 	FairnessFlags    []accountability.FairnessFlag
+
+	// MissedFollowUps are the follow-ups of owners in the leader's
+	// organisation that a confirmed recurrence found still open (F7), the
+	// latest maxLedgerLines; MissedTotal counts them all.
+	MissedFollowUps []recurrence.Missed
+	MissedTotal     int
 }
 
 // maxLedgerLines caps each list in a ledger (a variable for the tests).
@@ -107,6 +114,9 @@ func (a *App) Ledger(ctx context.Context, actor org.Actor, leader org.Ref) (Ledg
 			return err
 		}
 		if err := a.overdueInSubtree(tx, &l, owners, now); err != nil {
+			return err
+		}
+		if err := missedInSubtree(tx, &l, owners); err != nil {
 			return err
 		}
 		au := audience{subject: leader, chain: accountability.Chain(leader, chart)}

@@ -9,6 +9,7 @@ import (
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/postmortem"
+	"blameful.dev/blameful/internal/recurrence"
 	"blameful.dev/blameful/internal/store"
 )
 
@@ -24,6 +25,8 @@ type IncidentInput struct {
 	// DeclaredAt defaults to now.
 	DeclaredAt time.Time
 	Entities   []incident.FailedEntity
+	// Alerts are the alert fingerprints and labels of the incident (F6).
+	Alerts recurrence.Alerts
 }
 
 // DeclareIncident records a new incident with a draft postmortem. Its ID is
@@ -49,7 +52,11 @@ func (a *App) DeclareIncident(ctx context.Context, actor org.Actor, in IncidentI
 	if err := inc.Validate(now); err != nil {
 		return inc, err
 	}
-	err := a.write(ctx, actor, []org.Role{org.RoleMember}, func(tx *store.Tx) error {
+	alerts, err := in.Alerts.Normalize()
+	if err != nil {
+		return inc, err
+	}
+	err = a.write(ctx, actor, []org.Role{org.RoleMember}, func(tx *store.Tx) error {
 		if err := checkEntities(tx, inc.Entities); err != nil {
 			return err
 		}
@@ -67,6 +74,11 @@ func (a *App) DeclareIncident(ctx context.Context, actor org.Actor, in IncidentI
 		}
 		if err := a.record(tx, actor, "incident.declare", string(inc.ID), change[incidentRecord]{After: recordOf(&inc)}); err != nil {
 			return err
+		}
+		if !alerts.IsZero() {
+			if err := a.replaceAlerts(tx, actor, inc.ID, alerts); err != nil {
+				return err
+			}
 		}
 		if err := a.detectIncident(tx, actor, nil, &inc); err != nil {
 			return err
@@ -114,6 +126,10 @@ type IncidentPatch struct {
 	// ResolvedAt) is when, defaulting to now.
 	Status   *incident.Status
 	Entities *[]incident.FailedEntity
+	// AlertFingerprints and AlertLabels replace the incident's alert
+	// fingerprints or labels (F6).
+	AlertFingerprints *[]string
+	AlertLabels       *map[string]string
 }
 
 // UpdateIncident applies a patch. Status only moves forward and times must
@@ -121,9 +137,24 @@ type IncidentPatch struct {
 func (a *App) UpdateIncident(ctx context.Context, actor org.Actor, id incident.ID, p IncidentPatch) (incident.Incident, error) {
 	now := a.Now()
 	var inc incident.Incident
+	if p.AlertFingerprints != nil || p.AlertLabels != nil {
+		check := recurrence.Alerts{}
+		if p.AlertFingerprints != nil {
+			check.Fingerprints = *p.AlertFingerprints
+		}
+		if p.AlertLabels != nil {
+			check.Labels = *p.AlertLabels
+		}
+		if _, err := check.Normalize(); err != nil {
+			return inc, err
+		}
+	}
 	err := a.write(ctx, actor, []org.Role{org.RoleMember}, func(tx *store.Tx) error {
 		var err error
 		if inc, err = tx.Incident(id); err != nil {
+			return err
+		}
+		if err := a.patchAlerts(tx, actor, id, p.AlertFingerprints, p.AlertLabels); err != nil {
 			return err
 		}
 		old := inc

@@ -290,6 +290,11 @@ type ledgerJSON struct {
 	Private          bool               `json:"private_visible"`
 	Fairness         *consistencyJSON   `json:"fairness"`
 	FairnessFlags    []fairnessFlagJSON `json:"fairness_flags"`
+	// MissedFollowUps counts the follow-ups in the leader's organisation
+	// that a confirmed recurrence found still open (F7); MissedItems lists
+	// the latest 100.
+	MissedFollowUps int          `json:"missed_followups"`
+	MissedItems     []missedJSON `json:"missed_items"`
 }
 
 func faults(fs []accountability.Fault) []faultJSON {
@@ -311,7 +316,10 @@ func (s *Server) getLedger(w http.ResponseWriter, r *http.Request, actor org.Act
 	}
 	j := ledgerJSON{Leader: string(l.Leader), Teams: refStrings(l.Teams), A4Faults: l.A4Total, A4Incidents: faults(l.A4Faults),
 		OverdueFollowUps: l.OverdueTotal, OverdueItems: followUpList(l.OverdueFollowUps, s.app.Now()), OwnFaults: faults(l.OwnFaults),
-		OwnFaultCount: l.OwnTotal, Private: l.Private}
+		OwnFaultCount: l.OwnTotal, Private: l.Private, MissedFollowUps: l.MissedTotal, MissedItems: []missedJSON{}}
+	for _, m := range l.MissedFollowUps {
+		j.MissedItems = append(j.MissedItems, toMissedJSON(m))
+	}
 	if l.Private {
 		j.FairnessFlags = []fairnessFlagJSON{}
 		for _, f := range l.FairnessFlags {

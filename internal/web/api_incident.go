@@ -14,6 +14,7 @@ import (
 	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/recurrence"
 	"blameful.dev/blameful/internal/review"
 )
 
@@ -39,6 +40,9 @@ type incidentJSON struct {
 	CreatedBy   string       `json:"created_by"`
 	CreatedAt   *string      `json:"created_at"`
 	UpdatedAt   *string      `json:"updated_at"`
+	// The alert signals come with one incident, not in lists.
+	AlertFingerprints *[]string          `json:"alert_fingerprints,omitempty"`
+	AlertLabels       *map[string]string `json:"alert_labels,omitempty"`
 }
 
 func toIncidentJSON(in incident.Incident) incidentJSON {
@@ -63,6 +67,9 @@ type createIncidentRequest struct {
 	DetectedAt string       `json:"detected_at" text:"time"`
 	DeclaredAt string       `json:"declared_at" text:"time"`
 	Entities   []failedJSON `json:"entities"`
+	// AlertFingerprints and AlertLabels are optional (F6).
+	AlertFingerprints []string          `json:"alert_fingerprints" text:"line"`
+	AlertLabels       map[string]string `json:"alert_labels" text:"line"`
 }
 
 // failedEntities parses the entities of a request, naming the index of any
@@ -96,7 +103,8 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, actor or
 	var p errs.Problems
 	in := app.IncidentInput{Title: req.Title, Summary: req.Summary, Impact: req.Impact, Source: req.Source,
 		StartedAt: parseTime(&p, "started_at", req.StartedAt), DetectedAt: parseTime(&p, "detected_at", req.DetectedAt),
-		DeclaredAt: parseTime(&p, "declared_at", req.DeclaredAt), Entities: failedEntities(&p, req.Entities)}
+		DeclaredAt: parseTime(&p, "declared_at", req.DeclaredAt), Entities: failedEntities(&p, req.Entities),
+		Alerts: recurrence.Alerts{Fingerprints: req.AlertFingerprints, Labels: req.AlertLabels}}
 	if req.StartedAt == "" {
 		p.Add("started_at", "is required")
 	}
@@ -113,7 +121,22 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, actor or
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/incidents/"+string(inc.ID))
-	writeJSON(w, http.StatusCreated, toIncidentJSON(inc))
+	return s.writeIncident(w, r, actor, http.StatusCreated, inc)
+}
+
+// writeIncident writes one incident with its alert signals.
+func (s *Server) writeIncident(w http.ResponseWriter, r *http.Request, actor org.Actor, status int, inc incident.Incident) error {
+	j := toIncidentJSON(inc)
+	alerts, err := s.app.IncidentAlerts(r.Context(), actor, inc.ID)
+	if err != nil {
+		return err
+	}
+	fps, labels := append([]string{}, alerts.Fingerprints...), map[string]string{}
+	for k, v := range alerts.Labels {
+		labels[k] = v
+	}
+	j.AlertFingerprints, j.AlertLabels = &fps, &labels
+	writeJSON(w, status, j)
 	return nil
 }
 
@@ -135,8 +158,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, actor org.A
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toIncidentJSON(inc))
-	return nil
+	return s.writeIncident(w, r, actor, http.StatusOK, inc)
 }
 
 type updateIncidentRequest struct {
@@ -151,6 +173,9 @@ type updateIncidentRequest struct {
 	MitigatedAt *string       `json:"mitigated_at" text:"time"`
 	ResolvedAt  *string       `json:"resolved_at" text:"time"`
 	Entities    *[]failedJSON `json:"entities"`
+	// AlertFingerprints and AlertLabels replace the incident's (F6).
+	AlertFingerprints *[]string          `json:"alert_fingerprints" text:"line"`
+	AlertLabels       *map[string]string `json:"alert_labels" text:"line"`
 }
 
 func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -166,7 +191,7 @@ func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request, actor or
 	patch := app.IncidentPatch{Title: req.Title, Summary: req.Summary, Impact: req.Impact,
 		StartedAt: optTime(&p, "started_at", req.StartedAt), DetectedAt: optTime(&p, "detected_at", req.DetectedAt),
 		DeclaredAt: optTime(&p, "declared_at", req.DeclaredAt), MitigatedAt: optTime(&p, "mitigated_at", req.MitigatedAt),
-		ResolvedAt: optTime(&p, "resolved_at", req.ResolvedAt)}
+		ResolvedAt: optTime(&p, "resolved_at", req.ResolvedAt), AlertFingerprints: req.AlertFingerprints, AlertLabels: req.AlertLabels}
 	if req.Severity != nil {
 		sev, err := incident.ParseSeverity(*req.Severity)
 		if err != nil {
@@ -192,8 +217,7 @@ func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request, actor or
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toIncidentJSON(inc))
-	return nil
+	return s.writeIncident(w, r, actor, http.StatusOK, inc)
 }
 
 // Listing limits.

@@ -63,6 +63,7 @@ var hostileRoutes = []hostileRoute{
 	{"POST /api/v1/freezes", "/api/v1/freezes", map[string]any{"start": "2026-11-20T00:00:00Z", "end": "2026-11-27T00:00:00Z",
 		"scope": []any{"group:payments", "component:checkout-api"}, "reason": "quarter end"}},
 	{"POST /api/v1/incidents/{id}/changes", "/api/v1/incidents/{incident}/changes", map[string]any{"change": "{change}"}},
+	{"POST /api/v1/recurrences", "/api/v1/recurrences", map[string]any{"incident": "{incident}", "earlier": "{incident}", "confirm": true, "reason": "same pool"}},
 	{"POST /api/v1/integrity-flags/{id}/review", "/api/v1/integrity-flags/{flag}/review",
 		map[string]any{"confirm": true, "subject": "user:ada", "reason": "silenced the page"}},
 	{"POST /api/v1/people/{ref}/erasure", "/api/v1/people/user:dee/erasure", map[string]any{"reason": "their request"}},

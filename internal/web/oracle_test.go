@@ -96,6 +96,8 @@ func TestNoPrivateStateOracle(t *testing.T) {
 			{route: "POST /api/v1/changes", path: "/api/v1/changes%s", states: (*fixture).nothing},
 			{route: "POST /api/v1/freezes", path: "/api/v1/freezes%s", states: (*fixture).nothing},
 			{route: "POST /api/v1/incidents/{id}/changes", path: "/api/v1/incidents/%s/changes", states: (*fixture).incidents},
+			{route: "POST /api/v1/recurrences", path: "/api/v1/recurrences%s", states: (*fixture).nothing,
+				body: map[string]any{"incident": "INC-2026-0001", "earlier": "INC-2026-0001", "confirm": false}},
 			{route: "POST /api/v1/import/org", path: "/api/v1/import/org%s", body: orgV1, ctype: "application/yaml", states: (*fixture).nothing},
 			{route: "POST /api/v1/import/backstage", path: "/api/v1/import/backstage%s", body: "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: web}\nspec: {type: team, children: []}\n",
 				ctype: "application/yaml", states: (*fixture).nothing},
