@@ -70,13 +70,22 @@ func commands() map[string]command {
 			{"decide", "ID --party REF: decide the one accountable party (A1, A8)", postmortemDecide},
 			{"move", "ID --to STATE: move a postmortem to another state", postmortemMove},
 		}},
-		"followup": {summary: "create|list follow-ups", verbs: []verb{
+		"followup": {summary: "create|list|show|done|wont-do|approve follow-ups", verbs: []verb{
 			{"create", "a follow-up with one owner and a due date (F2)", followUpCreate},
 			{"list", "follow-ups, of one incident or overdue", followUpList},
+			{"show", "ID: a follow-up, its wont_do requests and the reminders sent", followUpShow},
+			{"done", "ID: mark a follow-up done", followUpDone},
+			{"wont-do", "ID --reason TEXT: ask to drop it; the owner's leader approves (F3)", followUpWontDo},
+			{"approve", "ID --as LEADER [--refuse --reason TEXT]: decide a wont_do (F3)", followUpApprove},
 		}},
 		"change": {summary: "record|list deploys and configuration changes (A6)", verbs: []verb{
 			{"record", "a deploy or config change: entity, actor, ref; for deploy scripts", changeRecord},
 			{"list", "recent changes, of one entity or since a time", changeList},
+		}},
+		"recurrence": {summary: "candidates|confirm|dismiss: earlier incidents an incident recurs (F6, F7)", verbs: []verb{
+			{"candidates", "ID: the earlier incidents it may recur, best first, with reasons", recurrenceCandidates},
+			{"confirm", "ID --earlier ID: a confirmed recurrence; records missed follow-ups (F7)", recurrenceDecide(true)},
+			{"dismiss", "ID --earlier ID: not a recurrence; withdraws its missed follow-ups", recurrenceDecide(false)},
 		}},
 		"freeze": {summary: "create|list code freezes (A6)", verbs: []verb{
 			{"create", "a freeze window over everything or listed entities and teams", freezeCreate},
