@@ -63,6 +63,8 @@ type incidentPage struct {
 	Form   string
 	Error  *errs.Error
 	Values map[string]string
+	// Recurrence is the "Possible recurrences" section (F6, F7).
+	Recurrence recurrenceSection
 }
 
 // nearbyWindow is how far before an incident's start the page looks for
@@ -90,6 +92,9 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.
 		Values: map[string]string{"occurred_at": s.minuteNow()},
 		Kinds:  []incident.EntryKind{incident.EntryObservation, incident.EntryAction, incident.EntryDecision, incident.EntryAlert, incident.EntryChange}}
 	if err := s.incidentChanges(r, actor, &data); err != nil {
+		return err
+	}
+	if data.Recurrence, err = s.recurrences(r, actor, id, "incident", formOnly(form == "recurrences", ferr)); err != nil {
 		return err
 	}
 	for _, rev := range tl.Revisions {

@@ -21,6 +21,8 @@ type postmortemPage struct {
 	Form        string
 	Error       *errs.Error
 	Values      map[string]string
+	// Recurrence is the "Possible recurrences" section (F6, F7).
+	Recurrence recurrenceSection
 }
 
 // showPostmortem renders the editor, with status and a refused form if any.
@@ -34,6 +36,9 @@ func (s *Server) showPostmortem(w http.ResponseWriter, r *http.Request, actor or
 		return err
 	}
 	data := postmortemPage{PostmortemView: v, Attribution: att, Form: form, Error: ferr, Values: map[string]string{}}
+	if data.Recurrence, err = s.recurrences(r, actor, id, "postmortem", nil); err != nil {
+		return err
+	}
 	if ferr != nil {
 		for k := range r.PostForm {
 			data.Values[k] = r.PostFormValue(k)

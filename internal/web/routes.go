@@ -52,6 +52,7 @@ func (s *Server) routes() []route {
 		{"POST /changes", s.page(s.postChange)},
 		{"POST /changes/freezes", s.page(s.postFreeze)},
 		{"POST /incidents/{id}/changes", s.page(s.postLinkChange)},
+		{"POST /incidents/{id}/recurrences", s.page(s.postRecurrence)},
 		{"GET /teams", s.page(s.pageTeams)},
 		{"GET /teams/{ref...}", s.page(s.pageTeam)},
 		{"GET /people/{ref...}", s.page(s.pagePerson)},
