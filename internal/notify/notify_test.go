@@ -101,7 +101,7 @@ func TestSlackMessage(t *testing.T) {
 		t.Errorf("blocks %v", types)
 	}
 	s := string(b)
-	for _, want := range []string{`"Follow-up FU-2026-0007 is due in 3 days"`, `&lt;b&gt;now&lt;/b&gt; &amp;`, `"url":"https://blameful.example/incidents/INC-2026-0042"`,
+	for _, want := range []string{`"Follow-up FU-2026-0007 is due on 2026-11-23"`, `&lt;b&gt;now&lt;/b&gt; &amp;`, `"url":"https://blameful.example/incidents/INC-2026-0042"`,
 		"*Owner*\\nuser:default/ada", "delivery KEY"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the Slack message lacks %s:\n%s", want, s)

@@ -37,16 +37,20 @@ func Render(m Message) Rendered {
 	str := func(k string) string { return values[k] }
 	switch m.Kind {
 	case "followup.reminder":
-		r.Title = fmt.Sprintf("Follow-up %s is due %s", or(str("followup"), "(unnamed)"), dueIn(str("days")))
+		r.Title = fmt.Sprintf("Follow-up %s is due %s", or(str("followup"), "(unnamed)"), dueOn(str("due"), str("days")))
 		r.Text = str("title")
 		r.Path = incidentPath(str("incident"))
 	case "followup.escalation":
-		r.Title = fmt.Sprintf("Follow-up %s is %s overdue", or(str("followup"), "(unnamed)"), days(str("days")))
+		r.Title = fmt.Sprintf("Follow-up %s is %s overdue", or(str("followup"), "(unnamed)"), days(or(str("days_overdue"), str("days"))))
 		r.Text = str("title")
 		r.Path = "/followups"
 	case "followup.approval":
 		r.Title = fmt.Sprintf("Follow-up %s: \"won't do\" awaits your approval", or(str("followup"), "(unnamed)"))
 		r.Text = or(str("reason"), str("title"))
+		r.Path = "/followups"
+	case "followup.decided":
+		r.Title = fmt.Sprintf("Follow-up %s: your \"won't do\" request was %s", or(str("followup"), "(unnamed)"), or(str("outcome"), "decided"))
+		r.Text = str("title")
 		r.Path = "/followups"
 	case "review.weekly":
 		r.Title = strings.TrimSpace("Weekly incident review " + str("week"))
@@ -71,6 +75,9 @@ func Render(m Message) Rendered {
 		r.Title = "Audit checkpoint at event " + or(str("seq"), "?")
 		r.Path = "/audit"
 	}
+	if l := str("link"); strings.HasPrefix(l, "/") && !strings.HasPrefix(l, "//") {
+		r.Path = l // the app's own link to the page wins
+	}
 	r.Title = oneLine(r.Title)
 	if m.IsPrivate() {
 		return Rendered{Title: "A private notice for " + strings.TrimPrefix(m.Recipient, "role:") + " is waiting in blameful",
@@ -93,12 +100,14 @@ func incidentPath(id string) string {
 	return "/incidents/" + url.PathEscape(id)
 }
 
-// dueIn words a reminder's days before the due date.
-func dueIn(n string) string {
-	switch n {
-	case "", "0":
+// dueOn words a reminder's due date, or its days before it.
+func dueOn(date, n string) string {
+	switch {
+	case date != "":
+		return "on " + date
+	case n == "" || n == "0":
 		return "today"
-	case "1":
+	case n == "1":
 		return "tomorrow"
 	}
 	return "in " + n + " days"
