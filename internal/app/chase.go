@@ -31,13 +31,24 @@ type FollowUpDetail struct {
 	Pending  *followup.Request
 	Requests []followup.Request
 	Notices  []followup.Notice
+	// Approver is who decides a wont_do of it now: the first leader above
+	// the owner, zero for HR. MayDecide says whether the reader may.
+	Approver  org.Ref
+	MayDecide bool
 }
 
 // FollowUpDetail returns one follow-up with its requests and notices.
 func (a *App) FollowUpDetail(ctx context.Context, actor org.Actor, id followup.ID) (FollowUpDetail, error) {
 	var d FollowUpDetail
 	err := a.read(ctx, actor, func(tx *store.Tx) (err error) {
-		d, err = followUpDetail(tx, id)
+		if d, err = followUpDetail(tx, id); err != nil {
+			return err
+		}
+		above, err := a.leadersAbove(tx, d.Owner)
+		if len(above) > 0 {
+			d.Approver = above[0]
+		}
+		d.MayDecide = followup.MayDecide(actor.Ref, d.Owner, above, actor.Has(org.RoleHR)) == nil
 		return err
 	})
 	return d, err

@@ -22,6 +22,8 @@ import (
 // leader asked for), and overdue everywhere, under the burn-down of the
 // organisation shown, or of every follow-up when none is.
 type followUpsPage struct {
+	// Approvals are the wont_do requests waiting for the viewer (F3).
+	Approvals            []app.PendingApproval
 	Mine, Teams, Overdue []followup.FollowUp
 	Org                  *orgFollowUps
 	// Asked is the leader typed in the form, and LeaderError why it was
@@ -78,6 +80,11 @@ func (s *Server) pageFollowUps(w http.ResponseWriter, r *http.Request, actor org
 			owners = o.Owners
 		}
 	}
+	approvals, err := s.app.WontDoApprovals(ctx, actor)
+	if err != nil {
+		return err
+	}
+	data.Approvals = approvals
 	burn, err := s.app.FollowUpBurndown(ctx, actor, owners, data.Weeks)
 	if err != nil {
 		return err
