@@ -91,6 +91,9 @@ func commands() map[string]command {
 			{"create", "a freeze window over everything or listed entities and teams", freezeCreate},
 			{"list", "freezes, all or those in force at a time", freezeList},
 		}},
+		"jobs": {summary: "run the background jobs that are due, once", verbs: []verb{
+			{"run", "[--at TIME]: reminders, escalations (F4), the F5 check, the weekly digest, delivery", jobsRun},
+		}},
 		"review": {summary: "week [YYYY-Www] --format md|json|html: the weekly review", verbs: []verb{
 			{"week", "[YYYY-Www]: the weekly review, as Markdown or JSON", reviewWeek},
 		}},
@@ -280,7 +283,7 @@ func dbFlag(e env, fs *flags) *string {
 // file (the built-in policy when it is empty). A fresh database is
 // migrated; an older schema is refused unless migrate is set (serve
 // -migrate, or the migrate command).
-func openApp(ctx context.Context, dsn string, migrate bool, log *slog.Logger, policyFile string) (*app.App, func(), error) {
+func openApp(ctx context.Context, dsn string, migrate bool, log *slog.Logger, policyFile string, opts ...app.Option) (*app.App, func(), error) {
 	pol, err := loadPolicy(policyFile)
 	if err != nil {
 		return nil, nil, err
@@ -306,7 +309,7 @@ func openApp(ctx context.Context, dsn string, migrate bool, log *slog.Logger, po
 		}
 		log.Info("migrated database", "applied", n, "version", known)
 	}
-	return app.New(db, app.WithLogger(log), app.WithPolicy(pol)), func() { db.Close() }, nil
+	return app.New(db, append([]app.Option{app.WithLogger(log), app.WithPolicy(pol)}, opts...)...), func() { db.Close() }, nil
 }
 
 // operator is the actor of CLI commands: whoever can open the database

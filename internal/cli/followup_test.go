@@ -68,3 +68,51 @@ func TestFollowUpCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestJobsRun: jobs run --at a day before the due date reminds the owner;
+// run twice at once (as beside a running server) it reminds once; a day
+// after, it escalates to the leader.
+func TestJobsRun(t *testing.T) {
+	for _, engine := range storetest.Engines(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			env := map[string]string{"BLAMEFUL_DB": storetest.DSN(t, engine)}
+			orgPath := filepath.Join(t.TempDir(), "org.yaml")
+			if err := os.WriteFile(orgPath, []byte(orgFile), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			mustRun := func(args ...string) string {
+				t.Helper()
+				code, out, errOut := run(t, env, args...)
+				if code != 0 {
+					t.Fatalf("blameful %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+				}
+				return out
+			}
+			mustRun("import", "org", orgPath)
+			inc := strings.TrimSpace(mustRun("incident", "create", "--title", "Checkout slow", "--severity", "SEV3",
+				"--started-at", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "--entity", "component:checkout*"))
+			due := time.Now().UTC().AddDate(0, 0, 10)
+			fu := strings.Fields(mustRun("followup", "create", "--incident", inc, "--title", "Cache the tax table", "--owner", "user:ada",
+				"--due", due.Format(time.DateOnly)))[0]
+			before := due.AddDate(0, 0, -1).Format(time.RFC3339)
+			outs := make(chan string, 2)
+			for range 2 {
+				go func() {
+					_, out, errOut := run(t, env, "jobs", "run", "--at", before, "--digest", "off")
+					outs <- out + errOut
+				}()
+			}
+			a, b := <-outs, <-outs
+			if !strings.Contains(a+b, "1 reminders") || strings.Count(a+b, "1 reminders") != 1 {
+				t.Fatalf("two runs at once should remind once:\n%s\n%s", a, b)
+			}
+			if out := mustRun("jobs", "run", "--at", due.AddDate(0, 0, 1).Format(time.RFC3339), "--digest", "off"); !strings.Contains(out, "1 escalations") {
+				t.Fatalf("the day after: %s", out)
+			}
+			out := mustRun("followup", "show", fu)
+			if !strings.Contains(out, "reminder before to user:default/ada") || !strings.Contains(out, "escalation to user:default/lead") {
+				t.Fatalf("show:\n%s", out)
+			}
+		})
+	}
+}

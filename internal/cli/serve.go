@@ -30,6 +30,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	policyFile := fs.String("policy", e.getenv("BLAMEFUL_POLICY"), "policy file tuning the rules' numbers; checked at start (env BLAMEFUL_POLICY)")
 	sweepEvery := fs.Duration("sweep-every", 15*time.Minute, "how often to look for what time alone reveals: overdue postmortems (I5)")
 	verifyEvery := fs.Duration("verify-every", 24*time.Hour, "how often to verify the audit chain; a break raises an I6 flag")
+	jobsEvery := fs.Duration("jobs-every", time.Minute, "how often to run what is due: reminders and escalations (F4), the weekly digest, notification delivery")
+	digest := digestFlag(e, fs)
+	nf := addNotifyFlags(e, fs)
 	checkpoints := addCheckpointFlags(fs.FlagSet)
 	oidcf := addOIDCFlags(e, fs)
 	if err := noArgs(fs, args); err != nil {
@@ -44,6 +47,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("--%s must be at least 1m, not %s", name, d)
 		}
 	}
+	if *jobsEvery < time.Second {
+		return fmt.Errorf("--jobs-every must be at least 1s, not %s", *jobsEvery)
+	}
+	sender, err := nf.sender()
+	if err != nil {
+		return err
+	}
 	if _, err := resolveBaseURL(*base, *addr); err != nil {
 		return err
 	}
@@ -53,6 +63,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeDB()
+	jobs, err := jobsConfig(a, *digest, sender)
+	if err != nil {
+		return err
+	}
 	stopCheckpoints, err := checkpoints.start(ctx, e, a, log)
 	if err != nil {
 		return err
@@ -103,6 +117,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	var background sync.WaitGroup
 	background.Go(func() { a.RunSweeps(bgCtx, *sweepEvery) })
 	background.Go(func() { a.RunAuditChecks(bgCtx, *verifyEvery) })
+	sender.BaseURL = baseURL
+	background.Go(func() { a.RunJobsEvery(bgCtx, *jobsEvery, jobs) })
+	if ch := sender.Configured(); len(ch) > 0 {
+		log.Info("notifications", "channels", fmt.Sprint(ch), "digest", jobs.String())
+	}
 	defer func() { stopBackground(); background.Wait() }()
 	srv.MarkReady()
 	fmt.Fprintf(e.stdout, "blameful is serving on http://%s (make an API token with: blameful token create --role admin --db %s)\n", ln.Addr(), redactDSN(*dsn))
