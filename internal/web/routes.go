@@ -128,6 +128,9 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/integrity-flags", s.api(s.listIntegrityFlags)},
 		{"POST /api/v1/integrity-flags/{id}/review", s.api(s.reviewIntegrityFlag)},
 
+		{"GET /api/v1/outbox", s.api(s.listOutbox)},
+		{"POST /api/v1/outbox/{id}/retry", s.api(s.retryOutbox)},
+
 		{"GET /api/v1/reviews/weekly/{week}", s.api(s.getWeeklyReview)},
 		{"GET /api/v1/audit/verify", s.api(s.verifyAudit)},
 	}
