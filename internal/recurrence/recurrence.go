@@ -212,12 +212,16 @@ type Match struct {
 // Evidence weights. They combine as independent evidence
 // (1 − Π(1 − w)), so two strong reasons score above one, and no sum passes 1.
 const (
-	wOriginBoth   = 0.70 // the origin of both incidents
-	wSharedEntity = 0.50 // a failed entity of both, not the origin of both
-	wSameSystem   = 0.20 // failed entities of one system
+	wOriginBoth   = 0.60 // the origin of both incidents
+	wSharedEntity = 0.45 // a failed entity of both, not the origin of both
+	wSameSystem   = 0.30 // failed entities of one system
 	wFingerprint  = 0.70 // a shared alert fingerprint
-	wLabel        = 0.25 // a shared, specific alert label
-	wText         = 0.75 // times the text similarity in [0, 1]
+	wLabel        = 0.15 // a shared, specific alert label
+	// Similar text weighs more between incidents of related entities (a
+	// shared one, or one system) than between strangers, where the same
+	// words often name a different failure of a different thing.
+	wText          = 0.75 // times the text similarity in [0, 1]
+	wTextUnrelated = 0.50
 	// recencyFloor is the weight of a candidate a whole window old;
 	// one that started just before weighs 1.
 	recencyFloor = 0.8
@@ -228,7 +232,22 @@ const (
 // candidate that is the subject itself, started at or after it, or more
 // than Window before it, is left out, as is one with no evidence.
 func Rank(s Subject, cands []Candidate, systems Systems) []Match {
-	subjectTokens := Tokens(s.Title + " " + s.Summary + " " + s.Mechanism)
+	// The names of the failed entities are evidence of their own: words
+	// of them in the text do not count again as similar text.
+	names := map[string]bool{}
+	for _, e := range s.Entities {
+		for _, w := range Tokens(e.Ref.Name()) {
+			names[w] = true
+		}
+	}
+	for _, c := range cands {
+		for _, e := range c.Entities {
+			for _, w := range Tokens(e.Ref.Name()) {
+				names[w] = true
+			}
+		}
+	}
+	subjectTokens := without(Tokens(s.Title+" "+s.Summary+" "+s.Mechanism), names)
 	maxRank := 0.0
 	for _, c := range cands {
 		maxRank = math.Max(maxRank, c.TextRank)
@@ -238,7 +257,7 @@ func Rank(s Subject, cands []Candidate, systems Systems) []Match {
 		if c.ID == s.ID || !c.StartedAt.Before(s.StartedAt) || s.StartedAt.Sub(c.StartedAt) > Window {
 			continue
 		}
-		m, ok := score(s, c, subjectTokens, maxRank, systems)
+		m, ok := score(s, c, subjectTokens, names, maxRank, systems)
 		if ok {
 			out = append(out, m)
 		}
@@ -263,7 +282,7 @@ type reason struct {
 	text string
 }
 
-func score(s Subject, c Candidate, subjectTokens []string, maxRank float64, systems Systems) (Match, bool) {
+func score(s Subject, c Candidate, subjectTokens []string, names map[string]bool, maxRank float64, systems Systems) (Match, bool) {
 	var rs []reason
 	// Failed entities.
 	theirs := map[org.Ref]bool{}
@@ -275,19 +294,23 @@ func score(s Subject, c Candidate, subjectTokens []string, maxRank float64, syst
 		}
 	}
 	shared := false
+	sharedNames := map[string]bool{}
 	for _, e := range s.Entities {
 		if !theirs[e.Ref] {
 			continue
 		}
 		shared = true
+		sharedNames[e.Ref.Name()] = true
 		if e.Origin && e.Ref == theirOrigin {
 			rs = append(rs, reason{wOriginBoth, fmt.Sprintf("same failed entity %s (origin of both)", e.Ref)})
 		} else {
 			rs = append(rs, reason{wSharedEntity, fmt.Sprintf("same failed entity %s", e.Ref)})
 		}
 	}
+	related := shared
 	if !shared {
 		if sys, mine, other := sameSystem(s.Entities, c.Entities, systems); sys != "" {
+			related = true
 			rs = append(rs, reason{wSameSystem, fmt.Sprintf("entities of the same system %s (%s and %s)", sys, mine, other)})
 		}
 	}
@@ -296,13 +319,14 @@ func score(s Subject, c Candidate, subjectTokens []string, maxRank float64, syst
 		rs = append(rs, reason{wFingerprint, "shared alert fingerprint " + f})
 	}
 	for _, l := range intersect(s.Alerts.LabelPairs(), c.Alerts.LabelPairs()) {
-		name, _, _ := strings.Cut(l, "=")
-		if !IsGenericLabel(name) {
+		name, value, _ := strings.Cut(l, "=")
+		// A label naming a shared failed entity says nothing more.
+		if !IsGenericLabel(name) && !sharedNames[value] {
 			rs = append(rs, reason{wLabel, "shared alert label " + l})
 		}
 	}
 	// Text.
-	theirTokens := Tokens(c.Title + " " + c.Summary + " " + c.Mechanism)
+	theirTokens := without(Tokens(c.Title+" "+c.Summary+" "+c.Mechanism), names)
 	overlap, common := Overlap(subjectTokens, theirTokens)
 	rank := 0.0
 	if maxRank > 0 {
@@ -310,7 +334,11 @@ func score(s Subject, c Candidate, subjectTokens []string, maxRank float64, syst
 	}
 	sim := 0.3*rank + 0.7*overlap
 	if sim >= 0.15 && len(common) > 0 {
-		rs = append(rs, reason{wText * sim, fmt.Sprintf("similar text: %q", strings.Join(common[:min(len(common), 4)], " "))})
+		w := wTextUnrelated
+		if related {
+			w = wText
+		}
+		rs = append(rs, reason{w * sim, fmt.Sprintf("similar text: %q", strings.Join(common[:min(len(common), 4)], " "))})
 	}
 	if len(rs) == 0 {
 		return Match{}, false
@@ -347,6 +375,10 @@ func sameSystem(mine, theirs []incident.FailedEntity, systems Systems) (org.Ref,
 		}
 	}
 	return "", "", ""
+}
+
+func without(tokens []string, drop map[string]bool) []string {
+	return slices.DeleteFunc(tokens, func(t string) bool { return drop[t] })
 }
 
 func intersect(a, b []string) []string {
