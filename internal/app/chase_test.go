@@ -352,3 +352,43 @@ func TestDigestTime(t *testing.T) {
 		t.Fatal("off")
 	}
 }
+
+// The weekly review counts the week's follow-through: the reminders sent,
+// the escalations with their leaders, and the changes made inside a freeze
+// (A6); a week with none shows zeros.
+func TestReviewFollowThrough(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, clock := apptest.New(t, db)
+		followUpDue(t, a, "user:ada", 3) // due Monday the 23rd
+		if _, err := a.RunJobs(ctx, noDigest); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.CreateFreeze(ctx, apptest.Admin(), app.FreezeInput{Start: clock.Now().Add(-time.Hour), End: clock.Now().Add(5 * 24 * time.Hour),
+			Everything: true, Reason: "Black Friday"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.RecordChange(ctx, apptest.Admin(), app.ChangeInput{Entity: org.MustRef("component:checkout-api"), Ref: "v2",
+			Actor: org.MustRef("user:bob")}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(4 * 24 * time.Hour) // Tuesday: overdue
+		if _, err := a.RunJobs(ctx, noDigest); err != nil {
+			t.Fatal(err)
+		}
+		w47, err := a.WeeklyReview(ctx, apptest.Person("dee"), weekOf(apptest.Start))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ft := w47.FollowThrough
+		if ft.Reminders != 1 || ft.EscalationsTotal != 0 || ft.FreezeBreaksTotal != 1 || ft.FreezeBreaks[0].Actor != "user:default/bob" {
+			t.Fatalf("week 47: %+v", ft)
+		}
+		w48, _ := a.WeeklyReview(ctx, apptest.Person("dee"), weekOf(clock.Now()))
+		if ft := w48.FollowThrough; ft.Reminders != 0 || ft.EscalationsTotal != 1 || ft.Escalations[0].Recipient != "user:default/pay-lead" || ft.FreezeBreaksTotal != 0 {
+			t.Fatalf("week 48: %+v", ft)
+		}
+		if w46, _ := a.WeeklyReview(ctx, apptest.Person("dee"), weekOf(apptest.Start).Add(-1)); !w46.FollowThrough.IsEmpty() {
+			t.Fatalf("week 46: %+v", w46.FollowThrough)
+		}
+	})
+}

@@ -80,6 +80,9 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.FairnessRecent, err = tx.FairnessFlagCounts(to.AddDate(0, 0, -90), to); err != nil {
 			return err
 		}
+		if err := a.followThrough(tx, from, to, &in.FollowThrough); err != nil {
+			return err
+		}
 		return a.openFlags(tx, &in)
 	})
 	if err != nil {

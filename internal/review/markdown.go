@@ -66,6 +66,8 @@ func Markdown(r Review) string {
 	}
 	more(&b, len(r.FollowUpsOverdue), r.OverdueTotal)
 
+	writeFollowThrough(w, &b, r.FollowThrough)
+
 	w("\n## Ownership gaps\n\n")
 	if len(r.OwnershipGaps) == 0 && len(r.Unowned) == 0 {
 		w("None found.\n")

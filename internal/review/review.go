@@ -64,6 +64,9 @@ type Input struct {
 	// Trend is the incidents per week of the teams TrendTeamsOf picks
 	// from Attributions, in that order.
 	Trend []TeamTrend
+	// FollowThrough is the week's reminders, escalations, confirmed
+	// recurrences, missed follow-ups and changes inside freezes.
+	FollowThrough FollowThrough
 
 	PostmortemDueDays int
 }
@@ -161,6 +164,7 @@ type Review struct {
 	Leaders            []LeaderLine
 	Rules              []RuleLine
 	Trend              []TeamTrend
+	FollowThrough      FollowThrough
 	// PostmortemDueDays is F5's deadline, in business days after
 	// resolution, that made the overdue list.
 	PostmortemDueDays int
@@ -172,7 +176,7 @@ func Build(in Input) Review {
 		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
 		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
 		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, Rules: in.Rules, Trend: in.Trend,
-		PostmortemDueDays: in.PostmortemDueDays}
+		PostmortemDueDays: in.PostmortemDueDays, FollowThrough: in.FollowThrough}
 	r.Total.Severity = "all"
 	for _, sev := range incident.Severities {
 		c := SeverityCount{Severity: sev, Week: in.Counts[0][sev]}

@@ -93,6 +93,17 @@ func TestMarkdownGolden(t *testing.T) {
 			Detail: "SEV2 INC-2026-0042 was declared 1h10m0s after the first signal (detected), more than 30m0s"},
 			{ID: "f2", Rule: "I6", RaisedAt: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC), Detail: "the audit chain is broken at event 812: changed after it was written"}},
 		FlagsTotal: 3,
+		FollowThrough: FollowThrough{
+			Reminders:         7,
+			Escalations:       []NoticeLine{{FollowUp: "FU-2026-0090", Owner: "user:default/ada", Recipient: "user:default/pay-lead", Due: day("2026-11-15")}, {FollowUp: "FU-2026-0071", Owner: "group:default/payments", Recipient: "user:default/cto", Due: day("2026-11-01"), Further: true}},
+			EscalationsTotal:  2,
+			Recurrences:       []RecurrenceLine{{Incident: "INC-2026-0042", Earlier: "INC-2026-0007", DecidedBy: "user:default/vp"}},
+			RecurrencesTotal:  1,
+			Missed:            []MissedLine{{FollowUp: "FU-2026-0012", Owner: "user:default/bob", Incident: "INC-2026-0042", Earlier: "INC-2026-0007", Due: day("2026-10-01")}},
+			MissedTotal:       1,
+			FreezeBreaks:      []FreezeBreakLine{{Change: "c1", Entity: "component:default/checkout-api", Actor: "user:default/bob", Ref: "v2.4.1", At: day("2026-11-17"), Freeze: "Black Friday"}},
+			FreezeBreaksTotal: 3,
+		},
 	}
 	r := Build(in)
 	if len(r.AwaitingReview) != 1 || len(r.OverduePostmortems) != 1 || r.OverduePostmortems[0].Incident != "INC-2026-0030" {

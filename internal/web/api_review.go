@@ -86,6 +86,7 @@ type reviewJSON struct {
 	FlagsTotal         int                     `json:"integrity_flags_open_total"`
 	Leaders            []leaderLineJSON        `json:"leader_corner"`
 	Rules              []ruleLineJSON          `json:"suggestions_by_rule"`
+	FollowThrough      followThroughJSON       `json:"follow_through"`
 }
 
 type ruleLineJSON struct {
@@ -124,7 +125,7 @@ func toReviewJSON(r review.Review) reviewJSON {
 		Attributions: []reviewAttributionJSON{}, FollowUpsDue: followUpList(r.FollowUpsDue, r.AsOf),
 		FollowUpsOverdue: followUpList(r.FollowUpsOverdue, r.AsOf), OverdueTotal: r.OverdueTotal,
 		OwnershipGaps: followUpList(r.OwnershipGaps, r.AsOf), Unowned: refStrings(r.Unowned), Flags: []reviewFlagJSON{}, FlagsTotal: r.FlagsTotal, Leaders: []leaderLineJSON{},
-		Rules: []ruleLineJSON{}}
+		Rules: []ruleLineJSON{}, FollowThrough: toFollowThroughJSON(r.FollowThrough)}
 	for _, l := range r.Rules {
 		j.Rules = append(j.Rules, ruleLineJSON{Rule: l.Rule, Decided: l.Decided, Overridden: l.Overridden})
 	}
