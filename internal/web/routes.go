@@ -68,6 +68,8 @@ func (s *Server) routes() []route {
 		{"POST /integrity/{id}/review", s.page(s.postFlagReview)},
 		{"GET /audit", s.page(s.pageAudit)},
 		{"POST /audit/verify", s.page(s.postAuditVerify)},
+		{"GET /outbox", s.page(s.pageOutbox)},
+		{"POST /outbox/{id}/retry", s.page(s.postOutboxRetry)},
 		{"GET /reviews", s.page(s.pageReviews)},
 		{"GET /reviews/{week}", s.page(s.pageReview)},
 		{"GET /static/", static()},
