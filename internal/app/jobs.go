@@ -164,6 +164,13 @@ func (a *App) queueDigest(ctx context.Context, j Jobs) (string, error) {
 	now := a.Now()
 	_, week := j.lastDigest(now)
 	actor := org.System("digest")
+	var done bool
+	if err := a.db.View(ctx, func(tx *store.Tx) (err error) {
+		done, err = tx.JobRan("digest", week.String())
+		return err
+	}); err != nil || done {
+		return "", err
+	}
 	r, err := a.WeeklyReview(ctx, actor, week)
 	if err != nil {
 		return "", err
@@ -190,4 +197,17 @@ func DigestMessage(r review.Review) map[string]any {
 		"postmortems_overdue": len(r.OverduePostmortems), "followups_overdue": r.OverdueTotal,
 		"integrity_flags_open": r.FlagsTotal,
 	}
+}
+
+// SettleOutbox marks every message queued before t that was never
+// dispatched as dispatched to no channel, so that it is never sent: the
+// demo's replayed year of reminders is history, not news for a server
+// that is given channels later.
+func (a *App) SettleOutbox(ctx context.Context, before time.Time) (int, error) {
+	var n int
+	err := a.db.Update(ctx, func(tx *store.Tx) (err error) {
+		n, err = tx.SettleOutbox(before, a.Now())
+		return err
+	})
+	return n, err
 }

@@ -83,6 +83,7 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 	// the year it draws stays the same.
 	acts = append(acts, w.concealments()...)
 	acts = append(acts, w.frozenDeploy()...)
+	acts = append(acts, w.followThrough()...)
 	acts = append(acts, w.assessments()...)
 	// The re-organisation: Search moves from Catalog to Growth.
 	reorg := reorgBatch(batch)
@@ -90,7 +91,7 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 		_, err := a.Import(ctx, loader, reorg)
 		return err
 	}})
-	acts = append(acts, sweeps(today.AddDate(-1, 0, 0), now)...)
+	acts = append(acts, jobs(today.AddDate(-1, 0, 0), now)...)
 	sort.SliceStable(acts, func(i, j int) bool { return acts[i].at.Before(acts[j].at) })
 	for i, act := range acts {
 		clock.set(act.at)
@@ -101,6 +102,12 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 			progress(i+1, len(acts))
 		}
 	}
+	// A year of reminders and digests was queued as it went; it is history,
+	// not news for a server given notification channels later: only
+	// today's are left to send.
+	if _, err := sim.SettleOutbox(ctx, today); err != nil {
+		return sum, err
+	}
 	sum.Incidents, sum.FollowUps = w.incidents, w.followUps
 	// The accounts are made now, on the real clock: they did not exist
 	// during the year replayed.
@@ -108,22 +115,6 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 		return sum, err
 	}
 	return sum, nil
-}
-
-// sweeps are the integrity sweeps a server would have run over the year:
-// one each morning, and one at the end of the load. A postmortem left
-// overdue (I5) is flagged the morning after its due date, as it would have
-// been, so a past week's review shows the flags that stood open then.
-func sweeps(from, now time.Time) []action {
-	sweep := func(ctx context.Context, a *app.App) error {
-		_, err := a.SweepIntegrity(ctx)
-		return err
-	}
-	var out []action
-	for day := from.Truncate(24 * time.Hour).Add(6 * time.Hour); day.Before(now); day = day.AddDate(0, 0, 1) {
-		out = append(out, action{at: day, run: sweep})
-	}
-	return append(out, action{at: now, run: sweep})
 }
 
 // reorgBatch is the org file after the re-organisation: the same claims

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,7 +97,7 @@ func TestDemoExercisesEveryRule(t *testing.T) {
 			}
 			states[pm.State]++
 		}
-		for _, r := range []blame.Rule{blame.A2, blame.A3, blame.A4, blame.A6, blame.A8} {
+		for _, r := range []blame.Rule{blame.A2, blame.A3, blame.A4, blame.A6, blame.A7, blame.A8} {
 			if rules[r] == 0 {
 				t.Errorf("no decision by %s: %v", r, rules)
 			}
@@ -128,6 +129,7 @@ func TestDemoExercisesEveryRule(t *testing.T) {
 		}
 		checkAccountability(t, a, incs)
 		checkFreeze(t, a, incs)
+		checkFollowThrough(t, a)
 		v, err := a.VerifyAudit(ctx, admin)
 		if err != nil || !v.OK {
 			t.Fatalf("audit: %+v %v", v, err)
@@ -218,5 +220,66 @@ func checkFreeze(t *testing.T, a *app.App, incs []incident.Incident) {
 	}
 	if found != 1 {
 		t.Errorf("%d attributions decided by A6, want the one deploy inside the freeze", found)
+	}
+}
+
+// checkFollowThrough: Hugo Laurent's lag alert was reminded, escalated to
+// Ravi Menon and then to Tomás Rivera, found missed when the lag recurred
+// (F7) — so the recurrence was decided by A7 on him — and done late; Amara
+// Diallo's wont_do was refused with a reason and Jules Moreau's approved
+// (F3).
+func checkFollowThrough(t *testing.T, a *app.App) {
+	t.Helper()
+	ctx := context.Background()
+	admin := org.System("test")
+	all, err := a.FollowUps(ctx, admin, followup.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTitle := map[string]followup.FollowUp{}
+	for _, f := range all {
+		byTitle[f.Title] = f
+	}
+	detail := func(title string) app.FollowUpDetail {
+		t.Helper()
+		f, ok := byTitle[title]
+		if !ok {
+			t.Fatalf("no follow-up %q", title)
+		}
+		d, err := a.FollowUpDetail(ctx, admin, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	alert := detail("Alert when the refund worker's consumer lag passes five minutes")
+	var chain []string
+	for _, n := range alert.Notices {
+		chain = append(chain, string(n.Kind)+" "+string(n.Recipient))
+	}
+	want := []string{"reminder_before user:default/hugo.laurent", "reminder_due user:default/hugo.laurent",
+		"escalation user:default/ravi.menon", "escalation_up user:default/tomas.rivera"}
+	if strings.Join(chain, "; ") != strings.Join(want, "; ") {
+		t.Errorf("the lag alert's chase: %v, want %v", chain, want)
+	}
+	if alert.Status != followup.Done || !followup.Day(alert.ClosedAt).After(alert.Due) {
+		t.Errorf("the lag alert should be done late: %s, closed %s, due %s", alert.Status, alert.ClosedAt, alert.Due)
+	}
+	client := detail("Retire the refund worker's hand-rolled Kafka client")
+	if len(client.Requests) != 1 || client.Requests[0].Outcome != followup.Refused || client.Requests[0].Note == "" || client.Status != followup.Done {
+		t.Errorf("the refused wont_do: %+v, %s", client.Requests, client.Status)
+	}
+	dash := detail("Add a refund throughput dashboard")
+	if len(dash.Requests) != 1 || dash.Requests[0].Outcome != followup.Approved || dash.Status != followup.WontDo ||
+		dash.Requests[0].DecidedBy != org.MustRef("user:ravi.menon") {
+		t.Errorf("the approved wont_do: %+v, %s", dash.Requests, dash.Status)
+	}
+	incs, err := a.Incidents(ctx, admin, incident.Filter{Text: "consumer lag again", Limit: 5})
+	if err != nil || len(incs) != 1 {
+		t.Fatalf("the recurrence: %v %v", incs, err)
+	}
+	v, err := a.Attribution(ctx, admin, incs[0].ID)
+	if err != nil || v.Decision == nil || v.Decision.Rule != blame.A7 || v.Decision.Party != org.MustRef("user:hugo.laurent") {
+		t.Errorf("the recurrence's attribution: %+v %v", v.Decision, err)
 	}
 }

@@ -207,9 +207,27 @@ func (w *world) closeFollowUp(st *incidentState, i int, at time.Time, status fol
 		if i >= len(st.followUps) {
 			return nil
 		}
-		_, err := a.UpdateFollowUp(ctx, person("daniel.mensah"), st.followUps[i], app.FollowUpPatch{Status: &status, Reason: &reason})
-		return err
+		id := st.followUps[i]
+		if _, err := a.UpdateFollowUp(ctx, person("daniel.mensah"), id, app.FollowUpPatch{Status: &status, Reason: &reason}); err != nil {
+			return err
+		}
+		return approveWontDo(ctx, a, id)
 	}}
+}
+
+// approveWontDo has the leader above a follow-up's owner approve its
+// pending wont_do, if one waits (F3): HR when nobody is above.
+func approveWontDo(ctx context.Context, a *app.App, id followup.ID) error {
+	d, err := a.FollowUpDetail(ctx, hrDesk, id)
+	if err != nil || d.Pending == nil {
+		return err
+	}
+	by := hrDesk
+	if !d.Approver.IsZero() {
+		by = org.Actor{Ref: d.Approver, Roles: []org.Role{org.RoleMember, org.RoleLeader}}
+	}
+	_, err = a.DecideWontDo(ctx, by, id, true, "")
+	return err
 }
 
 func priority(sev incident.Severity) followup.Priority {

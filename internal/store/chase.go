@@ -270,3 +270,23 @@ func prefixed(alias, columns string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// JobRan reports whether job has a run recorded for key.
+func (tx *Tx) JobRan(job, key string) (bool, error) {
+	var n int
+	err := tx.get("job run", `SELECT COUNT(*) FROM job_runs WHERE job = $1 AND due_key = $2`, []any{job, key}, &n)
+	return n > 0, err
+}
+
+// SettleOutbox marks the messages queued before t that no delivery pass
+// has seen as dispatched to no channel: they will never be sent. It
+// returns how many.
+func (tx *Tx) SettleOutbox(before, now time.Time) (int, error) {
+	res, err := tx.exec("settle outbox", `UPDATE outbox SET dispatched_at = $1 WHERE dispatched_at IS NULL AND created_at < $2`,
+		tx.t(now), tx.t(before))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
