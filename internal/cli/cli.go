@@ -94,8 +94,8 @@ func commands() map[string]command {
 		"jobs": {summary: "run the background jobs that are due, once", verbs: []verb{
 			{"run", "[--at TIME]: reminders, escalations (F4), the F5 check, the weekly digest, delivery", jobsRun},
 		}},
-		"review": {summary: "week [YYYY-Www] --format md|json|html: the weekly review", verbs: []verb{
-			{"week", "[YYYY-Www]: the weekly review, as Markdown or JSON", reviewWeek},
+		"review": {summary: "week [YYYY-Www] --format md|json|html|slack: the weekly review", verbs: []verb{
+			{"week", "[YYYY-Www]: the weekly review, as Markdown, JSON, HTML or a Slack summary", reviewWeek},
 		}},
 		"user": {summary: "add|reset|disable|enable|link|unlink: login accounts for the web pages", verbs: []verb{
 			{"add", "EMAIL --person REF: an account; sets the password from a file or prints a link to set it", userAdd},

@@ -105,6 +105,10 @@ func TestCommandLineLoop(t *testing.T) {
 			if err := json.Unmarshal([]byte(mustRun("review", "week", "--format", "json")), &review); err != nil || review["incidents_total"].(float64) < 1 {
 				t.Fatalf("review json: %v %v", err, review)
 			}
+			var slack struct{ Blocks []map[string]any }
+			if err := json.Unmarshal([]byte(mustRun("review", "week", "--format", "slack")), &slack); err != nil || len(slack.Blocks) < 5 || slack.Blocks[0]["type"] != "header" {
+				t.Errorf("review week --format slack: %+v, %v", slack, err)
+			}
 			if out := mustRun("review", "week"); !strings.HasPrefix(out, "# Incident review ") {
 				t.Fatalf("review md:\n%s", out)
 			}

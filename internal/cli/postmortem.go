@@ -189,9 +189,9 @@ func followUpList(ctx context.Context, e env, args []string) error {
 }
 
 func reviewWeek(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "review week", "[YYYY-Www] [--format md|json|html] [--db DSN]")
+	fs := flagSet(e, "review week", "[YYYY-Www] [--format md|json|html|slack] [--db DSN]")
 	dsn := dbFlag(e, fs)
-	format := fs.String("format", "md", "md, json, or html (the page the server shows, standalone)")
+	format := fs.String("format", "md", "md, json, html (the page the server shows, standalone), or slack (Block Kit JSON to post to an incoming webhook)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -199,8 +199,8 @@ func reviewWeek(ctx context.Context, e env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if *format != "md" && *format != "json" && *format != "html" {
-		return errs.Field("format", "%q is not a format: use md, json or html", *format)
+	if *format != "md" && *format != "json" && *format != "html" && *format != "slack" {
+		return errs.Field("format", "%q is not a format: use md, json, html or slack", *format)
 	}
 	return openThen(ctx, e, *dsn, func(a *app.App) error {
 		week := review.WeekOf(a.Now())
@@ -220,6 +220,14 @@ func reviewWeek(ctx context.Context, e env, args []string) error {
 		case "html":
 			info, _ := debug.ReadBuildInfo()
 			return web.WriteReviewHTML(e.stdout, rv, a.Now(), version(info))
+		case "slack":
+			return writeJSON(e.stdout, func(w io.Writer) error {
+				b, err := review.SlackJSON(rv, "")
+				if err == nil {
+					_, err = w.Write(b)
+				}
+				return err
+			})
 		}
 		_, err = fmt.Fprint(e.stdout, printableText(review.Markdown(rv)))
 		return err

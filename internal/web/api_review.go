@@ -171,8 +171,8 @@ func (s *Server) getWeeklyReview(w http.ResponseWriter, r *http.Request, actor o
 		return err
 	}
 	format := r.URL.Query().Get("format")
-	if format != "" && format != "json" && format != "md" {
-		return errs.Field("format", "%q is not a format: use json or md", format)
+	if format != "" && format != "json" && format != "md" && format != "slack" {
+		return errs.Field("format", "%q is not a format: use json, md or slack", format)
 	}
 	rv, err := s.app.WeeklyReview(r.Context(), actor, week)
 	if err != nil {
@@ -181,6 +181,10 @@ func (s *Server) getWeeklyReview(w http.ResponseWriter, r *http.Request, actor o
 	if format == "md" {
 		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
 		_, _ = io.WriteString(w, review.Markdown(rv))
+		return nil
+	}
+	if format == "slack" {
+		writeJSON(w, http.StatusOK, review.Slack(rv, s.baseURL))
 		return nil
 	}
 	writeJSON(w, http.StatusOK, toReviewJSON(rv))
