@@ -243,6 +243,20 @@ func TestDeliveryDeadThenRetried(t *testing.T) {
 	})
 }
 
+// TestDeliveryKinds: the kinds the app queues are the ones notify renders
+// and routes by name.
+func TestDeliveryKinds(t *testing.T) {
+	if app.OutboxCheckpoint != notify.KindCheckpoint {
+		t.Errorf("checkpoints are queued as %q but routed as %q", app.OutboxCheckpoint, notify.KindCheckpoint)
+	}
+	for _, kind := range []string{app.OutboxReminder, app.OutboxEscalation, app.OutboxApproval, app.OutboxDecided, app.OutboxDigest} {
+		r := notify.Render(notify.Message{Kind: kind, Recipient: "user:default/ada", Payload: []byte(`{"followup":"FU-2026-0001","week":"2026-W47"}`)})
+		if strings.HasPrefix(r.Title, "blameful: ") {
+			t.Errorf("%s renders as an unknown kind: %q", kind, r.Title)
+		}
+	}
+}
+
 // TestDeliveryChannelsAndRecipients: checkpoints go to the webhook only;
 // a private notice reaches Slack without its content; email goes to the
 // addresses the recipient resolves to, and not at all without one.

@@ -223,7 +223,7 @@ func (tx *Tx) Deliveries(f DeliveryFilter) ([]Delivery, error) {
 	switch f.State {
 	case "":
 	case DeliveryFailed:
-		where = append(where, "d.state = 'pending' AND d.attempts > 0")
+		where = append(where, "d.state = 'pending' AND d.attempts > 0 AND d.last_error <> ''")
 	default:
 		where = append(where, "d.state = "+arg(f.State))
 	}
