@@ -8,6 +8,7 @@ import (
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/recurrence"
 	"blameful.dev/blameful/internal/rule"
 	"blameful.dev/blameful/internal/store"
 )
@@ -31,6 +32,9 @@ type FollowUpDetail struct {
 	Pending  *followup.Request
 	Requests []followup.Request
 	Notices  []followup.Notice
+	// Missed are the recurrences of its incident that found it still open
+	// (F7), withdrawn ones included.
+	Missed []recurrence.Missed
 	// Approver is who decides a wont_do of it now: the first leader above
 	// the owner, zero for HR. MayDecide says whether the reader may.
 	Approver  org.Ref
@@ -68,7 +72,15 @@ func followUpDetail(tx *store.Tx, id followup.ID) (FollowUpDetail, error) {
 			d.Pending = &d.Requests[i]
 		}
 	}
-	d.Notices, err = tx.Notices(id)
+	if d.Notices, err = tx.Notices(id); err != nil {
+		return d, err
+	}
+	missed, err := tx.MissedFollowUps(store.MissedFilter{Owners: []org.Ref{d.Owner}})
+	for _, m := range missed {
+		if m.FollowUp == string(id) {
+			d.Missed = append(d.Missed, m)
+		}
+	}
 	return d, err
 }
 
@@ -219,28 +231,35 @@ type PendingApproval struct {
 // up), and for HR those with nobody above the owner.
 func (a *App) WontDoApprovals(ctx context.Context, actor org.Actor) ([]PendingApproval, error) {
 	var out []PendingApproval
-	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		reqs, fus, err := tx.PendingRequests(0)
-		if err != nil {
-			return err
-		}
-		owners := make([]org.Ref, 0, len(fus))
-		for _, f := range fus {
-			owners = append(owners, f.Owner)
-		}
-		chart, err := a.chartFor(tx, owners, a.Now())
-		if err != nil {
-			return err
-		}
-		for i := range reqs {
-			above := accountability.Chain(fus[i].Owner, chart)
-			if followup.MayDecide(actor.Ref, fus[i].Owner, above, actor.Has(org.RoleHR)) == nil {
-				out = append(out, PendingApproval{Request: reqs[i], FollowUp: fus[i]})
-			}
-		}
-		return nil
+	err := a.read(ctx, actor, func(tx *store.Tx) (err error) {
+		out, err = a.approvalsFor(tx, actor)
+		return err
 	})
 	return out, err
+}
+
+// approvalsFor returns the pending wont_do requests actor may decide.
+func (a *App) approvalsFor(tx *store.Tx, actor org.Actor) ([]PendingApproval, error) {
+	reqs, fus, err := tx.PendingRequests(0)
+	if err != nil || len(reqs) == 0 {
+		return nil, err
+	}
+	owners := make([]org.Ref, 0, len(fus))
+	for _, f := range fus {
+		owners = append(owners, f.Owner)
+	}
+	chart, err := a.chartFor(tx, owners, a.Now())
+	if err != nil {
+		return nil, err
+	}
+	var out []PendingApproval
+	for i := range reqs {
+		above := accountability.Chain(fus[i].Owner, chart)
+		if followup.MayDecide(actor.Ref, fus[i].Owner, above, actor.Has(org.RoleHR)) == nil {
+			out = append(out, PendingApproval{Request: reqs[i], FollowUp: fus[i]})
+		}
+	}
+	return out, nil
 }
 
 // ChaseReport counts what one chase did.

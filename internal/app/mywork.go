@@ -19,6 +19,8 @@ type MyWork struct {
 	Decisions []accountability.Assessment
 	FollowUps []followup.FollowUp
 	Flags     []integrity.Flag
+	// Approvals are the wont_do requests they decide (F3).
+	Approvals []PendingApproval
 }
 
 // myWorkLimit caps each list of MyWork.
@@ -53,6 +55,9 @@ func (a *App) Work(ctx context.Context, actor org.Actor) (MyWork, error) {
 			if w.FollowUps, err = tx.FollowUps(followup.Filter{Owner: actor.Ref, Status: followup.Open, Limit: myWorkLimit}); err != nil {
 				return err
 			}
+		}
+		if w.Approvals, err = a.approvalsFor(tx, actor); err != nil {
+			return err
 		}
 		return a.flagsToReview(tx, actor, now, &w)
 	})

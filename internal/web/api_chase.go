@@ -46,10 +46,14 @@ type followUpDetailJSON struct {
 	WontDoRequest *requestJSON  `json:"wont_do_request"`
 	Requests      []requestJSON `json:"requests"`
 	Notices       []noticeJSON  `json:"notices"`
+	Missed        []missedJSON  `json:"missed"`
 }
 
 func toFollowUpDetailJSON(d app.FollowUpDetail, now time.Time) followUpDetailJSON {
-	out := followUpDetailJSON{followUpJSON: toFollowUpJSON(d.FollowUp, now), Requests: []requestJSON{}, Notices: []noticeJSON{}}
+	out := followUpDetailJSON{followUpJSON: toFollowUpJSON(d.FollowUp, now), Requests: []requestJSON{}, Notices: []noticeJSON{}, Missed: []missedJSON{}}
+	for _, m := range d.Missed {
+		out.Missed = append(out.Missed, toMissedJSON(m))
+	}
 	for _, r := range d.Requests {
 		out.Requests = append(out.Requests, toRequestJSON(r))
 	}

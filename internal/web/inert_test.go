@@ -279,6 +279,8 @@ func writeHostileFields(t *testing.T, h *harness) *hostileFields {
 		f.refused("PATCH", "/api/v1/followups/"+fuID, map[string]any{"tracker_url": link})
 	}
 	f.call("ada", "PATCH", "/api/v1/followups/"+fuID, map[string]any{"status": "wont_do", "reason": f.payload("won't-do reason")}, http.StatusOK)
+	// It waits for the leader above Payments (F3), who lets it go.
+	f.call("vp", "POST", "/api/v1/followups/"+fuID+"/approval", map[string]any{"approve": true}, http.StatusOK)
 
 	// A freeze over Payments and a deploy inside it (A6), not linked, so
 	// the attribution below stays as it is.
