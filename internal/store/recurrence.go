@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,26 +134,63 @@ const candidateLimit = 50
 // queryTerms is how many of the subject's words the text search uses.
 const queryTerms = 12
 
-// textSearch is the text lookup per engine: the candidates whose document
-// matches any of the terms ($1, in the engine's syntax), that started in
-// [$2, $3), other than $4, best rank first, with the rank (higher is
-// closer).
+// textScope is how many of the most recent matching documents the text
+// search ranks. Ranking every document that shares a common word with the
+// subject costs time in proportion to the whole history; the most recent
+// textScope of them, in the window, cost the same however long it is.
+const textScope = 500
+
+// textSearch is the text lookup per engine: among the textScope most recent
+// candidates whose document matches any of the terms ($1, in the engine's
+// syntax) and that started in [$2, $3), other than $4, the best ranked,
+// with the rank (higher is closer).
+//
+// SQLite walks the index from the subject's own row backwards (rows are
+// added as incidents are declared) and returns the documents, which
+// textRank ranks: FTS5's bm25 first counts, for its IDF, every document
+// holding each term, which costs time in proportion to the whole history.
+// PostgreSQL's ts_rank needs no such count; its planner walks incidents by
+// start, or the GIN index when the terms are rare, as it finds cheaper.
 var textSearch = map[Engine]string{
 	SQLite: `
-SELECT s.incident, -bm25(incident_search_document)
-FROM incident_search_document
-JOIN incident_search s ON s.rowid = incident_search_document.rowid
+SELECT s.incident, s.document
+FROM (SELECT rowid AS rid FROM incident_search_document
+      WHERE incident_search_document MATCH $1
+        AND rowid <= COALESCE((SELECT rowid FROM incident_search WHERE incident = $4), 9223372036854775807)
+      ORDER BY rowid DESC LIMIT ` + itoa(textScope) + `) f
+JOIN incident_search s ON s.rowid = f.rid
 JOIN incidents i ON i.id = s.incident
-WHERE incident_search_document MATCH $1 AND i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4
-ORDER BY bm25(incident_search_document)
-LIMIT ` + itoa(candidateLimit),
+WHERE i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4`,
 	Postgres: `
-SELECT s.incident, ts_rank(s.document, q)
-FROM to_tsquery('english', $1) q, incident_search s
-JOIN incidents i ON i.id = s.incident
-WHERE s.document @@ q AND i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4
-ORDER BY 2 DESC, 1
+SELECT incident, rank FROM (
+    SELECT s.incident, ts_rank(s.document, q) AS rank
+    FROM to_tsquery('english', $1) q, incident_search s
+    JOIN incidents i ON i.id = s.incident
+    WHERE s.document @@ q AND i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4
+    ORDER BY i.started_at DESC
+    LIMIT ` + itoa(textScope) + `
+) recent
+ORDER BY rank DESC, incident
 LIMIT ` + itoa(candidateLimit),
+}
+
+type textHit struct {
+	id   string
+	rank float64
+}
+
+// textRank is the share of the terms a document holds (as a prefix of one
+// of its words, which covers the plurals and endings the index stems), for
+// SQLite's text search.
+func textRank(terms []string, doc string) float64 {
+	doc = " " + asciiLower(doc)
+	n := 0
+	for _, t := range terms {
+		if strings.Contains(doc, " "+t) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(terms))
 }
 
 // textQuery writes terms (ASCII letters and digits only) as an OR query in
@@ -236,18 +275,31 @@ LIMIT ` + itoa(candidateLimit)
 		return nil, nil, err
 	}
 	if terms := recurrence.QueryTerms(s.Title+" "+s.Summary+" "+s.Mechanism, queryTerms); len(terms) > 0 {
+		var ranked []textHit
 		err := tx.each("candidates by text", textSearch[tx.engine], []any{tx.textQuery(terms), from, to, string(s.ID)},
 			func(rows *sql.Rows) error {
-				var id string
-				var rank float64
-				if err := rows.Scan(&id, &rank); err != nil {
+				var h textHit
+				if tx.engine == SQLite {
+					var doc string
+					if err := rows.Scan(&h.id, &doc); err != nil {
+						return err
+					}
+					h.rank = textRank(terms, doc)
+				} else if err := rows.Scan(&h.id, &h.rank); err != nil {
 					return err
 				}
-				note(id, rank)
+				ranked = append(ranked, h)
 				return nil
 			})
 		if err != nil {
 			return nil, nil, err
+		}
+		if tx.engine == SQLite {
+			slices.SortStableFunc(ranked, func(a, b textHit) int { return cmp.Compare(b.rank, a.rank) })
+			ranked = ranked[:min(len(ranked), candidateLimit)]
+		}
+		for _, h := range ranked {
+			note(h.id, h.rank)
 		}
 	}
 	cands, err := tx.recurrenceIncidents(order)
