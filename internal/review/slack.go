@@ -46,7 +46,9 @@ type slackButton struct {
 // Slack renders the review as a Slack summary: the counts by severity
 // against the four weeks before, then a section each for the week's
 // incidents, the attributions decided (party and rule, never a level),
-// postmortems, follow-ups, open integrity flags and the leader corner.
+// postmortems, follow-ups, the follow-through (reminders, escalations,
+// recurrences, missed follow-ups, changes inside a freeze), open integrity
+// flags and the leader corner.
 // Each section stays within Slack's 3000 characters, ending "… and N more"
 // when its list does not fit, and the message within 50 blocks. baseURL,
 // when set, adds a button to the review's page.
@@ -102,6 +104,8 @@ func Slack(r Review, baseURL string) SlackMessage {
 	}
 	add(section(fmt.Sprintf("*Follow-ups*: %d due this week, %d overdue", len(r.FollowUpsDue), r.OverdueTotal), lines, len(r.FollowUpsDue)+r.OverdueTotal))
 
+	add(followThroughSection(r.FollowThrough))
+
 	lines = nil
 	for _, f := range r.Flags {
 		where := ""
@@ -130,6 +134,36 @@ func Slack(r Review, baseURL string) SlackMessage {
 		m.Blocks = m.Blocks[:slackMaxBlocks]
 	}
 	return m
+}
+
+// followThroughSection is the week's follow-through: reminders and
+// escalations (F4), recurrences confirmed (F6), follow-ups missed (F7)
+// and changes made inside a freeze (A6).
+func followThroughSection(f FollowThrough) SlackBlock {
+	heading := fmt.Sprintf("*Follow-through*: %d reminders, %d escalations, %d recurrences confirmed, %d follow-ups missed, %d changes inside a freeze",
+		f.Reminders, f.EscalationsTotal, f.RecurrencesTotal, f.MissedTotal, f.FreezeBreaksTotal)
+	var lines []string
+	for _, e := range f.Escalations {
+		step := "escalated to"
+		if e.Further {
+			step = "escalated further up to"
+		}
+		lines = append(lines, fmt.Sprintf("• %s (%s, due %s) %s %s", e.FollowUp, e.Owner.Short(), day(e.Due), step, e.Recipient.Short()))
+	}
+	for _, l := range f.Recurrences {
+		lines = append(lines, fmt.Sprintf("• %s recurs %s, confirmed by %s", l.Incident, l.Earlier, l.DecidedBy.Short()))
+	}
+	for _, m := range f.Missed {
+		lines = append(lines, fmt.Sprintf("• *missed*: %s of %s was still open when %s recurred; against %s", m.FollowUp, m.Earlier, m.Incident, m.Owner.Short()))
+	}
+	for _, c := range f.FreezeBreaks {
+		lines = append(lines, fmt.Sprintf("• *inside a freeze*: %s %s by %s on %s (%s)", c.Entity.Short(), esc(c.Ref), c.Actor.Short(), day(c.At), esc(c.Freeze)))
+	}
+	total := f.EscalationsTotal + f.RecurrencesTotal + f.MissedTotal + f.FreezeBreaksTotal
+	if len(lines) == 0 {
+		return SlackBlock{Type: "section", Text: &SlackText{Type: "mrkdwn", Text: heading}}
+	}
+	return section(heading, lines, total)
 }
 
 // SlackJSON is Slack's message as indented JSON, ready to post.

@@ -41,6 +41,15 @@ func slackInput() Input {
 		Flags: []FlagLine{{ID: "f1", Rule: "I1", Incident: "INC-2026-0042", Suspect: "user:default/ada", RaisedAt: time.Date(2026, 11, 18, 9, 0, 0, 0, time.UTC),
 			Detail: "SEV2 INC-2026-0042 was declared 1h10m0s after the first signal (detected), more than 30m0s"}},
 		FlagsTotal: 3,
+		FollowThrough: FollowThrough{Reminders: 4,
+			Escalations:       []NoticeLine{{FollowUp: "FU-2026-0050", Owner: "user:default/bob", Recipient: "user:default/pay-lead", Due: day("2026-11-01")}},
+			EscalationsTotal:  1,
+			Recurrences:       []RecurrenceLine{{Incident: "INC-2026-0043", Earlier: "INC-2026-0011", DecidedBy: "user:default/pay-lead"}},
+			RecurrencesTotal:  1,
+			Missed:            []MissedLine{{FollowUp: "FU-2026-0050", Owner: "user:default/bob", Incident: "INC-2026-0043", Earlier: "INC-2026-0011"}},
+			MissedTotal:       1,
+			FreezeBreaks:      []FreezeBreakLine{{Entity: "component:default/checkout-api", Actor: "user:default/bob", Ref: "v42", At: day("2026-11-18"), Freeze: "quarter <end>"}},
+			FreezeBreaksTotal: 2},
 	}
 }
 
