@@ -138,7 +138,10 @@ func (s *Sender) post(ctx context.Context, target string, body []byte, h http.He
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		return nil
 	}
-	err = fmt.Errorf("POST to %s: %s: %s", u.Host, res.Status, bytes.TrimSpace(snippet))
+	err = fmt.Errorf("POST to %s: %s", u.Host, res.Status)
+	if snippet = bytes.TrimSpace(snippet); len(snippet) > 0 {
+		err = fmt.Errorf("%w: %s", err, snippet)
+	}
 	switch {
 	case res.StatusCode == 408 || res.StatusCode == 425 || res.StatusCode == 429:
 		return err
