@@ -25,6 +25,7 @@ import (
 const (
 	changesShown     = 100
 	pastFreezesShown = 20
+	calendarWeeks    = 6
 )
 
 // changesPage is the data of the changes page. Form names the form a
@@ -33,6 +34,9 @@ const (
 type changesPage struct {
 	Current, Upcoming, Past []freeze.Freeze
 	PastTotal               int
+	// Calendar is six weeks of days from the week before this one, with
+	// the freezes in force on each.
+	Calendar []freeze.Week
 	Changes                 []app.ChangeView
 	// Query is the filter of the change list: entity and since.
 	Query    url.Values
@@ -90,6 +94,7 @@ func (s *Server) showChanges(w http.ResponseWriter, r *http.Request, actor org.A
 			}
 		}
 	}
+	data.Calendar = freeze.Calendar(fzs, now, calendarWeeks)
 	slices.Reverse(data.Current)
 	slices.Reverse(data.Upcoming)
 	if ferr != nil {
