@@ -37,7 +37,7 @@ type changesPage struct {
 	// Calendar is six weeks of days from the week before this one, with
 	// the freezes in force on each.
 	Calendar []freeze.Week
-	Changes                 []app.ChangeView
+	Changes  []app.ChangeView
 	// Query is the filter of the change list: entity and since.
 	Query    url.Values
 	Filtered bool
