@@ -47,9 +47,9 @@ func (r DeliveryReport) String() string {
 // First every message not yet dispatched gets a delivery row for each
 // configured channel that applies to it (notify.Applies; email only when
 // its recipient resolves to an address); then every delivery due at now
-// is claimed, tried once, and recorded: delivered, failed and due again
-// after a back-off, or dead after its last try or an error no retry
-// cures. A sender with no channel does nothing, and dispatches nothing,
+// on a channel s has is claimed, tried once, and recorded: delivered,
+// failed and due again after a back-off, or dead after its last try or an
+// error no retry cures. A sender with no channel does nothing, and dispatches nothing,
 // so that messages wait for a channel to be configured.
 //
 // Several passes may run at once, in one process or in several sharing a
@@ -73,11 +73,15 @@ func (a *App) DeliverOutbox(ctx context.Context, s *notify.Sender, now time.Time
 			break
 		}
 	}
+	var channels []string
+	for _, ch := range s.Configured() {
+		channels = append(channels, string(ch))
+	}
 	for rep.Delivered+rep.Failed+rep.Dead < maxTriesPerPass {
 		claim := a.newID()
 		var batch []store.Delivery
 		err := a.db.Update(ctx, func(tx *store.Tx) (err error) {
-			batch, err = tx.ClaimDeliveries(now, deliveryLease, claim, claimBatch)
+			batch, err = tx.ClaimDeliveries(now, deliveryLease, claim, channels, claimBatch)
 			return err
 		})
 		if err != nil {

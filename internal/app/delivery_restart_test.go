@@ -56,7 +56,7 @@ func TestDeliveryRestartMidQueue(t *testing.T) {
 			}
 			// And a pass that claimed a batch, then died before trying it.
 			err := db1.Update(context.Background(), func(tx *store.Tx) error {
-				_, err := tx.ClaimDeliveries(now, 5*time.Minute, "crashed-pass", 5)
+				_, err := tx.ClaimDeliveries(now, 5*time.Minute, "crashed-pass", []string{"webhook"}, 5)
 				return err
 			})
 			if err != nil {

@@ -134,6 +134,7 @@ UPDATE outbox_deliveries SET claimed_until = $2, claim = $3, attempts = attempts
 WHERE id IN (
     SELECT id FROM outbox_deliveries
     WHERE state = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+      AND channel IN ($5, $6, $7)
     ORDER BY next_attempt_at, id
     LIMIT $4
     FOR UPDATE SKIP LOCKED)`,
@@ -142,6 +143,7 @@ UPDATE outbox_deliveries SET claimed_until = $2, claim = $3, attempts = attempts
 WHERE id IN (
     SELECT id FROM outbox_deliveries
     WHERE state = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+      AND channel IN ($5, $6, $7)
     ORDER BY next_attempt_at, id
     LIMIT $4)`,
 }
@@ -160,12 +162,19 @@ func scanDelivery(rows *sql.Rows) (Delivery, error) {
 	return d, err
 }
 
-// ClaimDeliveries claims up to limit pending deliveries due at now that
-// no live lease holds: each counts a try, and is held until now+lease
-// under the token claim. It returns them with their messages, longest
-// due first.
-func (tx *Tx) ClaimDeliveries(now time.Time, lease time.Duration, claim string, limit int) ([]Delivery, error) {
-	if _, err := tx.exec("claim deliveries", claimDue[tx.engine], tx.t(now), tx.t(now.Add(lease)), claim, limit); err != nil {
+// ClaimDeliveries claims up to limit pending deliveries on the given
+// channels (at most three) due at now that no live lease holds: each
+// counts a try, and is held until now+lease under the token claim. It
+// returns them with their messages, longest due first. A pass claims only
+// the channels its process can send on, so a process configured with
+// fewer channels leaves the others' deliveries alone.
+func (tx *Tx) ClaimDeliveries(now time.Time, lease time.Duration, claim string, channels []string, limit int) ([]Delivery, error) {
+	if len(channels) == 0 || len(channels) > 3 {
+		return nil, nil
+	}
+	var ch [3]string // '' names no channel
+	copy(ch[:], channels)
+	if _, err := tx.exec("claim deliveries", claimDue[tx.engine], tx.t(now), tx.t(now.Add(lease)), claim, limit, ch[0], ch[1], ch[2]); err != nil {
 		return nil, err
 	}
 	var out []Delivery

@@ -10,7 +10,7 @@ import (
 )
 
 // TestDeliveryClaims: a message is dispatched once; a claim takes what is
-// due and counts a try; a leased delivery is not claimed again until the
+// due on its channels and counts a try; a leased delivery is not claimed again until the
 // lease runs out; only the claim's holder records the outcome; the list
 // filters by state and kind and pages by id.
 func TestDeliveryClaims(t *testing.T) {
@@ -45,7 +45,14 @@ func TestDeliveryClaims(t *testing.T) {
 		})
 		var got []store.Delivery
 		update(func(tx *store.Tx) (err error) {
-			got, err = tx.ClaimDeliveries(now, time.Minute, "c1", 1)
+			got, err = tx.ClaimDeliveries(now, time.Minute, "c0", []string{"email"}, 10)
+			return err
+		})
+		if len(got) != 0 {
+			t.Fatalf("a pass with email only claimed %+v", got)
+		}
+		update(func(tx *store.Tx) (err error) {
+			got, err = tx.ClaimDeliveries(now, time.Minute, "c1", []string{"webhook", "slack"}, 1)
 			return err
 		})
 		if len(got) != 1 || got[0].Attempts != 1 || got[0].Message.Kind != "k.one" || !got[0].ClaimedUntil.Equal(now.Add(time.Minute)) {
@@ -53,7 +60,7 @@ func TestDeliveryClaims(t *testing.T) {
 		}
 		first := got[0].ID
 		update(func(tx *store.Tx) (err error) {
-			got, err = tx.ClaimDeliveries(now.Add(30*time.Second), time.Minute, "c2", 10)
+			got, err = tx.ClaimDeliveries(now.Add(30*time.Second), time.Minute, "c2", []string{"slack", "webhook"}, 10)
 			return err
 		})
 		if len(got) != 1 || got[0].ID == first {
@@ -68,7 +75,7 @@ func TestDeliveryClaims(t *testing.T) {
 		// The lease runs out: the first delivery is claimed again, and its
 		// old claim can no longer record anything.
 		update(func(tx *store.Tx) (err error) {
-			got, err = tx.ClaimDeliveries(now.Add(2*time.Minute), time.Minute, "c3", 10)
+			got, err = tx.ClaimDeliveries(now.Add(2*time.Minute), time.Minute, "c3", []string{"email", "slack", "webhook"}, 10)
 			return err
 		})
 		if len(got) != 2 || got[0].ID != first && got[1].ID != first {
