@@ -314,8 +314,14 @@ func TestJobsRunOnceAcrossServers(t *testing.T) {
 			if got := len(outbox(t, db1, app.OutboxReminder)["user:default/ada"]); got != n {
 				t.Fatalf("%d reminders queued, want %d", got, n)
 			}
-			if got := len(outbox(t, db1, app.OutboxDigest)["channel"]); got != 1 {
-				t.Fatalf("%d digests queued, want 1", got)
+			digests := outbox(t, db1, app.OutboxDigest)["channel"]
+			if len(digests) != 1 {
+				t.Fatalf("%d digests queued, want 1", len(digests))
+			}
+			// The week before the clock's, laid out as review week --format
+			// slack prints it.
+			if blocks, _ := digests[0]["blocks"].([]any); digests[0]["week"] != "2026-W46" || len(blocks) < 3 {
+				t.Fatalf("digest payload: %v", digests[0])
 			}
 			if v, err := a1.VerifyAudit(ctx, apptest.Admin()); err != nil || !v.OK {
 				t.Fatalf("audit: %+v %v", v, err)

@@ -189,10 +189,11 @@ func (a *App) queueDigest(ctx context.Context, j Jobs) (string, error) {
 }
 
 // DigestMessage is the weekly digest's payload: the review's headline
-// figures and its link.
+// figures, its link, and the Slack summary's blocks (what review week
+// --format slack prints), which the channels lay out.
 func DigestMessage(r review.Review) map[string]any {
 	return map[string]any{
-		"week": r.Week.String(), "link": "/reviews/" + r.Week.String(),
+		"week": r.Week.String(), "link": "/reviews/" + r.Week.String(), "blocks": review.Slack(r, "").Blocks,
 		"incidents": r.IncidentsTotal, "attributions": len(r.Attributions),
 		"postmortems_overdue": len(r.OverduePostmortems), "followups_overdue": r.OverdueTotal,
 		"integrity_flags_open": r.FlagsTotal,
