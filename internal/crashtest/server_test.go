@@ -119,15 +119,15 @@ type server struct {
 // servingLine is what serve prints on stdout once it is ready.
 var servingLine = regexp.MustCompile(`serving on (http://127\.0\.0\.1:[0-9]+)`)
 
-// start starts the server on the database and points c at it. The server
+// start starts the server on the database, with flags, and points c at it. The server
 // listens on a port the kernel picks (127.0.0.1:0) and announces it, so no
 // other process can take the port between choosing and listening; start
 // then waits for /healthz. The server is killed when the test ends, if
 // nothing killed it before.
-func (h *harness) start(t *testing.T, c *client) *server {
+func (h *harness) start(t *testing.T, c *client, flags ...string) *server {
 	t.Helper()
 	fmt.Fprintf(h.log, "==== blameful serve, started %s\n", time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(h.bin, "serve", "--addr", "127.0.0.1:0", "--db", h.dsn)
+	cmd := exec.Command(h.bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", h.dsn}, flags...)...)
 	cmd.Env = h.env
 	cmd.Stderr = h.log
 	cmd.SysProcAttr = dieWithTest()
