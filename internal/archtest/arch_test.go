@@ -236,7 +236,7 @@ func TestEveryRuleHasAHome(t *testing.T) {
 		}
 	})
 	line := regexp.MustCompile(`(?m)^\s*([AJFI][1-9]) = "[AJFI][1-9]" // [^:]*: (.*)$`)
-	home := regexp.MustCompile(`\b(blame|accountability|followup|postmortem|integrity)[./]([\w.]+)`)
+	home := regexp.MustCompile(`\b(blame|accountability|followup|postmortem|integrity|recurrence)[./]([\w.]+)`)
 	rules := line.FindAllStringSubmatch(string(src), -1)
 	if len(rules) != 9+8+7+7 {
 		t.Fatalf("found %d rules in package rule, want 31", len(rules))

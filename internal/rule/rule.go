@@ -1,8 +1,9 @@
 // Package rule names the rules of PRODUCT.md. Their identifiers are the map
 // of the code: issues, tests, API errors and the docs cite them, and each
 // rule's logic lives in one place of a rule package (blame, accountability,
-// followup, postmortem, integrity), named beside its constant below. The
-// app only gathers the facts a rule needs and stores what it decides.
+// followup, postmortem, integrity, recurrence), named beside its constant
+// below. The app only gathers the facts a rule needs and stores what it
+// decides.
 //
 // The constants are untyped, so each rule package may give them its own
 // type (blame.Rule, integrity.Rule) and errors carry them as strings. No
@@ -41,8 +42,8 @@ const (
 	F3 = "F3" // wont_do needs a reason and the leader's approval: followup.NewRequest, followup.MayDecide
 	F4 = "F4" // reminders and escalation: followup.ChasePolicy.Windows
 	F5 = "F5" // postmortem due: postmortem.DueAt
-	F6 = "F6" // recurrence candidates: not built yet
-	F7 = "F7" // missed follow-up recorded: not built yet
+	F6 = "F6" // recurrence candidates: recurrence.Rank, recurrence.CheckWindow
+	F7 = "F7" // missed follow-up recorded: recurrence.WasOpenAt
 )
 
 // Integrity (section 5).
