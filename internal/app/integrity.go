@@ -260,17 +260,6 @@ func (a *App) runEvery(ctx context.Context, interval time.Duration, name string,
 	}
 }
 
-// RunSweeps runs the integrity sweep every interval until ctx ends.
-func (a *App) RunSweeps(ctx context.Context, interval time.Duration) {
-	a.runEvery(ctx, interval, "integrity-sweep", func(ctx context.Context) error {
-		n, err := a.SweepIntegrity(ctx)
-		if n > 0 {
-			a.log.Info("integrity sweep", "flags_raised", n)
-		}
-		return err
-	})
-}
-
 // RunAuditChecks verifies the audit chain every interval until ctx ends, so
 // a break raises its I6 flag without anyone running audit verify. It checks
 // the chain alone: checkpoints signed into this database's own table prove

@@ -24,6 +24,10 @@ type Jobs struct {
 	DigestAt  time.Duration
 	// NoDigest turns the weekly digest off.
 	NoDigest bool
+	// SweepEvery is how often the postmortem due check (F5, I5) runs, at
+	// most: once per slot of this length, whichever server takes it. Zero
+	// is every 15 minutes.
+	SweepEvery time.Duration
 	// Deliver, when set, delivers the outbox as the last job.
 	Deliver func(ctx context.Context, now time.Time) (string, error)
 }
@@ -131,7 +135,7 @@ func (a *App) RunJobs(ctx context.Context, j Jobs) (JobReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("chase follow-ups: %w", err)
 	}
-	if rep.Flags, err = a.SweepIntegrity(ctx); err != nil {
+	if rep.Flags, err = a.sweepOnce(ctx, j); err != nil {
 		return rep, fmt.Errorf("postmortem due check: %w", err)
 	}
 	if !j.NoDigest {
@@ -156,6 +160,25 @@ func (a *App) RunJobsEvery(ctx context.Context, interval time.Duration, j Jobs) 
 		}
 		return err
 	})
+}
+
+// sweepOnce runs the postmortem due check unless a server ran it in the
+// current slot already; it returns the flags it raised.
+func (a *App) sweepOnce(ctx context.Context, j Jobs) (int, error) {
+	every := j.SweepEvery
+	if every <= 0 {
+		every = 15 * time.Minute
+	}
+	now := a.Now()
+	slot := now.Truncate(every).Format(time.RFC3339)
+	claimed := false
+	if err := a.db.Update(ctx, func(tx *store.Tx) (err error) {
+		claimed, err = tx.ClaimJobRun("postmortem-due", slot, now, "", "")
+		return err
+	}); err != nil || !claimed {
+		return 0, err
+	}
+	return a.SweepIntegrity(ctx)
 }
 
 // queueDigest queues the weekly review's summary once per week, after its

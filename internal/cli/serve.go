@@ -28,7 +28,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	migrate := fs.Bool("migrate", false, "apply pending migrations to an existing database before serving")
 	logFormat := fs.String("log-format", envOr(e, "BLAMEFUL_LOG_FORMAT", "text"), "log format: text or json (env BLAMEFUL_LOG_FORMAT)")
 	policyFile := fs.String("policy", e.getenv("BLAMEFUL_POLICY"), "policy file tuning the rules' numbers; checked at start (env BLAMEFUL_POLICY)")
-	sweepEvery := fs.Duration("sweep-every", 15*time.Minute, "how often to look for what time alone reveals: overdue postmortems (I5)")
+	sweepEvery := fs.Duration("sweep-every", 15*time.Minute, "how often to look for what time alone reveals: overdue postmortems (I5); the jobs run it once per such slot")
 	verifyEvery := fs.Duration("verify-every", 24*time.Hour, "how often to verify the audit chain; a break raises an I6 flag")
 	jobsEvery := fs.Duration("jobs-every", time.Minute, "how often to run what is due: reminders and escalations (F4), the weekly digest, notification delivery")
 	digest := digestFlag(e, fs)
@@ -67,6 +67,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	jobs.SweepEvery = *sweepEvery
 	stopCheckpoints, err := checkpoints.start(ctx, e, a, log)
 	if err != nil {
 		return err
@@ -115,7 +116,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// The background checks: the integrity sweep and the audit chain.
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
-	background.Go(func() { a.RunSweeps(bgCtx, *sweepEvery) })
 	background.Go(func() { a.RunAuditChecks(bgCtx, *verifyEvery) })
 	sender.BaseURL = baseURL
 	background.Go(func() { a.RunJobsEvery(bgCtx, *jobsEvery, jobs) })
