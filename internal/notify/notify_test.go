@@ -172,6 +172,23 @@ func TestEmailMessage(t *testing.T) {
 	}
 }
 
+// TestWeeklyDigestByEmail: a digest laid out as Slack blocks reaches the
+// other channels as its words, without Slack's escapes.
+func TestWeeklyDigestByEmail(t *testing.T) {
+	m := Message{ID: "m5", Kind: "review.weekly", Recipient: "channel", Payload: []byte(`{"week":"2026-W47","link":"/reviews/2026-W47","incidents":3,` +
+		`"blocks":[{"type":"header","text":{"type":"plain_text","text":"Incident review 2026-W47"}},` +
+		`{"type":"section","text":{"type":"mrkdwn","text":"*Incidents (3)*\n• Checkout &lt;down&gt; &amp; slow"}}]}`)}
+	r := Render(m)
+	if r.Title != "Weekly incident review 2026-W47" || r.Path != "/reviews/2026-W47" || len(r.Fields) != 0 ||
+		r.Text != "Incident review 2026-W47\n*Incidents (3)*\n• Checkout <down> & slow" {
+		t.Errorf("rendered %+v", r)
+	}
+	b, _ := SlackMessage(m, "K5", "")
+	if !strings.HasPrefix(string(b), `{"text":"Weekly incident review 2026-W47","blocks":[{"type":"header"`) {
+		t.Errorf("Slack: %s", b)
+	}
+}
+
 func TestBackoff(t *testing.T) {
 	for _, tt := range []struct {
 		attempt int

@@ -220,5 +220,6 @@ func slackText(payload []byte) string {
 			lines = append(lines, f.Text)
 		}
 	}
-	return strings.Join(lines, "\n")
+	// Slack's escapes mean nothing to the channels that read this text.
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(strings.Join(lines, "\n"))
 }
