@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/catalog"
+	"blameful.dev/blameful/internal/freeze"
 	"blameful.dev/blameful/internal/org"
 )
 
@@ -313,24 +314,11 @@ func better(c, than Change, start time.Time) bool {
 // a team answering for that entity when the change was made (ch.OwnedBy),
 // else as of the incident's start.
 func (a *analysis) covers(fz Freeze, ch Change) bool {
-	e := ch.Entity
-	if fz.Everything || slices.Contains(fz.Entities, e) {
-		return true
-	}
-	if ch.OwnedBy != nil {
-		for _, t := range ch.OwnedBy {
-			if slices.Contains(fz.Teams, t) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, c := range a.f.Entities[e].Owners {
-		for _, t := range a.f.Chart.Ancestors(c.Owner) {
-			if slices.Contains(fz.Teams, t) {
-				return true
-			}
+	answering := ch.OwnedBy
+	if answering == nil {
+		for _, c := range a.f.Entities[ch.Entity].Owners {
+			answering = append(answering, a.f.Chart.Ancestors(c.Owner)...)
 		}
 	}
-	return false
+	return freeze.ScopeCovers(fz.Everything, append(slices.Clone(fz.Entities), fz.Teams...), ch.Entity, answering)
 }

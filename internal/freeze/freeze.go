@@ -224,14 +224,18 @@ func (f *Freeze) At(now time.Time) When {
 // (its owning teams, a person owner's teams, and every team above them).
 // An approved exception does not change coverage; IsBrokenBy weighs it.
 func (f *Freeze) Covers(c Change, answering []org.Ref) bool {
-	if !f.Contains(c.At) {
-		return false
-	}
-	if f.Everything || slices.Contains(f.Scope, c.Entity) {
+	return f.Contains(c.At) && ScopeCovers(f.Everything, f.Scope, c.Entity, answering)
+}
+
+// ScopeCovers is a freeze scope's reach, whoever asks (the pages, and the
+// engine for A6): everything, or the entity listed, or a listed team among
+// answering, the teams that answered for the entity at the change's time.
+func ScopeCovers(everything bool, scope []org.Ref, entity org.Ref, answering []org.Ref) bool {
+	if everything || slices.Contains(scope, entity) {
 		return true
 	}
 	for _, t := range answering {
-		if t.IsTeam() && slices.Contains(f.Scope, t) {
+		if t.IsTeam() && slices.Contains(scope, t) {
 			return true
 		}
 	}
