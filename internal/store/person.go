@@ -30,6 +30,8 @@ var personColumnsByTable = []struct {
 	{"incident_changes", []string{"linked_by"}, "linked_at, incident"},
 	{"recurrences", []string{"decided_by"}, "decided_at, incident"},
 	{"missed_followups", []string{"owner"}, "recorded_at, incident"},
+	{"followup_requests", []string{"requested_by", "approver", "decided_by"}, "requested_at, id"},
+	{"followup_notices", []string{"owner", "recipient"}, "sent_at, id"},
 	{"tokens", []string{"actor"}, "created_at, id"},
 	{"accounts", []string{"person"}, "created_at, id"},
 	{"assessments", []string{"subject"}, "created_at, id"},

@@ -135,4 +135,6 @@ var notPersonal = map[string]bool{
 	// An OpenID provider's id for whoever logs in, not a person of the
 	// org; erasing a person removes their identities with their accounts.
 	"oidc_identities.subject": true,
+	// A background job's runner: the server or command, never a person.
+	"job_runs.ran_by": true,
 }
