@@ -110,29 +110,29 @@ func writeRecurrenceHistory(ctx context.Context, raw *rawDB, w *world, n int, se
 
 // recurrenceFloor is the same lookup as plain SQL, one statement per
 // engine on a prepared statement: the earlier incidents of the year before
-// that share a failed entity, an entity of the same system, a fingerprint
-// or label, or match the words in the text index, fifty of each, and the
-// rows the scoring reads. Only the database's own work is left.
+// that share a failed entity (fifty), an entity of the same system, a
+// fingerprint or label, or match the words among the 250 latest documents
+// of the text index (25 of each), and the rows the scoring reads. Only the database's own work is left.
 var recurrenceFloor = map[store.Engine]string{
 	store.SQLite: `
 WITH me AS (SELECT started_at AS t FROM incidents WHERE id = ?1),
 ents AS (SELECT entity FROM incident_entities WHERE incident = ?1),
 sib AS (SELECT e2.subject AS entity FROM edges e1 JOIN edges e2 ON e2.object = e1.object AND e2.relation = 'part_of'
-    WHERE e1.relation = 'part_of' AND e1.subject IN (SELECT entity FROM ents) LIMIT 400),
+    WHERE e1.relation = 'part_of' AND e1.object LIKE 'system:%' AND e1.subject IN (SELECT entity FROM ents) LIMIT 100),
 c AS (
     SELECT * FROM (SELECT i.id FROM incident_entities ie JOIN incidents i ON i.id = ie.incident, me
         WHERE ie.entity IN (SELECT entity FROM ents) AND i.started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', me.t, '-365 days') AND i.started_at < me.t AND i.id <> ?1
         ORDER BY i.started_at DESC LIMIT 50)
     UNION SELECT * FROM (SELECT i.id FROM incident_entities ie JOIN incidents i ON i.id = ie.incident, me
         WHERE ie.entity IN (SELECT entity FROM sib) AND i.started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', me.t, '-365 days') AND i.started_at < me.t AND i.id <> ?1
-        ORDER BY i.started_at DESC LIMIT 50)
+        ORDER BY i.started_at DESC LIMIT 25)
     UNION SELECT * FROM (SELECT i.id FROM incident_signals s JOIN incidents i ON i.id = s.incident, me
         WHERE (s.kind, s.value) IN (SELECT kind, value FROM incident_signals WHERE incident = ?1)
           AND i.started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', me.t, '-365 days') AND i.started_at < me.t AND i.id <> ?1
-        ORDER BY i.started_at DESC LIMIT 50)
+        ORDER BY i.started_at DESC LIMIT 25)
     UNION SELECT * FROM (SELECT s.incident FROM (SELECT rowid AS rid FROM incident_search_document
             WHERE incident_search_document MATCH ?2 AND rowid <= (SELECT rowid FROM incident_search WHERE incident = ?1)
-            ORDER BY rowid DESC LIMIT 500) f
+            ORDER BY rowid DESC LIMIT 250) f
         JOIN incident_search s ON s.rowid = f.rid JOIN incidents i ON i.id = s.incident, me
         WHERE i.started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', me.t, '-365 days') AND i.started_at < me.t AND i.id <> ?1)
 )
@@ -142,22 +142,22 @@ FROM c JOIN incidents i ON i.id = c.id LEFT JOIN postmortems p ON p.incident = i
 WITH me AS (SELECT started_at AS t FROM incidents WHERE id = $1),
 ents AS (SELECT entity FROM incident_entities WHERE incident = $1),
 sib AS (SELECT e2.subject AS entity FROM edges e1 JOIN edges e2 ON e2.object = e1.object AND e2.relation = 'part_of'
-    WHERE e1.relation = 'part_of' AND e1.subject IN (SELECT entity FROM ents) LIMIT 400),
+    WHERE e1.relation = 'part_of' AND e1.object LIKE 'system:%' AND e1.subject IN (SELECT entity FROM ents) LIMIT 100),
 c AS (
     (SELECT i.id FROM incident_entities ie JOIN incidents i ON i.id = ie.incident, me
         WHERE ie.entity IN (SELECT entity FROM ents) AND i.started_at >= me.t - interval '365 days' AND i.started_at < me.t AND i.id <> $1
         ORDER BY i.started_at DESC LIMIT 50)
     UNION (SELECT i.id FROM incident_entities ie JOIN incidents i ON i.id = ie.incident, me
         WHERE ie.entity IN (SELECT entity FROM sib) AND i.started_at >= me.t - interval '365 days' AND i.started_at < me.t AND i.id <> $1
-        ORDER BY i.started_at DESC LIMIT 50)
+        ORDER BY i.started_at DESC LIMIT 25)
     UNION (SELECT i.id FROM incident_signals s JOIN incidents i ON i.id = s.incident, me
         WHERE (s.kind, s.value) IN (SELECT kind, value FROM incident_signals WHERE incident = $1)
           AND i.started_at >= me.t - interval '365 days' AND i.started_at < me.t AND i.id <> $1
-        ORDER BY i.started_at DESC LIMIT 50)
+        ORDER BY i.started_at DESC LIMIT 25)
     UNION (SELECT incident FROM (SELECT s.incident, ts_rank(s.document, q) AS rank
             FROM incident_search s JOIN incidents i ON i.id = s.incident, me, to_tsquery('english', $2) q
             WHERE s.document @@ q AND i.started_at >= me.t - interval '365 days' AND i.started_at < me.t AND i.id <> $1
-            ORDER BY i.started_at DESC LIMIT 500) recent ORDER BY rank DESC LIMIT 50)
+            ORDER BY i.started_at DESC LIMIT 250) recent ORDER BY rank DESC LIMIT 25)
 )
 SELECT i.id, i.title, i.summary, i.started_at, COALESCE(p.mechanism, ''), ie.entity, ie.origin
 FROM c JOIN incidents i ON i.id = c.id LEFT JOIN postmortems p ON p.incident = i.id LEFT JOIN incident_entities ie ON ie.incident = i.id`,
@@ -202,7 +202,7 @@ JOIN postmortems p ON p.incident = i.id WHERE i.started_at >= $1 ORDER BY i.id L
 					b.Fatal(err)
 				}
 				subjects = append(subjects, incident.ID(id))
-				terms = append(terms, strings.Join(recurrence.QueryTerms(text, 12), map[store.Engine]string{store.SQLite: " OR ", store.Postgres: " | "}[engine]))
+				terms = append(terms, strings.Join(recurrence.QueryTerms(text, 10), map[store.Engine]string{store.SQLite: " OR ", store.Postgres: " | "}[engine]))
 			}
 			rows.Close()
 			rng := rand.New(rand.NewPCG(3, 3))

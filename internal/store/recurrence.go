@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"blameful.dev/blameful/internal/catalog"
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
@@ -127,18 +128,22 @@ WHERE i.id IN `+inList(1, len(c))+` ORDER BY i.id`, c, func(rows *sql.Rows) erro
 	return out, nil
 }
 
-// candidateLimit bounds what each way of gathering candidates returns: the
-// union of a few such lists is scored in Go.
-const candidateLimit = 50
+// candidateLimit bounds what the lookup by failed entity returns, and
+// sideLimit what each of the other ways returns: the union, at most about
+// 150 incidents, is scored in Go.
+const (
+	candidateLimit = 50
+	sideLimit      = 25
+)
 
 // queryTerms is how many of the subject's words the text search uses.
-const queryTerms = 12
+const queryTerms = 10
 
 // textScope is how many of the most recent matching documents the text
 // search ranks. Ranking every document that shares a common word with the
 // subject costs time in proportion to the whole history; the most recent
 // textScope of them, in the window, cost the same however long it is.
-const textScope = 500
+const textScope = 250
 
 // textSearch is the text lookup per engine: among the textScope most recent
 // candidates whose document matches any of the terms ($1, in the engine's
@@ -171,7 +176,7 @@ SELECT incident, rank FROM (
     LIMIT ` + itoa(textScope) + `
 ) recent
 ORDER BY rank DESC, incident
-LIMIT ` + itoa(candidateLimit),
+LIMIT ` + itoa(sideLimit),
 }
 
 type textHit struct {
@@ -223,7 +228,11 @@ func (tx *Tx) RecurrenceCandidates(s recurrence.Subject) ([]recurrence.Candidate
 		}
 		found[id] = max(found[id], rank)
 	}
-	byIDs := func(what, cond string, values []string) error {
+	// byIDs reads the incidents whose rows in a side table match values:
+	// those rows first (by the side table's index), then the incidents by
+	// key. MATERIALIZED keeps either planner from walking every incident
+	// by start instead, hoping to meet the few that match.
+	byIDs := func(what, from_ string, values []string, limit int) error {
 		if len(values) == 0 {
 			return nil
 		}
@@ -232,10 +241,11 @@ func (tx *Tx) RecurrenceCandidates(s recurrence.Subject) ([]recurrence.Candidate
 			args = append(args, v)
 		}
 		q := `
-SELECT DISTINCT i.id, i.started_at FROM ` + cond + inList(4, len(values)) + `
-    AND i.started_at >= $1 AND i.started_at < $2 AND i.id <> $3
+WITH hits AS MATERIALIZED (` + from_ + inList(4, len(values)) + `)
+SELECT DISTINCT i.id, i.started_at FROM hits JOIN incidents i ON i.id = hits.incident
+WHERE i.started_at >= $1 AND i.started_at < $2 AND i.id <> $3
 ORDER BY i.started_at DESC, i.id
-LIMIT ` + itoa(candidateLimit)
+LIMIT ` + itoa(limit)
 		return tx.each(what, q, args, func(rows *sql.Rows) error {
 			var id string
 			var at time.Time
@@ -246,23 +256,23 @@ LIMIT ` + itoa(candidateLimit)
 			return nil
 		})
 	}
-	const byEntity = `incident_entities ie JOIN incidents i ON i.id = ie.incident WHERE ie.entity IN `
+	const byEntity = `SELECT incident FROM incident_entities WHERE entity IN `
 	var mine []string
 	for _, e := range s.Entities {
 		mine = append(mine, string(e.Ref))
 	}
-	if err := byIDs("candidates by failed entity", byEntity, mine); err != nil {
+	if err := byIDs("candidates by failed entity", byEntity, mine, candidateLimit); err != nil {
 		return nil, nil, err
 	}
 	systems, siblings, err := tx.sameSystem(s.Entities, s.StartedAt)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := byIDs("candidates by system", byEntity, siblings); err != nil {
+	if err := byIDs("candidates by system", byEntity, siblings, sideLimit); err != nil {
 		return nil, nil, err
 	}
 	fps := s.Alerts.Fingerprints
-	if err := byIDs("candidates by fingerprint", `incident_signals sg JOIN incidents i ON i.id = sg.incident WHERE sg.kind = 'fingerprint' AND sg.value IN `, fps); err != nil {
+	if err := byIDs("candidates by fingerprint", `SELECT incident FROM incident_signals WHERE kind = 'fingerprint' AND value IN `, fps, sideLimit); err != nil {
 		return nil, nil, err
 	}
 	var labels []string
@@ -271,7 +281,7 @@ LIMIT ` + itoa(candidateLimit)
 			labels = append(labels, l)
 		}
 	}
-	if err := byIDs("candidates by label", `incident_signals sg JOIN incidents i ON i.id = sg.incident WHERE sg.kind = 'label' AND sg.value IN `, labels); err != nil {
+	if err := byIDs("candidates by label", `SELECT incident FROM incident_signals WHERE kind = 'label' AND value IN `, labels, sideLimit); err != nil {
 		return nil, nil, err
 	}
 	if terms := recurrence.QueryTerms(s.Title+" "+s.Summary+" "+s.Mechanism, queryTerms); len(terms) > 0 {
@@ -296,7 +306,7 @@ LIMIT ` + itoa(candidateLimit)
 		}
 		if tx.engine == SQLite {
 			slices.SortStableFunc(ranked, func(a, b textHit) int { return cmp.Compare(b.rank, a.rank) })
-			ranked = ranked[:min(len(ranked), candidateLimit)]
+			ranked = ranked[:min(len(ranked), sideLimit)]
 		}
 		for _, h := range ranked {
 			note(h.id, h.rank)
@@ -312,8 +322,14 @@ LIMIT ` + itoa(candidateLimit)
 	return cands, systems, nil
 }
 
+// maxSiblings bounds the other entities of the same systems whose
+// incidents are looked up.
+const maxSiblings = 100
+
 // sameSystem returns the systems the entities were part of at t, and the
-// other entities of those systems then (at most a few hundred).
+// other entities of those systems then (at most maxSiblings). Only a
+// system counts: a system's own part_of (a domain) is too wide to say two
+// failures are alike.
 func (tx *Tx) sameSystem(entities []incident.FailedEntity, t time.Time) (recurrence.Systems, []string, error) {
 	systems := recurrence.Systems{}
 	if len(entities) == 0 {
@@ -329,6 +345,9 @@ func (tx *Tx) sameSystem(entities []incident.FailedEntity, t time.Time) (recurre
 	}
 	var parents []org.Ref
 	for _, e := range up {
+		if e.Object.Kind() != string(catalog.System) {
+			continue
+		}
 		systems[e.Subject] = append(systems[e.Subject], e.Object)
 		parents = append(parents, e.Object)
 	}
@@ -349,7 +368,7 @@ func (tx *Tx) sameSystem(entities []incident.FailedEntity, t time.Time) (recurre
 			continue
 		}
 		systems[e.Subject] = append(systems[e.Subject], e.Object)
-		if len(siblings) < 400 {
+		if len(siblings) < maxSiblings {
 			siblings = append(siblings, string(e.Subject))
 		}
 	}
