@@ -154,12 +154,11 @@ func (a *App) DecideRecurrence(ctx context.Context, actor org.Actor, later, earl
 		}
 		withdrawn := 0
 		if confirm {
-			open, err := tx.OpenFollowUpsAt(earlier, in.StartedAt)
+			list, err := tx.FollowUpsOf(earlier)
 			if err != nil {
 				return err
 			}
-			for _, m := range open {
-				m.Incident, m.RecordedAt = later, now
+			for _, m := range recurrence.MissedBy(later, earlier, in.StartedAt, list, now) {
 				if _, err := tx.RecordMissed(m); err != nil {
 					return err
 				}

@@ -41,3 +41,26 @@ func (m Missed) IsActive() bool { return m.WithdrawnAt.IsZero() }
 func WasOpenAt(created, closed, t time.Time) bool {
 	return created.Before(t) && (closed.IsZero() || closed.After(t))
 }
+
+// FollowUp is what F7 needs of an earlier incident's follow-up.
+type FollowUp struct {
+	ID        string
+	Owner     org.Ref
+	Due       time.Time
+	CreatedAt time.Time
+	// ClosedAt is zero while it is open.
+	ClosedAt time.Time
+}
+
+// MissedBy returns the follow-ups of earlier that later, a confirmed
+// recurrence of it that started at started, finds missed (F7): those open
+// at started, recorded at now.
+func MissedBy(later, earlier incident.ID, started time.Time, list []FollowUp, now time.Time) []Missed {
+	var out []Missed
+	for _, f := range list {
+		if WasOpenAt(f.CreatedAt, f.ClosedAt, started) {
+			out = append(out, Missed{Incident: later, FollowUp: f.ID, Earlier: earlier, Owner: f.Owner, Due: f.Due, RecordedAt: now})
+		}
+	}
+	return out
+}

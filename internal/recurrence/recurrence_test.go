@@ -125,3 +125,25 @@ func TestTokens(t *testing.T) {
 		t.Errorf("query terms %v", terms)
 	}
 }
+
+// TestMissedBy (F7): only the follow-ups open when the recurrence started
+// count: created before it, not closed by then.
+func TestMissedBy(t *testing.T) {
+	day := 24 * time.Hour
+	list := []recurrence.FollowUp{
+		{ID: "open", Owner: "user:default/bob", CreatedAt: start.Add(-10 * day)},
+		{ID: "closed-before", CreatedAt: start.Add(-10 * day), ClosedAt: start.Add(-day)},
+		{ID: "closed-after", CreatedAt: start.Add(-10 * day), ClosedAt: start.Add(day)},
+		{ID: "created-after", CreatedAt: start.Add(day)},
+	}
+	var got []string
+	for _, m := range recurrence.MissedBy("INC-2026-0002", "INC-2026-0001", start, list, start.Add(2*day)) {
+		got = append(got, m.FollowUp)
+		if m.Incident != "INC-2026-0002" || m.Earlier != "INC-2026-0001" || !m.IsActive() {
+			t.Errorf("%+v", m)
+		}
+	}
+	if strings.Join(got, " ") != "open closed-after" {
+		t.Errorf("missed %v, want open and closed-after", got)
+	}
+}

@@ -43,7 +43,7 @@ const (
 	F4 = "F4" // reminders and escalation: followup.ChasePolicy.Windows
 	F5 = "F5" // postmortem due: postmortem.DueAt
 	F6 = "F6" // recurrence candidates: recurrence.Rank, recurrence.CheckWindow
-	F7 = "F7" // missed follow-up recorded: recurrence.WasOpenAt
+	F7 = "F7" // missed follow-up recorded: recurrence.MissedBy, recurrence.WasOpenAt
 )
 
 // Integrity (section 5).

@@ -425,27 +425,25 @@ ORDER BY 6 DESC, 1, 2`, []any{string(id)}, func(rows *sql.Rows) error {
 	return out, err
 }
 
-// OpenFollowUpsAt returns the follow-ups of an incident that were open at
-// t: created before it and not closed by then (F7).
-func (tx *Tx) OpenFollowUpsAt(in incident.ID, t time.Time) ([]recurrence.Missed, error) {
-	var out []recurrence.Missed
-	err := tx.each("list follow-ups open then", `
-SELECT id, owner, due FROM followups
-WHERE incident = $1 AND created_at < $2 AND (closed_at IS NULL OR closed_at > $2)
-ORDER BY due, id`, []any{string(in), tx.t(t)}, func(rows *sql.Rows) error {
-		var m recurrence.Missed
-		var owner, due string
-		if err := rows.Scan(&m.FollowUp, &owner, &due); err != nil {
-			return err
-		}
-		d, err := time.Parse(time.DateOnly, due)
-		if err != nil {
-			return err
-		}
-		m.Owner, m.Due, m.Earlier = org.Ref(owner), d, in
-		out = append(out, m)
-		return nil
-	})
+// FollowUpsOf returns the follow-ups of an incident with when each was
+// created and closed, the soonest due first.
+func (tx *Tx) FollowUpsOf(in incident.ID) ([]recurrence.FollowUp, error) {
+	var out []recurrence.FollowUp
+	err := tx.each("list follow-ups", `SELECT id, owner, due, created_at, closed_at FROM followups WHERE incident = $1 ORDER BY due, id`,
+		[]any{string(in)}, func(rows *sql.Rows) error {
+			var f recurrence.FollowUp
+			var owner, due string
+			if err := rows.Scan(&f.ID, &owner, &due, tm(&f.CreatedAt), tm(&f.ClosedAt)); err != nil {
+				return err
+			}
+			d, err := time.Parse(time.DateOnly, due)
+			if err != nil {
+				return err
+			}
+			f.Owner, f.Due = org.Ref(owner), d
+			out = append(out, f)
+			return nil
+		})
 	return out, err
 }
 
