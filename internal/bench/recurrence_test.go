@@ -202,9 +202,22 @@ JOIN postmortems p ON p.incident = i.id WHERE i.started_at >= $1 ORDER BY i.id L
 					b.Fatal(err)
 				}
 				subjects = append(subjects, incident.ID(id))
-				terms = append(terms, strings.Join(recurrence.QueryTerms(text, 10), map[store.Engine]string{store.SQLite: " OR ", store.Postgres: " | "}[engine]))
+				terms = append(terms, text)
 			}
 			rows.Close()
+			// The floor gets the subject's rare words ready-made, as the
+			// store weighs them (words in more than 2,000 documents, or
+			// 0.2% of them on PostgreSQL, are left out).
+			for i, text := range terms {
+				rare, err := floorRareTerms(ctx, raw, engine, recurrence.QueryTerms(text, 10))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(rare) == 0 {
+					rare = []string{"zzzznothing"}
+				}
+				terms[i] = strings.Join(rare, map[store.Engine]string{store.SQLite: " OR ", store.Postgres: " | "}[engine])
+			}
 			rng := rand.New(rand.NewPCG(3, 3))
 			pick := rng.Perm(len(subjects))[:min(len(subjects), *recurrenceLookups)]
 			stmt, err := raw.PrepareContext(ctx, recurrenceFloor[engine])
@@ -275,6 +288,41 @@ JOIN postmortems p ON p.incident = i.id WHERE i.started_at >= $1 ORDER BY i.id L
 			}
 		})
 	}
+}
+
+// floorRareTerms keeps the terms the store would keep, with the same SQL.
+func floorRareTerms(ctx context.Context, raw *rawDB, engine store.Engine, terms []string) ([]string, error) {
+	var out []string
+	if engine == store.Postgres {
+		rows, err := raw.QueryContext(ctx, `SELECT t FROM unnest($1::text[]) AS t
+WHERE NOT EXISTS (
+    SELECT 1 FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(elem, freq)
+    WHERE s.schemaname = current_schema() AND s.tablename = 'incident_search' AND s.attname = 'document'
+      AND m.elem = ANY (tsvector_to_array(to_tsvector('english', t))) AND m.freq > 0.002)`, terms)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+		return out, rows.Err()
+	}
+	for _, t := range terms {
+		var n int
+		if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM incident_search_document WHERE incident_search_document MATCH ?1 LIMIT 2000)`,
+			`"`+t+`"`).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n < 2000 {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // quoteTerms writes "a OR b" as FTS5's "\"a\" OR \"b\"", as the store does.

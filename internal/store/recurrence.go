@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"database/sql"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -179,6 +180,63 @@ ORDER BY rank DESC, incident
 LIMIT ` + itoa(sideLimit),
 }
 
+// commonDocs is how many documents make a word common: a word in more
+// incidents than that says little about which are alike (it acts as a
+// stop word), and looking it up costs in proportion to how many hold it.
+// On PostgreSQL the cut is the share commonShare of the documents, read
+// from the planner's statistics of the column.
+const (
+	commonDocs  = 2000
+	commonShare = 0.002
+)
+
+// rareWords keeps the terms no more common than commonDocs (SQLite, which
+// counts each up to that) or commonShare (PostgreSQL, from pg_stats; with
+// no statistics yet, every term stays).
+var rareWords = map[Engine]string{
+	SQLite: `SELECT count(*) FROM (SELECT 1 FROM incident_search_document WHERE incident_search_document MATCH $1 LIMIT ` + itoa(commonDocs) + `)`,
+	Postgres: `
+SELECT t FROM unnest($1::text[]) AS t
+WHERE NOT EXISTS (
+    SELECT 1 FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(elem, freq)
+    WHERE s.schemaname = current_schema() AND s.tablename = 'incident_search' AND s.attname = 'document'
+      AND m.elem = ANY (tsvector_to_array(to_tsvector('english', t))) AND m.freq > ` + strconv.FormatFloat(commonShare, 'f', -1, 64) + `)`,
+}
+
+// rareTerms returns the terms that are not common among the documents, in
+// their order.
+func (tx *Tx) rareTerms(terms []string) ([]string, error) {
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	var out []string
+	if tx.engine == Postgres {
+		keep := map[string]bool{}
+		err := tx.each("weigh words", rareWords[Postgres], []any{terms}, func(rows *sql.Rows) error {
+			var t string
+			err := rows.Scan(&t)
+			keep[t] = true
+			return err
+		})
+		for _, t := range terms {
+			if keep[t] {
+				out = append(out, t)
+			}
+		}
+		return out, err
+	}
+	for _, t := range terms {
+		var n int
+		if err := tx.get("weigh words", rareWords[SQLite], []any{`"` + t + `"`}, &n); err != nil {
+			return nil, err
+		}
+		if n < commonDocs {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 type textHit struct {
 	id   string
 	rank float64
@@ -284,7 +342,11 @@ LIMIT ` + itoa(limit)
 	if err := byIDs("candidates by label", `SELECT incident FROM incident_signals WHERE kind = 'label' AND value IN `, labels, sideLimit); err != nil {
 		return nil, nil, err
 	}
-	if terms := recurrence.QueryTerms(s.Title+" "+s.Summary+" "+s.Mechanism, queryTerms); len(terms) > 0 {
+	terms, err := tx.rareTerms(recurrence.QueryTerms(s.Title+" "+s.Summary+" "+s.Mechanism, queryTerms))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(terms) > 0 {
 		var ranked []textHit
 		err := tx.each("candidates by text", textSearch[tx.engine], []any{tx.textQuery(terms), from, to, string(s.ID)},
 			func(rows *sql.Rows) error {
