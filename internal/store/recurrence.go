@@ -288,8 +288,9 @@ func (tx *Tx) RecurrenceCandidates(s recurrence.Subject) ([]recurrence.Candidate
 	}
 	// byIDs reads the incidents whose rows in a side table match values:
 	// those rows first (by the side table's index), then the incidents by
-	// key. MATERIALIZED keeps either planner from walking every incident
-	// by start instead, hoping to meet the few that match.
+	// key, and only then the latest few. MATERIALIZED keeps either planner
+	// from walking every incident of the window by start instead, hoping to
+	// meet the few that match before the limit.
 	byIDs := func(what, from_ string, values []string, limit int) error {
 		if len(values) == 0 {
 			return nil
@@ -299,10 +300,13 @@ func (tx *Tx) RecurrenceCandidates(s recurrence.Subject) ([]recurrence.Candidate
 			args = append(args, v)
 		}
 		q := `
-WITH hits AS MATERIALIZED (` + from_ + inList(4, len(values)) + `)
-SELECT DISTINCT i.id, i.started_at FROM hits JOIN incidents i ON i.id = hits.incident
-WHERE i.started_at >= $1 AND i.started_at < $2 AND i.id <> $3
-ORDER BY i.started_at DESC, i.id
+WITH hits AS MATERIALIZED (` + from_ + inList(4, len(values)) + `),
+found AS MATERIALIZED (
+    SELECT i.id, i.started_at FROM hits JOIN incidents i ON i.id = hits.incident
+    WHERE i.started_at >= $1 AND i.started_at < $2 AND i.id <> $3
+)
+SELECT DISTINCT id, started_at FROM found
+ORDER BY started_at DESC, id
 LIMIT ` + itoa(limit)
 		return tx.each(what, q, args, func(rows *sql.Rows) error {
 			var id string
