@@ -277,6 +277,13 @@ func (d dialect) textQuery(terms []string) string {
 // most recent or best ranked first. It returns them with their text
 // ranks, and the systems of the entities involved.
 func (tx *Tx) RecurrenceCandidates(s recurrence.Subject) ([]recurrence.Candidate, recurrence.Systems, error) {
+	if tx.engine == Postgres {
+		// Plan each lookup for its own values: a plan cached for unknown
+		// ones (after five calls) walks the window by start.
+		if _, err := tx.exec("plan lookups", `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			return nil, nil, err
+		}
+	}
 	from, to := tx.t(s.StartedAt.Add(-recurrence.Window)), tx.t(s.StartedAt)
 	found := map[string]float64{}
 	var order []any
