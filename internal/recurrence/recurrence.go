@@ -338,7 +338,12 @@ func score(s Subject, c Candidate, subjectTokens []string, names map[string]bool
 		if related {
 			w = wText
 		}
-		rs = append(rs, reason{w * sim, fmt.Sprintf("similar text: %q", strings.Join(common[:min(len(common), 4)], " "))})
+		spelled := Spelled(s.Title + " " + s.Summary + " " + s.Mechanism)
+		words := make([]string, 0, 4)
+		for _, t := range common[:min(len(common), 4)] {
+			words = append(words, cmp.Or(spelled[t], t))
+		}
+		rs = append(rs, reason{w * sim, fmt.Sprintf("similar text: %q", strings.Join(words, " "))})
 	}
 	if len(rs) == 0 {
 		return Match{}, false

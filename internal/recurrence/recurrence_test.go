@@ -56,7 +56,7 @@ func TestRank(t *testing.T) {
 		}
 	}
 	reasons := strings.Join(got[0].Reasons, "; ")
-	for _, want := range []string{"same failed entity component:default/checkout (origin of both)", "shared alert fingerprint abc", "similar text: \"connection pool exhaust\"", "started 30 days earlier"} {
+	for _, want := range []string{"same failed entity component:default/checkout (origin of both)", "shared alert fingerprint abc", "similar text: \"connection pool exhausted\"", "started 30 days earlier"} {
 		if !strings.Contains(reasons, want) {
 			t.Errorf("reasons %q lack %q", reasons, want)
 		}

@@ -15,7 +15,8 @@ var stopWords = wordSet(`a an the and or but if of to in on at by for with from 
 	there here when where which who whom what why how up down out off again further once about above below
 	between through until against per via also just due because got get gets getting went go goes
 	incident outage issue problem error errors failed failure failing fail fails down degraded
-	customers customer users user some many service services sev1 sev2 sev3 sev4 minutes minute hours hour`)
+	customers customer users user some many service services sev1 sev2 sev3 sev4 minutes minute hours hour
+	declared declare detected resolved mitigated`)
 
 func wordSet(list string) map[string]bool {
 	out := map[string]bool{}
@@ -42,6 +43,24 @@ func Tokens(text string) []string {
 		if !seen[w] {
 			seen[w] = true
 			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Spelled maps each token of a text (as Tokens makes them) to the word it
+// came from, as first written, so that reasons read as people wrote them:
+// "declared", not "declar".
+func Spelled(text string) map[string]string {
+	out := map[string]string{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if len(w) < 3 || stopWords[w] || len(w) > 40 {
+			continue
+		}
+		if t := stem(w); out[t] == "" {
+			out[t] = w
 		}
 	}
 	return out
