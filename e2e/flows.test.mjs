@@ -35,12 +35,6 @@ async function declare(title) {
   return inc.id;
 }
 
-// check screenshots a page and holds it to the accessibility bar.
-async function check(page, name) {
-  await h.screenshot(page, name);
-  await h.axe(page);
-  assert.deepEqual(h.problems(page), [], `${name}: the browser reported problems`);
-}
 
 // submit clicks a form's button and waits for the page the post loads
 // (after a redirect, or the form shown again with a refusal).
@@ -54,7 +48,7 @@ describe('the postmortem editor', () => {
     const id = await declare('Checkout API timeouts during the sale');
     const leader = await h.login('leader');
     const { page } = await h.page(`/incidents/${id}/postmortem`, leader);
-    await check(page, 'postmortem-draft');
+    await h.check(page, 'postmortem-draft');
     await page.getByText('every rule the engine considered', { exact: false }).first().waitFor();
 
     await page.locator('#mechanism').fill('The connection **pool** was sized for last year’s peak.');
@@ -66,7 +60,7 @@ describe('the postmortem editor', () => {
     const refusal = page.locator('#state [role="alert"]');
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /A1/, 'publishing with no party is refused in place, naming A1');
-    await check(page, 'postmortem-a1-refused');
+    await h.check(page, 'postmortem-a1-refused');
 
     await page.locator('#party').fill('group:payments');
     await submit(page, page.getByRole('button', { name: 'Decide' }));
@@ -82,7 +76,7 @@ describe('the postmortem editor', () => {
 
     await submit(page, page.getByRole('button', { name: 'Publish' }));
     await page.locator('.state-published').waitFor();
-    await check(page, 'postmortem-published');
+    await h.check(page, 'postmortem-published');
     await leader.close();
   });
 });
@@ -101,7 +95,7 @@ describe('accountability', () => {
 
     const leader = await h.login('leader');
     const { page } = await h.page(`/incidents/${id}/assessment`, leader);
-    await check(page, 'assessment-decider');
+    await h.check(page, 'assessment-decider');
     await page.locator('select[name="expected_to_prevent"]').selectOption('yes');
     await submit(page, page.getByRole('button', { name: 'Record the judgement' }));
     await submit(page, page.getByRole('button', { name: 'Decide' }));
@@ -113,14 +107,14 @@ describe('accountability', () => {
     await sp.locator('#reason').fill('The review tool was down; I followed the documented break-glass path.');
     await submit(sp, sp.getByRole('button', { name: 'Appeal' }));
     await sp.getByText('Appealed by').waitFor();
-    await check(sp, 'assessment-appealed');
+    await h.check(sp, 'assessment-appealed');
     await subject.close();
 
     const member = await h.login('engineer');
     const { page: mp, response } = await h.page(`/incidents/${id}/assessment`, member);
     assert.equal(response.status(), 403, 'a member outside the audience is refused the private page');
     assert.ok(!(await mp.content()).includes('break-glass'), 'the refusal shows nothing private');
-    await check(mp, 'assessment-refused');
+    await h.check(mp, 'assessment-refused');
     await member.close();
   });
 });

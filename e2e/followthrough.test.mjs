@@ -17,11 +17,6 @@ before(async () => {
 }, { timeout: 120_000 });
 after(async () => { await h?.stop(); }, { timeout: 30_000 });
 
-async function check(page, name) {
-  await h.screenshot(page, name);
-  await h.axe(page);
-  assert.deepEqual(h.problems(page), [], `${name}: the browser reported problems`);
-}
 
 async function submit(page, button) {
   await Promise.all([page.waitForEvent('load'), button.click()]);
@@ -47,23 +42,23 @@ describe('a follow-up followed through', () => {
     const leader = await h.login('leader');
     const { page: board } = await h.page('/followups', leader);
     await board.locator('#approvals').getByRole('link', { name: fu.id }).waitFor();
-    await check(board, 'followups-approvals');
+    await h.check(board, 'followups-approvals');
     await submit(board, board.locator('#approvals').getByRole('link', { name: fu.id }));
     await board.getByRole('heading', { name: 'Waiting for a decision' }).waitFor();
-    await check(board, 'followup-pending');
+    await h.check(board, 'followup-pending');
 
     await submit(board, board.getByRole('button', { name: 'Refuse: the work stands' }));
     const refusal = board.locator('#approval-error');
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /F3/);
-    await check(board, 'followup-refusal-needs-reason');
+    await h.check(board, 'followup-refusal-needs-reason');
 
     await submit(board, board.getByRole('button', { name: 'Approve: drop it' }));
     await board.getByText('approved', { exact: false }).first().waitFor();
     const after = await h.api(admin, 'GET', `/api/v1/followups/${fu.id}`);
     assert.equal(after.status, 'wont_do');
     assert.equal(after.requests[0].decided_by, 'user:default/tomas.rivera');
-    await check(board, 'followup-approved');
+    await h.check(board, 'followup-approved');
 
     // An engineer in SRE sees the follow-up, not the decision.
     const engineer = await h.login('engineer');
@@ -73,7 +68,7 @@ describe('a follow-up followed through', () => {
     const { page: other } = await h.page(`/followups/${hugo2.id}`, engineer);
     await other.getByRole('heading', { name: 'Waiting for a decision' }).waitFor();
     assert.equal(await other.getByRole('button', { name: 'Approve: drop it' }).count(), 0);
-    await check(other, 'followup-pending-engineer');
+    await h.check(other, 'followup-pending-engineer');
   });
 });
 
@@ -91,6 +86,6 @@ describe('the freeze calendar', () => {
     await calendar.waitFor();
     assert.ok(await calendar.locator('td.frozen').count() >= 2, 'the freeze tints at least two days');
     assert.equal(await calendar.locator('td[aria-current="date"]').count(), 1);
-    await check(page, 'changes-calendar');
+    await h.check(page, 'changes-calendar');
   });
 });

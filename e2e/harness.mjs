@@ -289,6 +289,20 @@ class Harness {
   }
 
   /**
+   * check screenshots page as NAME and holds it to the suite's bar: no
+   * serious accessibility violation, and nothing the browser reported
+   * wrong (CSP violations, uncaught errors).
+   */
+  async check(page, name) {
+    await this.screenshot(page, name);
+    await this.axe(page);
+    const problems = this.problems(page);
+    if (problems.length > 0) {
+      throw new Error(`${name}: the browser reported problems:\n${problems.join('\n')}`);
+    }
+  }
+
+  /**
    * login signs in through the login form as who (a key of logins) in a
    * new context, and returns that context. Pressing Enter in the password
    * field submits the form, so the login works from the keyboard.

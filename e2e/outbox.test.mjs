@@ -37,11 +37,6 @@ after(async () => {
   await h?.stop();
 }, { timeout: 30_000 });
 
-async function check(page, name) {
-  await h.screenshot(page, name);
-  await h.axe(page);
-  assert.deepEqual(h.problems(page), [], `${name}: the browser reported problems`);
-}
 
 describe('the outbox', () => {
   test('a failing delivery is listed for the administrator, retried, and delivered', async (t) => {
@@ -72,7 +67,7 @@ describe('the outbox', () => {
     await row.waitFor();
     assert.match(await row.innerText(), /failing/);
     assert.match(await row.innerText(), /500/);
-    await check(page, 'outbox-failing');
+    await h.check(page, 'outbox-failing');
 
     status = 200;
     await Promise.all([page.waitForEvent('load'), row.getByRole('button', { name: /Retry the webhook delivery of followup\.approval/ }).click()]);
@@ -84,7 +79,7 @@ describe('the outbox', () => {
 
     await page.goto(`${h.baseURL}/outbox?state=delivered&kind=followup.approval`);
     await page.locator('tr', { hasText: 'followup.approval' }).first().waitFor();
-    await check(page, 'outbox-delivered');
+    await h.check(page, 'outbox-delivered');
 
     // Not for engineers: the navigation has no link, the page refuses.
     const engineer = await h.login('engineer');

@@ -17,11 +17,6 @@ before(async () => {
 }, { timeout: 120_000 });
 after(async () => { await h?.stop(); }, { timeout: 30_000 });
 
-async function check(page, name) {
-  await h.screenshot(page, name);
-  await h.axe(page);
-  assert.deepEqual(h.problems(page), [], `${name}: the browser reported problems`);
-}
 
 const at = (ms) => new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -47,18 +42,18 @@ describe('recurrences', () => {
     const row = section.locator('tr', { has: page.getByRole('link', { name: earlier.id }) });
     await row.waitFor();
     assert.match(await row.innerText(), /same failed entity component:default\/auth-service/);
-    await check(page, 'incident-recurrence-candidates');
+    await h.check(page, 'incident-recurrence-candidates');
 
     await Promise.all([page.waitForEvent('load'), row.getByRole('button', { name: `Confirm ${later.id} recurs ${earlier.id}` }).click()]);
     await section.getByRole('link', { name: fu.id }).waitFor();
     assert.match(await section.innerText(), /Recurs/);
-    await check(page, 'incident-recurrence-confirmed');
+    await h.check(page, 'incident-recurrence-confirmed');
 
     const { page: pm } = await h.page(`/incidents/${later.id}/postmortem`, engineer);
     await pm.getByText('mia.rossi', { exact: false }).first().waitFor();
     const attribution = await h.api(admin, 'GET', `/api/v1/incidents/${later.id}/attribution`);
     assert.equal(attribution.suggestion.rule, 'A7');
     assert.equal(attribution.suggestion.party, 'user:default/mia.rossi');
-    await check(pm, 'postmortem-a7');
+    await h.check(pm, 'postmortem-a7');
   });
 });

@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,27 +14,9 @@ import (
 func TestFollowUpCommands(t *testing.T) {
 	for _, engine := range storetest.Engines(t) {
 		t.Run(string(engine), func(t *testing.T) {
-			env := map[string]string{"BLAMEFUL_DB": storetest.DSN(t, engine)}
-			orgPath := filepath.Join(t.TempDir(), "org.yaml")
-			if err := os.WriteFile(orgPath, []byte(orgFile), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			mustRun := func(args ...string) string {
-				t.Helper()
-				code, out, errOut := run(t, env, args...)
-				if code != 0 {
-					t.Fatalf("blameful %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
-				}
-				return out
-			}
-			mustFail := func(want string, args ...string) {
-				t.Helper()
-				code, out, errOut := run(t, env, args...)
-				if code == 0 || !strings.Contains(errOut, want) {
-					t.Fatalf("blameful %s: exit %d, want an error with %q\n%s%s", strings.Join(args, " "), code, want, out, errOut)
-				}
-			}
-			mustRun("import", "org", orgPath)
+			c := newOrgCLI(t, engine)
+			mustRun := c.must
+			mustFail := c.fail
 			inc := strings.TrimSpace(mustRun("incident", "create", "--title", "Checkout slow", "--severity", "SEV3",
 				"--started-at", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "--entity", "component:checkout*"))
 			fu := strings.Fields(mustRun("followup", "create", "--incident", inc, "--title", "Cache the tax table", "--owner", "user:ada"))[0]
@@ -75,20 +55,8 @@ func TestFollowUpCommands(t *testing.T) {
 func TestJobsRun(t *testing.T) {
 	for _, engine := range storetest.Engines(t) {
 		t.Run(string(engine), func(t *testing.T) {
-			env := map[string]string{"BLAMEFUL_DB": storetest.DSN(t, engine)}
-			orgPath := filepath.Join(t.TempDir(), "org.yaml")
-			if err := os.WriteFile(orgPath, []byte(orgFile), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			mustRun := func(args ...string) string {
-				t.Helper()
-				code, out, errOut := run(t, env, args...)
-				if code != 0 {
-					t.Fatalf("blameful %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
-				}
-				return out
-			}
-			mustRun("import", "org", orgPath)
+			c := newOrgCLI(t, engine)
+			mustRun := c.must
 			inc := strings.TrimSpace(mustRun("incident", "create", "--title", "Checkout slow", "--severity", "SEV3",
 				"--started-at", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "--entity", "component:checkout*"))
 			due := time.Now().UTC().AddDate(0, 0, 10)
@@ -98,7 +66,7 @@ func TestJobsRun(t *testing.T) {
 			outs := make(chan string, 2)
 			for range 2 {
 				go func() {
-					_, out, errOut := run(t, env, "jobs", "run", "--at", before, "--digest", "off")
+					_, out, errOut := run(t, c.env, "jobs", "run", "--at", before, "--digest", "off")
 					outs <- out + errOut
 				}()
 			}

@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,20 +14,8 @@ import (
 func TestRecurrenceCommands(t *testing.T) {
 	for _, engine := range storetest.Engines(t) {
 		t.Run(string(engine), func(t *testing.T) {
-			env := map[string]string{"BLAMEFUL_DB": storetest.DSN(t, engine)}
-			orgPath := filepath.Join(t.TempDir(), "org.yaml")
-			if err := os.WriteFile(orgPath, []byte(orgFile), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			mustRun := func(args ...string) string {
-				t.Helper()
-				code, out, errOut := run(t, env, args...)
-				if code != 0 {
-					t.Fatalf("blameful %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
-				}
-				return out
-			}
-			mustRun("import", "org", orgPath)
+			c := newOrgCLI(t, engine)
+			mustRun := c.must
 			now := time.Now().UTC()
 			earlier := strings.TrimSpace(mustRun("incident", "create", "--title", "Checkout connection pool exhausted", "--severity", "SEV2",
 				"--started-at", now.Add(-20*24*time.Hour).Format(time.RFC3339), "--entity", "component:checkout*"))
@@ -48,7 +34,7 @@ func TestRecurrenceCommands(t *testing.T) {
 			if out := mustRun("recurrence", "dismiss", later, "--earlier", earlier); !strings.Contains(out, "dismissed") {
 				t.Errorf("dismiss:\n%s", out)
 			}
-			code, _, errOut := run(t, env, "recurrence", "confirm", earlier, "--earlier", later)
+			code, _, errOut := run(t, c.env, "recurrence", "confirm", earlier, "--earlier", later)
 			if code != 1 || !strings.Contains(errOut, "F6") {
 				t.Errorf("backwards: exit %d, %s", code, errOut)
 			}
