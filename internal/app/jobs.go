@@ -30,6 +30,8 @@ type Jobs struct {
 	SweepEvery time.Duration
 	// Deliver, when set, delivers the outbox as the last job.
 	Deliver func(ctx context.Context, now time.Time) (string, error)
+	// Observe, when set, hears of every scheduled run (monitoring).
+	Observe func(JobReport, error)
 }
 
 // ParseDigestTime reads "Mon 09:00" (a weekday and a UTC time of day), or
@@ -155,6 +157,9 @@ func (a *App) RunJobs(ctx context.Context, j Jobs) (JobReport, error) {
 func (a *App) RunJobsEvery(ctx context.Context, interval time.Duration, j Jobs) {
 	a.runEvery(ctx, interval, "jobs", func(ctx context.Context) error {
 		rep, err := a.RunJobs(ctx, j)
+		if j.Observe != nil {
+			j.Observe(rep, err)
+		}
 		if rep.Reminders+rep.Escalations+rep.Flags > 0 || rep.Digest != "" {
 			a.log.Info("background jobs", "reminders", rep.Reminders, "escalations", rep.Escalations, "flags", rep.Flags, "digest", rep.Digest)
 		}

@@ -118,6 +118,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	var background sync.WaitGroup
 	background.Go(func() { a.RunAuditChecks(bgCtx, *verifyEvery) })
 	sender.BaseURL = baseURL
+	jobs.Observe = srv.ObserveJobs
 	background.Go(func() { a.RunJobsEvery(bgCtx, *jobsEvery, jobs) })
 	if ch := sender.Configured(); len(ch) > 0 {
 		log.Info("notifications", "channels", fmt.Sprint(ch), "digest", jobs.String())

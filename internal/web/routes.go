@@ -24,6 +24,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", http.HandlerFunc(s.healthz)},
 		{"GET /readyz", http.HandlerFunc(s.readyz)},
+		{"GET /metrics", s.api(s.getMetrics)},
 		{"GET /login", s.publicPage(s.pageLogin)},
 		{"POST /login", s.publicPage(s.postLogin)},
 		{"GET /auth/oidc/login", s.publicPage(s.oidcStart)},

@@ -30,6 +30,7 @@ type Server struct {
 	pages   map[string]*template.Template
 	ready   atomic.Bool
 	handler http.Handler
+	metrics *metrics
 	// logins counts failed logins (login_limit.go).
 	logins *loginLimits
 	// secureCookies marks session cookies Secure on every request, not
@@ -47,6 +48,7 @@ func New(a *app.App, log *slog.Logger, version string, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	s.metrics = newMetrics(a)
 	s.handler = s.middleware(s.mux())
 	return s
 }
@@ -140,7 +142,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					s.writeError(rec, r, fmt.Errorf("panic: %v", p))
 				}
 			}
-			s.log.Info("request", append(logAttrs(r), "status", rec.status, "duration_ms", time.Since(start).Milliseconds())...)
+			took := time.Since(start)
+			s.metrics.observe(r, rec.status, took)
+			s.log.Info("request", append(logAttrs(r), "status", rec.status, "duration_ms", took.Milliseconds())...)
 		}()
 		// Cross-origin protection matters for cookie sessions (pages); API
 		// calls carry a bearer token that a foreign page cannot attach.
