@@ -79,6 +79,15 @@ func TestRecurrencePages(t *testing.T) {
 				t.Errorf("%s: the page does not show the confirmed link and its missed follow-up", id)
 			}
 		}
+		// Confirmed: the candidate offers Dismiss, no longer Confirm.
+		body := pageCall(t, s, s.pageIncident, ada, "GET", "/", nil, path).Body.String()
+		if strings.Contains(body, "Confirm "+string(later.ID)+" recurs "+string(earlier.ID)) || !strings.Contains(body, "Dismiss "+string(earlier.ID)) {
+			t.Error("a confirmed candidate should offer Dismiss only")
+		}
+		// Bob's leader's ledger lists the missed follow-up (F7, J6).
+		if body := pageCall(t, s, s.pageLedger, ada, "GET", "/", nil, map[string]string{"ref": "user:default/pay-lead"}).Body.String(); !strings.Contains(body, "/followups/"+string(fu.ID)) {
+			t.Error("the leader's ledger does not list the missed follow-up")
+		}
 		// The postmortem's suggestion names the owner of the missed follow-up (A7).
 		if body := pageCall(t, s, s.pagePostmortem, ada, "GET", "/", nil, path).Body.String(); !strings.Contains(body, `<span class="rule">A7</span>`) {
 			t.Error("the editor does not show A7")
