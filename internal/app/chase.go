@@ -75,12 +75,7 @@ func followUpDetail(tx *store.Tx, id followup.ID) (FollowUpDetail, error) {
 	if d.Notices, err = tx.Notices(id); err != nil {
 		return d, err
 	}
-	missed, err := tx.MissedFollowUps(store.MissedFilter{Owners: []org.Ref{d.Owner}})
-	for _, m := range missed {
-		if m.FollowUp == string(id) {
-			d.Missed = append(d.Missed, m)
-		}
-	}
+	d.Missed, err = tx.MissedFollowUps(store.MissedFilter{FollowUp: string(id)})
 	return d, err
 }
 

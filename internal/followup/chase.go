@@ -26,9 +26,6 @@ const (
 	EscalationUp NoticeKind = "escalation_up"
 )
 
-// NoticeKinds lists the steps in order.
-var NoticeKinds = []NoticeKind{ReminderBefore, ReminderDue, Escalation, EscalationUp}
-
 // IsEscalation reports whether the step goes to a leader rather than the
 // owner.
 func (k NoticeKind) IsEscalation() bool { return k == Escalation || k == EscalationUp }

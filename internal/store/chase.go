@@ -154,19 +154,6 @@ WHERE followup = $1 ORDER BY sent_at, id`, []any{string(id)}, func(rows *sql.Row
 	return out, err
 }
 
-// NoticesSent returns the reminders and escalations sent in [from, to),
-// oldest first, at most limit.
-func (tx *Tx) NoticesSent(from, to time.Time, limit int) ([]followup.Notice, error) {
-	var out []followup.Notice
-	err := tx.each("notices sent", `SELECT followup, kind, due, owner, recipient, sent_at FROM followup_notices
-WHERE sent_at >= $1 AND sent_at < $2 ORDER BY sent_at, id LIMIT `+itoa(limit), []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
-		n, err := scanNotice(rows)
-		out = append(out, n)
-		return err
-	})
-	return out, err
-}
-
 func scanNotice(rows *sql.Rows) (followup.Notice, error) {
 	var n followup.Notice
 	var fu, kind, due, owner, to string
@@ -189,20 +176,6 @@ func (tx *Tx) SetFollowUpEntities(id followup.ID, entities []org.Ref) error {
 		}
 	}
 	return nil
-}
-
-// FollowUpEntities returns the entities a clarify-ownership follow-up is
-// about.
-func (tx *Tx) FollowUpEntities(id followup.ID) ([]org.Ref, error) {
-	var out []org.Ref
-	err := tx.each("clarified entities", `SELECT entity FROM followup_entities WHERE followup = $1 ORDER BY entity`,
-		[]any{string(id)}, func(rows *sql.Rows) error {
-			var e string
-			err := rows.Scan(&e)
-			out = append(out, org.Ref(e))
-			return err
-		})
-	return out, err
 }
 
 // OpenClarifications returns, of entities, those that an open follow-up of
@@ -243,34 +216,6 @@ ON CONFLICT (job, due_key) DO NOTHING`, job, key, tx.t(at), by, result)
 	return k > 0, err
 }
 
-// JobRun is one recorded run of a background job.
-type JobRun struct {
-	Job, Key, By, Result string
-	At                   time.Time
-}
-
-// LastJobRuns returns the latest run of each job.
-func (tx *Tx) LastJobRuns() ([]JobRun, error) {
-	var out []JobRun
-	err := tx.each("job runs", `SELECT j.job, j.due_key, j.ran_at, j.ran_by, j.result FROM job_runs j
-WHERE j.ran_at = (SELECT MAX(k.ran_at) FROM job_runs k WHERE k.job = j.job) ORDER BY j.job`, nil, func(rows *sql.Rows) error {
-		var r JobRun
-		err := rows.Scan(&r.Job, &r.Key, tm(&r.At), &r.By, &r.Result)
-		out = append(out, r)
-		return err
-	})
-	return out, err
-}
-
-// prefixed qualifies each column of a column list with a table alias.
-func prefixed(alias, columns string) string {
-	parts := strings.Split(columns, ",")
-	for i, c := range parts {
-		parts[i] = alias + strings.TrimSpace(c)
-	}
-	return strings.Join(parts, ", ")
-}
-
 // JobRan reports whether job has a run recorded for key.
 func (tx *Tx) JobRan(job, key string) (bool, error) {
 	var n int
@@ -289,4 +234,13 @@ func (tx *Tx) SettleOutbox(before, now time.Time) (int, error) {
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// prefixed qualifies each column of a column list with a table alias.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }

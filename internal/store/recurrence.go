@@ -563,6 +563,8 @@ type MissedFilter struct {
 	Incidents []incident.ID
 	// Owners selects those of these owners.
 	Owners []org.Ref
+	// FollowUp selects those of one follow-up.
+	FollowUp string
 	// ActiveOnly leaves out the withdrawn.
 	ActiveOnly bool
 	// Since and Before bound when they were recorded.
@@ -600,6 +602,9 @@ func (tx *Tx) MissedFollowUps(f MissedFilter) ([]recurrence.Missed, error) {
 			vals[i] = string(r)
 		}
 		in("owner", vals)
+	}
+	if f.FollowUp != "" {
+		in("followup", []string{f.FollowUp})
 	}
 	if f.ActiveOnly {
 		where = append(where, "withdrawn_at IS NULL")
