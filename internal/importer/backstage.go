@@ -84,9 +84,10 @@ const (
 // entities no file defines are not reported: the app judges those.
 //
 // Malformed YAML, a document without kind or metadata.name, an invalid name
-// or reference, and a bad date are errors; all of them are reported at
-// once in one errs.Invalid error, as "file:line: document N (Kind name):
-// problem".
+// or reference, a bad date, a file over MaxCatalogFileBytes and a document
+// whose aliases (*name) repeat more than 10,000 values are errors; all of
+// them are reported at once in one errs.Invalid error, as "file:line:
+// document N (Kind name): problem".
 func ParseBackstage(files []File) (Batch, error) {
 	p := &bsParser{latest: make(map[org.Ref]int)}
 	for _, f := range files {
@@ -105,6 +106,10 @@ type bsParser struct {
 	docs     []bsDoc
 	// latest is the index in docs of the definition of each ref that wins.
 	latest map[org.Ref]int
+	// follow says Location documents are followed (LoadBackstage): each is
+	// recorded in locations rather than skipped with a warning.
+	follow    bool
+	locations []bsLocation
 }
 
 // bsDoc is what one entity document says.
@@ -122,6 +127,11 @@ type bsDoc struct {
 }
 
 func (p *bsParser) file(f File) {
+	if len(f.Data) > MaxCatalogFileBytes {
+		p.probs = append(p.probs, problem{file: f.Name,
+			msg: fmt.Sprintf("the file is %d bytes, more than the %d a catalog file may hold: split it", len(f.Data), MaxCatalogFileBytes)})
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	for i := 1; ; i++ {
 		var doc yaml.Node
@@ -134,6 +144,11 @@ func (p *bsParser) file(f File) {
 			pr.where = fmt.Sprintf("document %d", i)
 			p.probs = append(p.probs, pr)
 			return // the decoder cannot go on after a syntax error
+		}
+		if pr, ok := tooManyAliases(&doc); !ok {
+			pr.file, pr.where = f.Name, fmt.Sprintf("document %d", i)
+			p.probs = append(p.probs, pr)
+			continue
 		}
 		p.document(f.Name, i, &doc)
 	}
@@ -169,6 +184,9 @@ func (p *bsParser) document(file string, index int, doc *yaml.Node) {
 		return
 	case !strings.HasPrefix(strings.ToLower(apiVersion.s), "backstage.io/"):
 		p.warn(r, n.Line, "apiVersion %q is not a Backstage one; skipped", apiVersion.s)
+		return
+	case kind == "location" && p.follow:
+		p.location(r, n)
 		return
 	case kind != org.KindUser && kind != org.KindGroup && !isBackstageEntity(kind):
 		p.warn(r, n.Line, "blameful does not import kind %s; skipped", kindT.s)

@@ -70,11 +70,20 @@ import (
 // errors. All of them are reported at once, in one errs.Invalid error
 // listing each as "file:line: item: problem". References to people, teams
 // or entities the file does not define are not errors: they may come from
-// another import, and the app checks them.
+// another import, and the app checks them. A file over MaxOrgFileBytes, or
+// whose aliases (*name) repeat more than 10,000 values, is refused too.
 func ParseOrg(name string, data []byte) (Batch, error) {
+	if len(data) > MaxOrgFileBytes {
+		return Batch{}, problemsError([]problem{{file: name,
+			msg: fmt.Sprintf("the file is %d bytes, more than the %d an org file may hold", len(data), MaxOrgFileBytes)}})
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Batch{}, problemsError([]problem{syntaxProblem(name, err)})
+	}
+	if pr, ok := tooManyAliases(&root); !ok {
+		pr.file = name
+		return Batch{}, problemsError([]problem{pr})
 	}
 	p := &orgParser{file: name, b: Batch{Source: SourceOrg}}
 	p.parse(&root)

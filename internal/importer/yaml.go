@@ -286,3 +286,66 @@ func messageOf(err error) string {
 	}
 	return err.Error()
 }
+
+// Limits on what one file may make the parsers hold in memory. yaml.v3
+// keeps every value of a file as a node of a few hundred bytes, so the
+// size of a file bounds the memory its parse takes; aliases (*name) are
+// kept as references, but the parsers read through them, so a document
+// whose aliases repeat lists of aliases (a "billion laughs") could make
+// them read far more values than the file holds.
+const (
+	// MaxCatalogFileBytes is the largest Backstage catalog file read;
+	// catalogs are many small files.
+	MaxCatalogFileBytes = 4 << 20
+	// MaxOrgFileBytes is the largest org file read: one file states the
+	// whole organisation.
+	MaxOrgFileBytes = 16 << 20
+	// maxAliasValues is how many values a document may repeat through
+	// aliases: plenty for sharing a list of members, far too few for a
+	// bomb.
+	maxAliasValues = 10_000
+)
+
+// tooManyAliases reports a problem, and false, when reading doc through
+// its aliases would visit more than maxAliasValues values beyond those the
+// document holds. An alias that contains itself counts as too many.
+func tooManyAliases(doc *yaml.Node) (problem, bool) {
+	const ceiling = 1 << 40 // counts saturate here rather than overflow
+	held := 0
+	var count func(n *yaml.Node)
+	count = func(n *yaml.Node) {
+		held++
+		for _, c := range n.Content {
+			count(c)
+		}
+	}
+	count(doc)
+	read := make(map[*yaml.Node]int)
+	var reach func(n *yaml.Node) int
+	reach = func(n *yaml.Node) int {
+		if n == nil {
+			return 0
+		}
+		if v, ok := read[n]; ok {
+			return v
+		}
+		read[n] = ceiling // reached again while being counted: a cycle
+		total := 1
+		if n.Kind == yaml.AliasNode {
+			total += reach(n.Alias)
+		}
+		for _, c := range n.Content {
+			total = min(total+reach(c), ceiling)
+		}
+		read[n] = total
+		return total
+	}
+	if reach(doc)-held <= maxAliasValues {
+		return problem{}, true
+	}
+	line := doc.Line
+	if len(doc.Content) > 0 {
+		line = doc.Content[0].Line
+	}
+	return problem{line: line, msg: fmt.Sprintf("its aliases (*name) repeat more than %d values; write the values out", maxAliasValues)}, false
+}
