@@ -148,7 +148,7 @@ func TestLoadBackstageLocations(t *testing.T) {
 		{
 			name: "missing targets, directories, links and bad patterns are errors",
 			files: fstest.MapFS{
-				"loc.yaml": {Data: []byte(loc + "  targets: [./none.yaml, './none/*.yaml', ./dir, ./link.yaml, './[a.yaml']\n  presence: sometimes\n")},
+				"loc.yaml":   {Data: []byte(loc + "  targets: [./none.yaml, './none/*.yaml', ./dir, ./link.yaml, './[a.yaml']\n  presence: sometimes\n")},
 				"dir/a.yaml": comp("a"),
 				"link.yaml":  {Data: []byte("dir/a.yaml"), Mode: fs.ModeSymlink},
 			},
