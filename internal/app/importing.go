@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"blameful.dev/blameful/internal/catalog"
 	"blameful.dev/blameful/internal/errs"
@@ -33,6 +34,28 @@ type ImportResult struct {
 	Corrected int      `json:"corrected"`
 	Changes   []string `json:"changes"`
 	Warnings  []string `json:"warnings"`
+	// Gone lists, sorted, the entities an earlier import of the source
+	// brought that a whole import (ImportOptions.Whole) no longer
+	// defines: their ownership, system and dependency periods of that
+	// source ended at this import, and they stay in the catalog with
+	// their history.
+	Gone []org.Ref `json:"gone,omitempty"`
+}
+
+// ImportOptions say how an import treats what its batch leaves out.
+type ImportOptions struct {
+	// Whole says the batch is its source's whole catalog, as a Backstage
+	// import of directories is. An entity that an earlier import of the
+	// source brought (it has open owned_by, part_of or depends_on periods
+	// of that source) and that the batch no longer defines has those
+	// periods ended at the import. Without Whole an import never ends
+	// anything about an entity it does not list.
+	Whole bool
+	// Prune lets a whole import end the periods of more than half of the
+	// entities its source brought. Without it such an import is refused:
+	// reading the wrong directory is likelier than a catalog losing half
+	// its entities at once.
+	Prune bool
 }
 
 // relationKinds says which reference kinds each end of a relation takes.
@@ -59,6 +82,14 @@ func entityKinds() []string {
 // closes one period and opens the next). Re-importing the same batch
 // changes nothing and records nothing. Only admins import.
 func (a *App) Import(ctx context.Context, actor org.Actor, b importer.Batch) (ImportResult, error) {
+	return a.ImportWith(ctx, actor, b, ImportOptions{})
+}
+
+// ImportWith is Import with options: a whole import also ends what its
+// source said about the entities it no longer defines (see ImportOptions),
+// in the same transaction; it is Invalid, and writes nothing, when that
+// would reach more than half of them without opt.Prune.
+func (a *App) ImportWith(ctx context.Context, actor org.Actor, b importer.Batch, opt ImportOptions) (ImportResult, error) {
 	res := ImportResult{Source: b.Source, Warnings: slices.Clone(b.Warnings), Changes: []string{}}
 	if err := checkClaims(b.Claims); err != nil {
 		return res, err
@@ -69,6 +100,11 @@ func (a *App) Import(ctx context.Context, actor org.Actor, b importer.Batch) (Im
 		}
 		if err := a.importClaims(tx, b, &res); err != nil {
 			return err
+		}
+		if opt.Whole {
+			if err := a.endGone(tx, b, opt.Prune, &res); err != nil {
+				return err
+			}
 		}
 		if err := danglingWarnings(tx, b, &res); err != nil {
 			return err
@@ -229,6 +265,62 @@ func (a *App) importClaims(tx *store.Tx, b importer.Batch, res *ImportResult) er
 	}
 	res.Opened, res.Closed, res.Corrected = len(plan.Open), len(plan.Close), len(plan.Correct)
 	return nil
+}
+
+// endGone ends the open owned_by, part_of and depends_on periods of b's
+// source whose entities b no longer defines, and lists those in res.Gone.
+func (a *App) endGone(tx *store.Tx, b importer.Batch, prune bool, res *ImportResult) error {
+	edges, err := tx.Edges(store.EdgeFilter{Relations: []org.Relation{org.OwnedBy, org.PartOf, org.DependsOn},
+		OnlyOpen: true, Source: b.Source})
+	if err != nil {
+		return err
+	}
+	defined := make(map[org.Ref]bool, len(b.Entities))
+	for _, e := range b.Entities {
+		defined[e.Ref] = true
+	}
+	known, gone := map[org.Ref]bool{}, map[org.Ref]bool{}
+	var ending []org.Edge
+	for _, e := range edges {
+		known[e.Subject] = true
+		if !defined[e.Subject] {
+			gone[e.Subject] = true
+			ending = append(ending, e)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	refs := keys(gone)
+	if 2*len(gone) > len(known) && !prune {
+		const shown = 10
+		list := refs[:min(len(refs), shown)]
+		more := ""
+		if len(refs) > shown {
+			more = fmt.Sprintf(" and %d more", len(refs)-shown)
+		}
+		return errs.E(errs.Invalid, "this import would end the ownership of %d of the %d entities earlier %s imports brought (%s%s): "+
+			"if the catalog really lost them, import it again with --prune", len(gone), len(known), b.Source, joinRefs(list), more)
+	}
+	now := a.Now()
+	for _, e := range ending {
+		e.To = now
+		if err := tx.CloseEdge(e); err != nil {
+			return err
+		}
+		res.Changes = append(res.Changes, fmt.Sprintf("ended %s %s %s on %s: no longer in the catalog", e.Subject, e.Relation, e.Object, now.Format("2006-01-02")))
+	}
+	res.Closed += len(ending)
+	res.Gone = refs
+	return nil
+}
+
+func joinRefs(refs []org.Ref) string {
+	s := make([]string, len(refs))
+	for i, r := range refs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
 }
 
 // everSeen reports, for the claims' subjects, which relations they ever had
