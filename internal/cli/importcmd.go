@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"blameful.dev/blameful/internal/app"
@@ -37,24 +35,127 @@ func importOrg(ctx context.Context, e env, args []string) error {
 }
 
 func importBackstage(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "import backstage", "PATH… [--db DSN]   (files, or directories of .yaml and .yml files)")
-	dsn := dbFlag(e, fs)
-	if err := parse(fs, args); err != nil {
+	fl := flagSet(e, "import backstage", "PATH… [--root DIR] [--prune] [--db DSN]   (directories of .yaml and .yml files, or files)")
+	dsn := dbFlag(e, fl)
+	rootFlag := fl.String("root", "", "the catalog's root: Location targets may reach any file under it, never outside (default: the deepest directory holding every PATH)")
+	prune := fl.Bool("prune", false, "let an import of directories end the ownership of more than half of the entities earlier Backstage imports brought")
+	if err := parse(fl, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if fl.NArg() == 0 {
+		fl.Usage()
 		return errUsage
 	}
-	files, err := readYAMLFiles(fs.Args())
+	tree, err := openCatalog(fl.Args(), *rootFlag)
 	if err != nil {
 		return err
 	}
-	batch, err := importer.ParseBackstage(files)
+	defer tree.root.Close()
+	batch, err := importer.LoadBackstage(tree.root.FS(), tree.paths, importer.TreeOptions{
+		Prefix:   tree.prefix,
+		Progress: progress(e, "reading the catalog"),
+	})
 	if err != nil {
 		return err
 	}
-	return importBatch(ctx, e, *dsn, batch)
+	return openThen(ctx, e, *dsn, func(a *app.App) error {
+		res, err := a.ImportWith(ctx, operator(), batch, app.ImportOptions{Whole: tree.whole, Prune: *prune})
+		if err != nil {
+			return err
+		}
+		printImport(e, res)
+		return nil
+	})
+}
+
+// catalogTree is where a Backstage import reads: the root it may not
+// leave, the paths named inside it, and whether they are all directories
+// (the whole catalog, whose missing entities lose their owners).
+type catalogTree struct {
+	root   *os.Root
+	paths  []string // slash-separated, relative to root
+	prefix string   // the root as the user would name it, for messages
+	whole  bool
+}
+
+// openCatalog opens the root (rootFlag, else the deepest directory holding
+// every path named) and places the paths in it. Symbolic links among the
+// paths named are resolved: the user chose them; inside the tree the
+// importer follows none.
+func openCatalog(named []string, rootFlag string) (catalogTree, error) {
+	t := catalogTree{whole: true}
+	var abs []string
+	for _, p := range named {
+		real, err := realPath(p)
+		if err != nil {
+			return t, err
+		}
+		st, err := os.Stat(real)
+		if err != nil {
+			return t, errs.Wrap(errs.Invalid, err, "cannot read "+p)
+		}
+		t.whole = t.whole && st.IsDir()
+		abs = append(abs, real)
+	}
+	var root string
+	if rootFlag != "" {
+		r, err := realPath(rootFlag)
+		if err != nil {
+			return t, err
+		}
+		root = r
+	} else {
+		root = commonDir(abs)
+	}
+	for i, p := range abs {
+		rel, err := filepath.Rel(root, p)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return t, errs.E(errs.Invalid, "%s is outside the catalog's root %s", named[i], rootFlag)
+		}
+		t.paths = append(t.paths, filepath.ToSlash(rel))
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return t, errs.Wrap(errs.Invalid, err, "cannot read "+root)
+	}
+	t.root = r
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, root); err == nil && rel != "." {
+			t.prefix = filepath.ToSlash(rel) + "/"
+		}
+	}
+	return t, nil
+}
+
+// realPath is p made absolute with its symbolic links resolved.
+func realPath(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err == nil {
+		real, err = filepath.Abs(real)
+	}
+	if err != nil {
+		return "", errs.Wrap(errs.Invalid, err, "cannot read "+p)
+	}
+	return real, nil
+}
+
+// commonDir is the deepest directory holding every path, each absolute
+// and clean; a directory holds itself, a file is held by its directory.
+func commonDir(paths []string) string {
+	dirOf := func(p string) string {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		return filepath.Dir(p)
+	}
+	common := dirOf(paths[0])
+	for _, p := range paths[1:] {
+		d := dirOf(p)
+		for common != d && !strings.HasPrefix(d, strings.TrimSuffix(common, string(filepath.Separator))+string(filepath.Separator)) {
+			common = filepath.Dir(common)
+		}
+	}
+	return common
 }
 
 // codeownersUnavailable is the answer to import codeowners until
@@ -84,47 +185,6 @@ func importBatch(ctx context.Context, e env, dsn string, batch importer.Batch) e
 	})
 }
 
-// readYAMLFiles reads the files named, and every .yaml or .yml file below
-// the directories named, in a stable order.
-func readYAMLFiles(paths []string) ([]importer.File, error) {
-	var names []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, errs.Wrap(errs.Invalid, err, "cannot read "+p)
-		}
-		if !st.IsDir() {
-			names = append(names, p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if ext := strings.ToLower(filepath.Ext(path)); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
-				names = append(names, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, errs.Wrap(errs.Invalid, err, "cannot read "+p)
-		}
-	}
-	sort.Strings(names)
-	files := make([]importer.File, 0, len(names))
-	for _, n := range names {
-		data, err := os.ReadFile(n)
-		if err != nil {
-			return nil, errs.Wrap(errs.Invalid, err, "cannot read "+n)
-		}
-		files = append(files, importer.File{Name: n, Data: data})
-	}
-	if len(files) == 0 {
-		return nil, errs.E(errs.Invalid, "no .yaml or .yml files found in %s", strings.Join(paths, ", "))
-	}
-	return files, nil
-}
-
 func printImport(e env, r app.ImportResult) {
 	c := func(x app.Counts) string {
 		return fmt.Sprintf("%d new, %d updated, %d unchanged", x.Created, x.Updated, x.Unchanged)
@@ -138,6 +198,16 @@ func printImport(e env, r app.ImportResult) {
 			break
 		}
 		fmt.Fprintf(e.stdout, "  - %s\n", printable(ch))
+	}
+	if n := len(r.Gone); n > 0 {
+		noun := "entities"
+		if n == 1 {
+			noun = "entity"
+		}
+		fmt.Fprintf(e.stdout, "%d %s no longer in the catalog: ownership ended\n", n, noun)
+		for _, ref := range r.Gone {
+			fmt.Fprintf(e.stdout, "  - %s\n", printable(string(ref)))
+		}
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", printable(w))
