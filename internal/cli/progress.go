@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// progress returns a reporter for long work: on a terminal it rewrites one
-// line, elsewhere it prints a line at each tenth of the way.
+// progress returns a reporter for long work: on a terminal it redraws one
+// line with a bar, elsewhere it prints a line at each tenth of the way.
 func progress(e env, what string) func(done, total int) {
 	tty := isTerminal(e.stderr)
 	last := -1
@@ -18,7 +18,8 @@ func progress(e env, what string) func(done, total int) {
 		pct := done * 100 / total
 		switch {
 		case tty:
-			fmt.Fprintf(e.stderr, "\r%s: %d/%d (%d%%)", what, done, total, pct)
+			// \x1b[K clears what a longer line drawn before left behind.
+			fmt.Fprintf(e.stderr, "\r%s\x1b[K", progressBar(what, done, total))
 			if done == total {
 				fmt.Fprintln(e.stderr)
 			}
@@ -29,6 +30,15 @@ func progress(e env, what string) func(done, total int) {
 		}
 		last = pct
 	}
+}
+
+// progressBar is a terminal's progress line: "what [####------] 4/10 (40%)".
+func progressBar(what string, done, total int) string {
+	const width = 24
+	done = min(max(done, 0), total)
+	filled := done * width / total
+	return fmt.Sprintf("%s [%s%s] %d/%d (%d%%)", what, strings.Repeat("#", filled), strings.Repeat("-", width-filled),
+		done, total, done*100/total)
 }
 
 // redactDSN hides a PostgreSQL password when printing a DSN.
