@@ -1,0 +1,298 @@
+package review
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"blameful.dev/blameful/internal/freeze"
+	"blameful.dev/blameful/internal/importer"
+	"blameful.dev/blameful/internal/org"
+)
+
+// Ownership drift is "nobody's job" found before an incident proves it
+// (PRODUCT.md section 7): places where the catalog's idea of who owns
+// something disagrees with what the code and the work say. Each Finding
+// has a kind; Drift computes them all from facts the store reads.
+
+// DriftKind says what a drift finding is about. The values are stable:
+// the API returns them.
+type DriftKind string
+
+// The kinds of drift.
+const (
+	// CodeownersDisagrees: an entity's owner in the catalog is not among
+	// the owners the CODEOWNERS of its repository names.
+	CodeownersDisagrees DriftKind = "codeowners_disagrees"
+	// DeploysFromOutside: every recent change of an entity was made by
+	// someone outside the team that owned it at the time.
+	DeploysFromOutside DriftKind = "deploys_from_outside"
+	// UnknownAlertLabel: alerts carry a label naming no catalog entity.
+	UnknownAlertLabel DriftKind = "unknown_alert_label"
+)
+
+// DefaultDriftDays is how far back DeploysFromOutside looks at changes.
+const DefaultDriftDays = 90
+
+// Finding is one case of ownership drift.
+type Finding struct {
+	Kind DriftKind
+	// Entity is the entity concerned; zero when the finding names none
+	// (an alert label that matches no entity).
+	Entity org.Ref
+	// Detail says what is wrong, in one sentence.
+	Detail string
+	// Evidence lists the facts behind it, one short line each: the
+	// CODEOWNERS line, the changes.
+	Evidence []string
+}
+
+// DriftEntity is an entity as drift sees it: its code paths and the owners
+// the catalog gives it at the moment of the check.
+type DriftEntity struct {
+	Ref       org.Ref
+	CodePaths []string
+	Owners    []org.Ref
+}
+
+// RepoRules are the CODEOWNERS rules imported for one repository.
+type RepoRules struct {
+	// Repo is the repository's canonical name (importer.CanonicalRepo).
+	Repo  string
+	Rules []importer.OwnerRule
+}
+
+// DriftFacts is what Drift reads.
+type DriftFacts struct {
+	// At is the moment of the check; Days how many days of changes
+	// before it were read.
+	At   time.Time
+	Days int
+	// Entities are the entities with a GitHub code path.
+	Entities   []DriftEntity
+	Codeowners []RepoRules
+	// Changes are the changes of [At - Days, At).
+	Changes []freeze.Change
+	// Edges are the owned_by edges of the changed entities, and the
+	// member_of, leads and child_of edges of their owning teams and the
+	// teams under them, with their history.
+	Edges []org.Edge
+}
+
+// Drift returns the findings of every kind, by kind and then entity.
+// The repository-level owner of an entity whose code path names a whole
+// repository is the repository's default rule (Codeowners.Match of "/":
+// the last rule matching every path, "*"); a code path naming a directory
+// or file in it uses that path's rule.
+func Drift(f DriftFacts) []Finding {
+	var out []Finding
+	out = append(out, codeownersDrift(f)...)
+	out = append(out, deployDrift(f)...)
+	out = append(out, alertLabelDrift(f)...)
+	slices.SortStableFunc(out, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Entity, b.Entity), cmp.Compare(a.Detail, b.Detail))
+	})
+	return out
+}
+
+// alertLabelDrift finds alert labels that name no catalog entity
+// (UnknownAlertLabel). TODO(#9): the alert ingest (migration 0017) adds
+// the facts this reads to DriftFacts and the finding here; until then it
+// finds nothing.
+func alertLabelDrift(DriftFacts) []Finding { return nil }
+
+// codeownersDrift finds entities whose catalog owner is not among the
+// owners CODEOWNERS gives their code (CodeownersDisagrees). An entity
+// without a catalog owner disagrees with a CODEOWNERS that names one; a
+// path CODEOWNERS says nothing about (no rule matches) is no evidence.
+func codeownersDrift(f DriftFacts) []Finding {
+	files := map[string]importer.Codeowners{}
+	byName := map[string][]string{} // a bare "name" import answers for any owner's "owner/name"
+	for _, r := range f.Codeowners {
+		files[r.Repo] = importer.Codeowners{Rules: r.Rules}
+		if !strings.Contains(r.Repo, "/") {
+			byName[r.Repo] = append(byName[r.Repo], r.Repo)
+		}
+	}
+	var out []Finding
+	for _, e := range f.Entities {
+		seen := map[string]bool{}
+		for _, cp := range e.CodePaths {
+			repo, path, ok := importer.RepoOfCodePath(cp)
+			if !ok {
+				continue
+			}
+			file, ok := files[repo]
+			if !ok {
+				_, name, _ := strings.Cut(repo, "/")
+				if file, ok = files[name]; !ok {
+					continue
+				}
+				repo = name
+			}
+			lookup := path
+			if lookup == "" {
+				lookup = "/"
+			}
+			rule, ok := file.Match(lookup)
+			key := fmt.Sprintf("%s:%d", repo, rule.Line)
+			if !ok || seen[key] || slices.ContainsFunc(e.Owners, func(o org.Ref) bool { return slices.Contains(rule.Refs, o) }) {
+				continue
+			}
+			seen[key] = true
+			out = append(out, Finding{Kind: CodeownersDisagrees, Entity: e.Ref,
+				Detail:   codeownersDetail(e, repo, path, rule),
+				Evidence: []string{fmt.Sprintf("CODEOWNERS of %s, line %d: %s", repo, rule.Line, rule.Text)}})
+		}
+	}
+	return out
+}
+
+func codeownersDetail(e DriftEntity, repo, path string, rule importer.OwnerRule) string {
+	catalog := "no owner"
+	if len(e.Owners) > 0 {
+		catalog = refList(e.Owners)
+	}
+	where := repo
+	if path != "" {
+		where += " " + path
+	}
+	switch {
+	case rule.IsUnowned():
+		return fmt.Sprintf("The catalog says %s owns %s; the CODEOWNERS of %s leaves it unowned.", catalog, e.Ref.Short(), where)
+	case len(rule.Refs) == 0:
+		return fmt.Sprintf("The catalog says %s owns %s; the CODEOWNERS of %s names %s, nobody blameful knows.", catalog, e.Ref.Short(), where, strings.Join(rule.Owners, " "))
+	}
+	return fmt.Sprintf("The catalog says %s owns %s; the CODEOWNERS of %s says %s.", catalog, e.Ref.Short(), where, refList(rule.Refs))
+}
+
+func refList(refs []org.Ref) string {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.Short()
+	}
+	return strings.Join(names, " and ")
+}
+
+// deployDrift finds entities whose every change of the window came from
+// outside its owner at the time (DeploysFromOutside): a person other than
+// the owning person, or someone who was neither a member nor the leader
+// of the owning team or a team under it. Changes made while the entity had
+// no owner are not judged.
+func deployDrift(f DriftFacts) []Finding {
+	x := newOrgIndex(f.Edges)
+	byEntity := map[org.Ref][]freeze.Change{}
+	for _, c := range f.Changes {
+		byEntity[c.Entity] = append(byEntity[c.Entity], c)
+	}
+	var out []Finding
+	for ent, changes := range byEntity {
+		slices.SortFunc(changes, func(a, b freeze.Change) int { return b.At.Compare(a.At) })
+		judged, outside := 0, map[org.Ref]int{}
+		var owners []org.Ref
+		for _, c := range changes {
+			own := x.ownersAt(ent, c.At)
+			if len(own) == 0 {
+				continue
+			}
+			judged++
+			if slices.ContainsFunc(own, func(o org.Ref) bool { return x.isInside(c.Actor, o, c.At) }) {
+				break
+			}
+			outside[c.Actor]++
+			for _, o := range own {
+				if !slices.Contains(owners, o) {
+					owners = append(owners, o)
+				}
+			}
+		}
+		n := 0
+		for _, k := range outside {
+			n += k
+		}
+		if judged == 0 || n != judged {
+			continue
+		}
+		actors := make([]org.Ref, 0, len(outside))
+		for a := range outside {
+			actors = append(actors, a)
+		}
+		slices.Sort(actors)
+		who := make([]string, len(actors))
+		for i, a := range actors {
+			who[i] = fmt.Sprintf("%s (%d)", a.Short(), outside[a])
+		}
+		fd := Finding{Kind: DeploysFromOutside, Entity: ent,
+			Detail: fmt.Sprintf("All %d changes of %s in the last %d days came from outside its owner %s: %s.",
+				n, ent.Short(), f.Days, refList(owners), strings.Join(who, ", "))}
+		for i, c := range changes {
+			if i == 5 {
+				fd.Evidence = append(fd.Evidence, fmt.Sprintf("… and %d more changes", len(changes)-i))
+				break
+			}
+			fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s by %s on %s", c.Ref, c.Actor.Short(), c.At.Format("2006-01-02")))
+		}
+		out = append(out, fd)
+	}
+	return out
+}
+
+// orgIndex holds the edges drift walks, by the end it looks them up by.
+type orgIndex struct {
+	owned    map[org.Ref][]org.Edge // owned_by, by entity
+	children map[org.Ref][]org.Edge // child_of, by parent team
+	belongs  map[org.Ref][]org.Edge // member_of and leads, by person
+}
+
+func newOrgIndex(edges []org.Edge) orgIndex {
+	x := orgIndex{owned: map[org.Ref][]org.Edge{}, children: map[org.Ref][]org.Edge{}, belongs: map[org.Ref][]org.Edge{}}
+	for _, e := range edges {
+		switch e.Relation {
+		case org.OwnedBy:
+			x.owned[e.Subject] = append(x.owned[e.Subject], e)
+		case org.ChildOf:
+			x.children[e.Object] = append(x.children[e.Object], e)
+		case org.MemberOf, org.Leads:
+			x.belongs[e.Subject] = append(x.belongs[e.Subject], e)
+		}
+	}
+	return x
+}
+
+// ownersAt returns the owners of ent at t.
+func (x orgIndex) ownersAt(ent org.Ref, t time.Time) []org.Ref {
+	var out []org.Ref
+	for _, e := range x.owned[ent] {
+		if e.ActiveAt(t) && !slices.Contains(out, e.Object) {
+			out = append(out, e.Object)
+		}
+	}
+	return out
+}
+
+// isInside reports whether actor was owner, or belonged to owner (a team)
+// or a team under it, at t.
+func (x orgIndex) isInside(actor, owner org.Ref, t time.Time) bool {
+	if actor == owner {
+		return true
+	}
+	if !owner.IsTeam() {
+		return false
+	}
+	teams := []org.Ref{owner}
+	for i := 0; i < len(teams); i++ {
+		for _, e := range x.children[teams[i]] {
+			if e.ActiveAt(t) && !slices.Contains(teams, e.Subject) {
+				teams = append(teams, e.Subject)
+			}
+		}
+	}
+	for _, e := range x.belongs[actor] {
+		if e.ActiveAt(t) && slices.Contains(teams, e.Object) {
+			return true
+		}
+	}
+	return false
+}
