@@ -52,17 +52,24 @@ func (a *App) CreateToken(ctx context.Context, actor org.Actor, nt NewToken) (or
 	}
 	for _, r := range nt.Roles {
 		if !r.IsGrantable() {
-			p.Add("role", "%q cannot be granted: use member, hr or admin (leader comes from leading a team)", r)
+			p.Add("role", "%q cannot be granted: use member, hr, admin or ingest (leader comes from leading a team)", r)
 		}
 	}
 	if nt.User.IsZero() && len(nt.Roles) == 0 {
 		p.Add("role", "a token not tied to a person needs a role")
+	}
+	ingest := slices.Contains(nt.Roles, org.RoleIngest)
+	if ingest && (len(slices.Compact(slices.Clone(nt.Roles))) > 1 || !nt.User.IsZero()) {
+		p.Add("role", "an ingest token delivers alerts and nothing else: give it no other role and no --user")
 	}
 	if err := p.Err(); err != nil {
 		return org.Token{}, "", err
 	}
 	secret := newSecret()
 	t := org.Token{ID: a.newID(), Name: name, Hash: hashSecret(secret), Actor: nt.User, Roles: withMember(nt.Roles), CreatedAt: a.Now()}
+	if ingest {
+		t.Roles = []org.Role{org.RoleIngest}
+	}
 	if t.Actor.IsZero() {
 		t.Actor = org.Ref("token:default/" + strings.ToLower(name))
 	}

@@ -60,32 +60,39 @@ func (a *App) DeclareIncident(ctx context.Context, actor org.Actor, in IncidentI
 		if err := checkEntities(tx, inc.Entities); err != nil {
 			return err
 		}
-		n, err := tx.NextSequence(fmt.Sprintf("incident-%d", inc.StartedAt.Year()))
-		if err != nil {
-			return err
-		}
-		inc.ID = incident.FormatID(inc.StartedAt.Year(), n)
-		if err := tx.CreateIncident(&inc); err != nil {
-			return err
-		}
-		pm := postmortem.Postmortem{Incident: inc.ID, State: postmortem.Draft, UpdatedAt: now, UpdatedBy: actor.Ref}
-		if err := tx.SavePostmortem(&pm); err != nil {
-			return err
-		}
-		if err := a.record(tx, actor, "incident.declare", string(inc.ID), change[incidentRecord]{After: recordOf(&inc)}); err != nil {
-			return err
-		}
-		if !alerts.IsZero() {
-			if err := a.replaceAlerts(tx, actor, inc.ID, alerts); err != nil {
-				return err
-			}
-		}
-		if err := a.detectIncident(tx, actor, nil, &inc); err != nil {
-			return err
-		}
-		return a.clarifyOwnership(tx, actor, &inc)
+		return a.declareIn(tx, actor, &inc, alerts)
 	})
 	return inc, err
+}
+
+// declareIn records a validated incident in tx: its ID, its draft
+// postmortem, its alert signals, the integrity detectors and, when the
+// blame engine finds ownership ambiguous, the leader's clarification.
+func (a *App) declareIn(tx *store.Tx, actor org.Actor, inc *incident.Incident, alerts recurrence.Alerts) error {
+	n, err := tx.NextSequence(fmt.Sprintf("incident-%d", inc.StartedAt.Year()))
+	if err != nil {
+		return err
+	}
+	inc.ID = incident.FormatID(inc.StartedAt.Year(), n)
+	if err := tx.CreateIncident(inc); err != nil {
+		return err
+	}
+	pm := postmortem.Postmortem{Incident: inc.ID, State: postmortem.Draft, UpdatedAt: inc.CreatedAt, UpdatedBy: actor.Ref}
+	if err := tx.SavePostmortem(&pm); err != nil {
+		return err
+	}
+	if err := a.record(tx, actor, "incident.declare", string(inc.ID), change[incidentRecord]{After: recordOf(inc)}); err != nil {
+		return err
+	}
+	if !alerts.IsZero() {
+		if err := a.replaceAlerts(tx, actor, inc.ID, alerts); err != nil {
+			return err
+		}
+	}
+	if err := a.detectIncident(tx, actor, nil, inc); err != nil {
+		return err
+	}
+	return a.clarifyOwnership(tx, actor, inc)
 }
 
 // checkEntities refuses failed entities that are not in the catalog.

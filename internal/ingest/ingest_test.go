@@ -11,10 +11,10 @@ import (
 	"blameful.dev/blameful/internal/incident"
 )
 
-// sample reads one of the real payloads in ../shared/samples.
+// sample reads one of the real payloads copied from the shared samples (testdata/PROVENANCE.md).
 func sample(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "samples", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatalf("sample %s: %v", name, err)
 	}
@@ -141,7 +141,7 @@ func TestOpsgenieSamples(t *testing.T) {
 	if want := time.UnixMilli(1502709956288).UTC(); !b.Alerts[0].At.Equal(want) {
 		t.Errorf("at %v want %v", b.Alerts[0].At, want)
 	}
-	closed, err := os.ReadFile("testdata/opsgenie-close.json") // our own Close, made from create.json
+	closed, err := os.ReadFile("testdata/opsgenie/close.ours.json") // our own Close, made from create.json
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestOpsgenieSamples(t *testing.T) {
 }
 
 func TestGeneric(t *testing.T) {
-	body, err := os.ReadFile("testdata/generic-firing.json")
+	body, err := os.ReadFile("testdata/generic-firing.ours.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,19 @@ const (
 	RoleLeader Role = "leader"
 	RoleHR     Role = "hr"
 	RoleAdmin  Role = "admin"
+	// RoleIngest may deliver alerts to /hooks/ and do nothing else: it is
+	// what a sender (Alertmanager, Grafana, Opsgenie) is given.
+	RoleIngest Role = "ingest"
 )
 
 // IsGrantable reports whether r may be given to a token explicitly.
-func (r Role) IsGrantable() bool { return r == RoleMember || r == RoleHR || r == RoleAdmin }
+func (r Role) IsGrantable() bool {
+	return r == RoleMember || r == RoleHR || r == RoleAdmin || r == RoleIngest
+}
+
+// IngestOnly reports whether the actor is a sender of alerts, which may
+// do nothing but deliver them.
+func (a Actor) IngestOnly() bool { return a.Has(RoleIngest) && !a.Has(RoleMember) }
 
 // Actor is whoever performs a request: a person acting through a token, or a
 // service principal (a token not tied to a person, or the local CLI). Every

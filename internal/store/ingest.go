@@ -1,0 +1,210 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"blameful.dev/blameful/internal/incident"
+)
+
+// CurrentAlertGroup returns the incident a group of a source's alerts goes
+// to, and its status; found is false for a group never seen.
+func (tx *Tx) CurrentAlertGroup(source, key string) (g incident.AlertGroup, status incident.Status, found bool, err error) {
+	err = tx.each("read alert group", `
+SELECT g.incident, g.opened_at, g.resolved_at, i.status FROM alert_groups g JOIN incidents i ON i.id = g.incident
+WHERE g.source = $1 AND g.group_key = $2 AND g.current = `+tx.boolean(true), []any{source, key}, func(rows *sql.Rows) error {
+		var id, st string
+		if err := rows.Scan(&id, tm(&g.OpenedAt), tm(&g.ResolvedAt), &st); err != nil {
+			return err
+		}
+		g.Source, g.Key, g.Incident, g.Current, status, found = source, key, incident.ID(id), true, incident.Status(st), true
+		return nil
+	})
+	return g, status, found, err
+}
+
+// OpenAlertGroup makes inc the group's current incident; the one before
+// it, if any, stays in the group's history.
+func (tx *Tx) OpenAlertGroup(g incident.AlertGroup, previous incident.ID) error {
+	if previous != "" {
+		tx.touch("alert_groups", string(previous))
+		if _, err := tx.exec("retire alert group", `UPDATE alert_groups SET current = `+tx.boolean(false)+`
+WHERE source = $1 AND group_key = $2 AND incident = $3`, g.Source, g.Key, string(previous)); err != nil {
+			return err
+		}
+	}
+	tx.touch("alert_groups", string(g.Incident))
+	_, err := tx.exec("open alert group", `
+INSERT INTO alert_groups (source, group_key, incident, current, opened_at, resolved_at) VALUES ($1, $2, $3, `+tx.boolean(true)+`, $4, NULL)`,
+		g.Source, g.Key, string(g.Incident), tx.t(g.OpenedAt))
+	return err
+}
+
+// SetAlertGroupResolved records when the whole group resolved, or that it
+// fires again (zero at).
+func (tx *Tx) SetAlertGroupResolved(source, key string, inc incident.ID, at time.Time) error {
+	tx.touch("alert_groups", string(inc))
+	_, err := tx.exec("mark alert group", `UPDATE alert_groups SET resolved_at = $4 WHERE source = $1 AND group_key = $2 AND incident = $3`,
+		source, key, string(inc), tx.t(at))
+	return err
+}
+
+// RecordedAlertEvents returns which of the keys an incident already has.
+func (tx *Tx) RecordedAlertEvents(inc incident.ID, keys []string) (map[string]bool, error) {
+	out := make(map[string]bool)
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	for _, c := range chunks(args, inChunk-1) {
+		err := tx.each("read alert events", `SELECT event_key FROM alert_events WHERE incident = $1 AND event_key IN `+inList(2, len(c)),
+			append([]any{string(inc)}, c...), func(rows *sql.Rows) error {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					return err
+				}
+				out[k] = true
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AddAlertEvents stores alert events with their timeline entries, many
+// rows to a statement: an alert storm is written in as few round trips
+// as the engine's parameter limit allows.
+func (tx *Tx) AddAlertEvents(entries []incident.Entry, events []incident.AlertEvent) error {
+	if len(entries) != len(events) {
+		return fmt.Errorf("store: %d alert entries for %d events", len(entries), len(events))
+	}
+	const entryCols, eventCols = 10, 9
+	const perInsert = 100
+	for start := 0; start < len(entries); start += perInsert {
+		end := min(start+perInsert, len(entries))
+		var q strings.Builder
+		args := make([]any, 0, entryCols*(end-start))
+		q.WriteString(`INSERT INTO timeline_entries (id, incident, occurred_at, recorded_at, author, kind, text, deleted, revision, updated_at) VALUES `)
+		for i, e := range entries[start:end] {
+			tx.touch("timeline_entries", e.ID)
+			values(&q, i, entryCols)
+			args = append(args, e.ID, string(e.Incident), tx.t(e.OccurredAt), tx.t(e.RecordedAt), string(e.Author), string(e.Kind), e.Text,
+				e.Deleted, e.Revision, tx.t(e.UpdatedAt))
+		}
+		if _, err := tx.exec("add alert entries", q.String(), args...); err != nil {
+			return err
+		}
+		q.Reset()
+		args = args[:0]
+		q.WriteString(`INSERT INTO alert_events (entry, incident, source, event_key, fingerprint, status, at, labels, received_at) VALUES `)
+		for i, ev := range events[start:end] {
+			tx.touch("alert_events", ev.Entry)
+			labels, err := json.Marshal(ev.Labels) // map keys sorted: one text per label set
+			if err != nil {
+				return err
+			}
+			values(&q, i, eventCols)
+			args = append(args, ev.Entry, string(ev.Incident), ev.Source, ev.Key, ev.Fingerprint, ev.Status, tx.t(ev.At), string(labels),
+				tx.t(ev.ReceivedAt))
+		}
+		if _, err := tx.exec("add alert events", q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// values writes the i-th row's placeholders of a multi-row insert.
+func values(q *strings.Builder, i, cols int) {
+	if i > 0 {
+		q.WriteString(", ")
+	}
+	q.WriteByte('(')
+	for c := range cols {
+		if c > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(q, "$%d", i*cols+c+1)
+	}
+	q.WriteByte(')')
+}
+
+const alertEventColumns = `entry, incident, source, event_key, fingerprint, status, at, labels, received_at`
+
+func scanAlertEvent(rows *sql.Rows) (incident.AlertEvent, error) {
+	var ev incident.AlertEvent
+	var id, labels string
+	if err := rows.Scan(&ev.Entry, &id, &ev.Source, &ev.Key, &ev.Fingerprint, &ev.Status, tm(&ev.At), &labels, tm(&ev.ReceivedAt)); err != nil {
+		return ev, err
+	}
+	ev.Incident = incident.ID(id)
+	return ev, json.Unmarshal([]byte(labels), &ev.Labels)
+}
+
+// IncidentAlertEvents returns an incident's alert events in the order
+// they happened, at most limit of them (all when 0).
+func (tx *Tx) IncidentAlertEvents(inc incident.ID, limit int) ([]incident.AlertEvent, error) {
+	q := `SELECT ` + alertEventColumns + ` FROM alert_events WHERE incident = $1 ORDER BY at, entry`
+	if limit > 0 {
+		q += " LIMIT " + itoa(limit)
+	}
+	var out []incident.AlertEvent
+	err := tx.each("read alert events", q, []any{string(inc)}, func(rows *sql.Rows) error {
+		ev, err := scanAlertEvent(rows)
+		out = append(out, ev)
+		return err
+	})
+	return out, err
+}
+
+// IncidentAlertGroups returns the alert groups that opened or feed an
+// incident.
+func (tx *Tx) IncidentAlertGroups(inc incident.ID) ([]incident.AlertGroup, error) {
+	var out []incident.AlertGroup
+	err := tx.each("read alert groups", `SELECT source, group_key, current, opened_at, resolved_at FROM alert_groups WHERE incident = $1
+ORDER BY opened_at, source, group_key`, []any{string(inc)}, func(rows *sql.Rows) error {
+		g := incident.AlertGroup{Incident: inc}
+		if err := rows.Scan(&g.Source, &g.Key, &g.Current, tm(&g.OpenedAt), tm(&g.ResolvedAt)); err != nil {
+			return err
+		}
+		out = append(out, g)
+		return nil
+	})
+	return out, err
+}
+
+// LastAlertReceived returns, per source, when its latest stored alert
+// event arrived.
+func (tx *Tx) LastAlertReceived(sources []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	for _, s := range sources {
+		var at time.Time
+		err := tx.each("read last alert", `SELECT received_at FROM alert_events WHERE source = $1 ORDER BY received_at DESC LIMIT 1`,
+			[]any{s}, func(rows *sql.Rows) error { return rows.Scan(tm(&at)) })
+		if err != nil {
+			return nil, err
+		}
+		if !at.IsZero() {
+			out[s] = at
+		}
+	}
+	return out, nil
+}
+
+// boolean is a boolean literal as the engine's column type takes it.
+func (tx *Tx) boolean(b bool) string {
+	switch {
+	case tx.engine == Postgres && b:
+		return "TRUE"
+	case tx.engine == Postgres:
+		return "FALSE"
+	case b:
+		return "1"
+	}
+	return "0"
+}
