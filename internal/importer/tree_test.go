@@ -235,3 +235,60 @@ func TestMatchSegments(t *testing.T) {
 		}
 	}
 }
+
+// askedFS records the names a loader asks for.
+type askedFS struct {
+	fstest.MapFS
+	asked *[]string
+}
+
+func (a askedFS) Open(name string) (fs.File, error) {
+	*a.asked = append(*a.asked, name)
+	if name == "cat/link.yaml" {
+		*a.asked = append(*a.asked, "opened the link")
+	}
+	return a.MapFS.Open(name)
+}
+
+func (a askedFS) Lstat(name string) (fs.FileInfo, error) {
+	*a.asked = append(*a.asked, name)
+	return a.MapFS.Lstat(name)
+}
+
+func (a askedFS) ReadLink(name string) (string, error) {
+	*a.asked = append(*a.asked, name)
+	return a.MapFS.ReadLink(name)
+}
+
+// FuzzLoadBackstage: whatever a Location says, the loader asks its tree
+// only for valid paths inside it, never opens a symbolic link, and returns
+// a batch or an Invalid error.
+func FuzzLoadBackstage(f *testing.F) {
+	for _, file := range readFiles(f, "tree") {
+		f.Add(file.Data)
+	}
+	f.Add([]byte("kind: Location\napiVersion: backstage.io/v1alpha1\nspec: {targets: ['../**/*.yaml', './link.yaml', '/x', 'a/../../b']}\n"))
+	comp := []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {owner: team}\n")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var asked []string
+		fsys := askedFS{MapFS: fstest.MapFS{
+			"cat/loc.yaml":        {Data: data},
+			"cat/a.yaml":          {Data: comp},
+			"cat/sub/deep/b.yaml": {Data: comp},
+			"cat/link.yaml":       {Data: []byte("../secret.yaml"), Mode: fs.ModeSymlink},
+			"cat/.hidden/c.yaml":  {Data: comp},
+			"other/d.yml":         {Data: comp},
+			"secret.yaml":         {Data: []byte("kind: [")},
+		}, asked: &asked}
+		b, err := LoadBackstage(fsys, []string{"cat"}, TreeOptions{})
+		checkBatch(t, b, err)
+		for _, name := range asked {
+			if name == "opened the link" {
+				t.Fatalf("followed the symbolic link cat/link.yaml")
+			}
+			if !fs.ValidPath(name) {
+				t.Fatalf("asked for %q, not a path inside the tree", name)
+			}
+		}
+	})
+}
