@@ -37,7 +37,7 @@ const (
 // A document is read when its apiVersion starts with "backstage.io/" and
 // its kind is User, Group, Component, Resource, System, Domain or API; any
 // other apiVersion or kind (Location, Template, …) is skipped with a
-// warning. Fields blameful does not use are ignored, as Backstage's own
+// warning; LoadBackstage follows Locations instead. Fields blameful does not use are ignored, as Backstage's own
 // ones (links, tags, ancestors, profile.picture, …) are everywhere.
 //
 // An entity's ref is kind:namespace/name, from metadata.namespace

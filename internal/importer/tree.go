@@ -54,7 +54,8 @@ type TreeOptions struct {
 // document: a target leading outside the root (../ too far) or given as
 // an absolute path; a target that does not exist, or a pattern matching no
 // file, unless the Location's spec.presence is optional; a target that is a
-// directory or a symbolic link; a file over MaxCatalogFileBytes.
+// directory or a symbolic link; a file over MaxCatalogFileBytes; paths that
+// hold no file to read.
 func LoadBackstage(fsys fs.FS, paths []string, opt TreeOptions) (Batch, error) {
 	l := &loader{
 		fsys: fsys,
@@ -64,6 +65,9 @@ func LoadBackstage(fsys fs.FS, paths []string, opt TreeOptions) (Batch, error) {
 	}
 	for _, name := range paths {
 		l.named(name)
+	}
+	if len(l.queue) == 0 && len(l.p.probs) == 0 {
+		l.problem(strings.Join(paths, ", "+l.opt.Prefix), "no .yaml or .yml file to read")
 	}
 	for i := 0; i < len(l.queue); i++ { // reading may queue more files
 		l.read(l.queue[i])

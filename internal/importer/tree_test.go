@@ -163,6 +163,12 @@ func TestLoadBackstageLocations(t *testing.T) {
 			},
 		},
 		{
+			name:     "nothing to read",
+			files:    fstest.MapFS{"cat/README.md": {Data: []byte("# hi")}, "cat/.github/ci.yaml": {Data: []byte("on: push")}},
+			paths:    []string{"cat"},
+			problems: []string{"cat: no .yaml or .yml file to read"},
+		},
+		{
 			name:     "a path that does not exist",
 			files:    fstest.MapFS{},
 			paths:    []string{"nowhere"},
