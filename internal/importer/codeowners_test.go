@@ -135,7 +135,7 @@ func TestCodeownersSyntax(t *testing.T) {
 		rules   []OwnerRule
 		problem string
 	}{
-		"escaped hash": {in: "\\#notes @a\n", rules: []OwnerRule{{Line: 1, Text: `\#notes @a`, Pattern: `\#notes`, Owners: []string{"@a"}}}},
+		"escaped hash":             {in: "\\#notes @a\n", rules: []OwnerRule{{Line: 1, Text: `\#notes @a`, Pattern: `\#notes`, Owners: []string{"@a"}}}},
 		"comment after the owners": {in: "*.go @a # Go\n", rules: []OwnerRule{{Line: 1, Text: "*.go @a # Go", Pattern: "*.go", Owners: []string{"@a"}}}},
 		"escaped blank":            {in: "my\\ file.txt @a\r\n", rules: []OwnerRule{{Line: 1, Text: `my\ file.txt @a`, Pattern: `my\ file.txt`, Owners: []string{"@a"}}}},
 		"tabs and blanks":          {in: "\t  # c\n\n\t/x\t@o/t  a@b.io \n", rules: []OwnerRule{{Line: 3, Text: "/x\t@o/t  a@b.io", Pattern: "/x", Owners: []string{"@o/t", "a@b.io"}}}},

@@ -36,11 +36,11 @@ func TestDrift(t *testing.T) {
 		},
 		Codeowners: []RepoRules{{Repo: "acme/shop", Rules: file.Rules}},
 		Changes: []freeze.Change{
-			change("component:default/api", "user:default/ada", 3),   // a member: no finding
-			change("component:default/api", "user:default/dee", 10),  // outside, but not all
-			change("component:default/cart", "user:default/dee", 5),  // outside
-			change("component:default/cart", "user:default/ada", 20), // ada had left checkout by then
-			change("component:default/search", "user:default/cy", 1), // cy leads a team under checkout
+			change("component:default/api", "user:default/ada", 3),    // a member: no finding
+			change("component:default/api", "user:default/dee", 10),   // outside, but not all
+			change("component:default/cart", "user:default/dee", 5),   // outside
+			change("component:default/cart", "user:default/ada", 20),  // ada had left checkout by then
+			change("component:default/search", "user:default/cy", 1),  // cy leads a team under checkout
 			change("component:default/orphan", "user:default/dee", 1), // no owner: not judged
 			change("component:default/search", "user:default/dee", 2),
 		},

@@ -9,6 +9,23 @@ table accounts
     person text NOT NULL
     roles text NOT NULL
     updated_at timestamp with time zone NOT NULL
+table alert_events
+    at timestamp with time zone NOT NULL
+    entry text NOT NULL
+    event_key text NOT NULL
+    fingerprint text NOT NULL
+    incident text NOT NULL
+    labels text NOT NULL
+    received_at timestamp with time zone NOT NULL
+    source text NOT NULL
+    status text NOT NULL
+table alert_groups
+    current boolean NOT NULL
+    group_key text NOT NULL
+    incident text NOT NULL
+    opened_at timestamp with time zone NOT NULL
+    resolved_at timestamp with time zone
+    source text NOT NULL
 table appeals
     assessment text NOT NULL
     decision text NOT NULL
@@ -108,6 +125,19 @@ table changes
     recorded_by text NOT NULL
     source text NOT NULL
     version text NOT NULL
+table codeowners
+    imported_at timestamp with time zone NOT NULL
+    imported_by text NOT NULL
+    repo text NOT NULL
+    unknown_owners text NOT NULL
+table codeowners_rules
+    line integer NOT NULL
+    owners text NOT NULL
+    pattern text NOT NULL
+    position integer NOT NULL
+    refs text NOT NULL
+    repo text NOT NULL
+    text text NOT NULL
 table counters
     name text NOT NULL
     value bigint NOT NULL
@@ -361,6 +391,10 @@ table tokens
     revoked_at timestamp with time zone
     roles text NOT NULL
 index accounts_person
+index alert_events_fingerprint
+index alert_events_received
+index alert_groups_current
+index alert_groups_incident
 index assessment_decisions_assessment
 index assessment_decisions_decider
 index assessments_incident

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/review"
+)
+
+// DriftFacts reads what review.Drift needs at the moment at: the imported
+// CODEOWNERS rules, the entities with a GitHub code path and their owners
+// at that moment (only when some CODEOWNERS was imported), the changes of
+// the days before, and the ownership and org edges that judge them.
+func (tx *Tx) DriftFacts(at time.Time, days int) (review.DriftFacts, error) {
+	f := review.DriftFacts{At: at, Days: days}
+	files, err := tx.AllCodeowners()
+	if err != nil {
+		return f, err
+	}
+	for _, c := range files {
+		f.Codeowners = append(f.Codeowners, review.RepoRules{Repo: c.Repo, Rules: c.Rules})
+	}
+	if len(files) > 0 {
+		if f.Entities, err = tx.githubEntities(at); err != nil {
+			return f, err
+		}
+	}
+	if f.Changes, err = tx.Changes(ChangeFilter{Since: at.AddDate(0, 0, -days), Before: at}); err != nil {
+		return f, err
+	}
+	var changed []org.Ref
+	for _, c := range f.Changes {
+		changed = append(changed, c.Entity)
+	}
+	slices.Sort(changed)
+	changed = slices.Compact(changed)
+	if len(changed) == 0 {
+		return f, nil
+	}
+	owned, err := tx.Edges(EdgeFilter{Subjects: changed, Relations: []org.Relation{org.OwnedBy}})
+	if err != nil {
+		return f, err
+	}
+	f.Edges = append(f.Edges, owned...)
+	// The owning teams, and the teams under them at any time.
+	var teams []org.Ref
+	for _, e := range owned {
+		if e.Object.IsTeam() {
+			teams = append(teams, e.Object)
+		}
+	}
+	children, err := tx.Edges(EdgeFilter{Relations: []org.Relation{org.ChildOf}})
+	if err != nil {
+		return f, err
+	}
+	f.Edges = append(f.Edges, children...)
+	for i := 0; i < len(teams); i++ {
+		for _, e := range children {
+			if e.Object == teams[i] && !slices.Contains(teams, e.Subject) {
+				teams = append(teams, e.Subject)
+			}
+		}
+	}
+	slices.Sort(teams)
+	teams = slices.Compact(teams)
+	if len(teams) == 0 {
+		return f, nil
+	}
+	members, err := tx.Edges(EdgeFilter{Objects: teams, Relations: []org.Relation{org.MemberOf, org.Leads}})
+	if err != nil {
+		return f, err
+	}
+	f.Edges = append(f.Edges, members...)
+	return f, nil
+}
+
+// githubEntities returns the entities with a code path on GitHub, with
+// their owners at t.
+func (tx *Tx) githubEntities(t time.Time) ([]review.DriftEntity, error) {
+	var out []review.DriftEntity
+	err := tx.each("list entities with GitHub code", `SELECT ref, code_paths FROM entities WHERE code_paths LIKE '%github.com/%' ORDER BY ref`,
+		nil, func(rows *sql.Rows) error {
+			var e review.DriftEntity
+			var ref, paths string
+			if err := rows.Scan(&ref, &paths); err != nil {
+				return err
+			}
+			e.Ref = org.Ref(ref)
+			if err := json.Unmarshal([]byte(paths), &e.CodePaths); err != nil {
+				return fmt.Errorf("entity %s code paths: %w", ref, err)
+			}
+			out = append(out, e)
+			return nil
+		})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	refs := make([]org.Ref, len(out))
+	for i, e := range out {
+		refs[i] = e.Ref
+	}
+	edges, err := tx.Edges(EdgeFilter{Subjects: refs, Relations: []org.Relation{org.OwnedBy}, At: t})
+	if err != nil {
+		return nil, err
+	}
+	at := map[org.Ref]int{}
+	for i, e := range out {
+		at[e.Ref] = i
+	}
+	for _, e := range edges {
+		d := &out[at[e.Subject]]
+		if !slices.Contains(d.Owners, e.Object) {
+			d.Owners = append(d.Owners, e.Object)
+		}
+	}
+	return out, nil
+}
