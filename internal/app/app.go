@@ -17,11 +17,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"blameful.dev/blameful/internal/audit"
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/ingest"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/policy"
 	"blameful.dev/blameful/internal/store"
@@ -39,6 +41,10 @@ type App struct {
 	// verifyBatch overrides how many audit events one read of VerifyAudit
 	// takes (tests of the hand-over between reads).
 	verifyBatch int
+	// mapping turns alert labels into a severity and an entity.
+	mapping ingest.Mapping
+	// ingest commits alert deliveries in groups (ingest_commit.go).
+	ingest *committer
 }
 
 // Option adjusts an App at construction.
@@ -58,7 +64,7 @@ func WithPolicy(p policy.Policy) Option { return func(a *App) { a.cfg = p } }
 
 // New returns an App over db.
 func New(db *store.DB, opts ...Option) *App {
-	a := &App{db: db, cfg: policy.Default(), now: time.Now, log: slog.New(slog.DiscardHandler), passwords: newHasher()}
+	a := &App{db: db, cfg: policy.Default(), mapping: ingest.DefaultMapping(), ingest: &committer{}, now: time.Now, log: slog.New(slog.DiscardHandler), passwords: newHasher()}
 	for _, o := range opts {
 		o(a)
 	}
@@ -99,6 +105,9 @@ func (a *App) read(ctx context.Context, actor org.Actor, fn func(*store.Tx) erro
 func require(actor org.Actor, roles ...org.Role) error {
 	if actor.Ref.IsZero() {
 		return errs.E(errs.Unauthenticated, "authentication required")
+	}
+	if actor.IngestOnly() && !slices.Contains(roles, org.RoleIngest) {
+		return errs.E(errs.Forbidden, "an ingest token can only deliver alerts to /hooks/")
 	}
 	if len(roles) == 0 || actor.HasAny(roles...) {
 		return nil

@@ -137,10 +137,10 @@ func (r *rolesFlag) Set(s string) error {
 }
 
 func tokenCreate(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "token create", "[--user REF] [--role admin|hr|member]… [--name NAME] [--ttl 90d] [--db DSN]")
+	fs := flagSet(e, "token create", "[--user REF] [--role admin|hr|member|ingest]… [--name NAME] [--ttl 90d] [--db DSN]")
 	dsn := dbFlag(e, fs)
 	var roles rolesFlag
-	fs.Var(&roles, "role", "role to grant: member, hr or admin (repeat or comma-separate)")
+	fs.Var(&roles, "role", "role to grant: member, hr, admin, or ingest alone for an alert sender (repeat or comma-separate)")
 	user := fs.String("user", "", "the person the token acts as (user:default/ada); leader comes from leading a team")
 	name := fs.String("name", "", "a name for the token")
 	ttl := fs.String("ttl", "", "lifetime, like 90d or 12h (default: no expiry)")

@@ -43,6 +43,8 @@ type incidentJSON struct {
 	// The alert signals come with one incident, not in lists.
 	AlertFingerprints *[]string          `json:"alert_fingerprints,omitempty"`
 	AlertLabels       *map[string]string `json:"alert_labels,omitempty"`
+	// ExternalKeys are the alert groups that feed the incident.
+	ExternalKeys *[]externalKeyJSON `json:"external_keys,omitempty"`
 }
 
 func toIncidentJSON(in incident.Incident) incidentJSON {
@@ -136,6 +138,12 @@ func (s *Server) writeIncident(w http.ResponseWriter, r *http.Request, actor org
 		labels[k] = v
 	}
 	j.AlertFingerprints, j.AlertLabels = &fps, &labels
+	groups, err := s.app.IncidentExternalKeys(r.Context(), actor, inc.ID)
+	if err != nil {
+		return err
+	}
+	keys := toExternalKeys(groups)
+	j.ExternalKeys = &keys
 	writeJSON(w, status, j)
 	return nil
 }

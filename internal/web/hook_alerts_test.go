@@ -196,6 +196,17 @@ func TestAlertHooksReplaySamples(t *testing.T) {
 		if am["severity"] != "SEV1" || !strings.Contains(am["summary"].(string), "service=checkout") {
 			t.Errorf("alertmanager incident: %v", am)
 		}
+		// Its alerts, through the API, with the group's key.
+		alerts := h.do(call{method: "GET", path: "/api/v1/incidents/" + am["id"].(string) + "/alerts"}).want(t, http.StatusOK).json(t)
+		keys, _ := alerts["external_keys"].([]any)
+		if alerts["resolved"] != float64(2) || alerts["firing"] != float64(0) || alerts["events"] != float64(4) || len(keys) != 1 ||
+			!strings.HasPrefix(keys[0].(map[string]any)["key"].(string), "{}:{alertname=") {
+			t.Errorf("alerts of %s: %v", am["id"], alerts)
+		}
+		one := h.do(call{method: "GET", path: "/api/v1/incidents/" + am["id"].(string)}).want(t, http.StatusOK).json(t)
+		if ek, _ := one["external_keys"].([]any); len(ek) != 1 {
+			t.Errorf("external keys of %s: %v", am["id"], one["external_keys"])
+		}
 		// The resolved PagerDuty incident opened mitigated.
 		for _, inc := range h.incidentsFrom("pagerduty") {
 			if strings.Contains(inc["title"].(string), "Test Incident 1") && inc["status"] != "mitigated" {
@@ -314,4 +325,42 @@ func (h *hookHarness) auditHead() int64 {
 		h.t.Fatal(err)
 	}
 	return seq
+}
+
+// TestAlertPages: the incident an alert group opened shows its source,
+// its group and its alerts with their labels and states; an admin's
+// integrations page shows each source's hook and its deliveries, and a
+// member is refused it.
+func TestAlertPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newHookHarness(t, db)
+		h.deliver("/hooks/alertmanager", sampleBody(t, "alertmanager/am-v0.34.2-1-firing.json"), nil).want(t, http.StatusAccepted)
+		r := h.deliver("/hooks/alertmanager", sampleBody(t, "alertmanager/am-v0.34.2-2-partly-resolved.json"), nil).want(t, http.StatusAccepted)
+		id := r.json(t)["incident"].(string)
+		h.deliver("/hooks/alertmanager", []byte(`{"version": "4"}`), nil).want(t, http.StatusBadRequest)
+		addAccount(t, h.app, "dee@example.com", "user:dee", password, org.RoleAdmin)
+		addAccount(t, h.app, "ada@example.com", "user:ada", password)
+
+		ada := newBrowser(t, h.srv)
+		ada.logIn("ada@example.com", password)
+		page := ada.get("/incidents/"+id).want(t, http.StatusOK, "")
+		for _, want := range []string{"source alertmanager", `id="alerts-h">Alerts`, "1 firing, 1 resolved", "CheckoutHighErrorRate",
+			"instance=checkout-7d9f:8080", `{}:{alertname=&#34;CheckoutHighErrorRate&#34;, service=&#34;checkout&#34;}`, "FIRING CheckoutHighErrorRate"} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("the incident page lacks %q", want)
+			}
+		}
+		if p := ada.get("/integrations"); p.status != http.StatusForbidden {
+			t.Errorf("a member's integrations page: %d", p.status)
+		}
+		dee := newBrowser(t, h.srv)
+		dee.logIn("dee@example.com", password)
+		page = dee.get("/integrations").want(t, http.StatusOK, "")
+		for _, want := range []string{`href="/integrations" aria-current="page"`, "/hooks/alertmanager", "2 accepted (3 new alert events), <strong>1 refused</strong>",
+			"Bad Request: status is &#34;&#34;", "X-PagerDuty-Signature"} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("the integrations page lacks %q:\n%s", want, page.body)
+			}
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/ingest"
 	"blameful.dev/blameful/internal/org"
 )
 
@@ -27,6 +28,8 @@ type metrics struct {
 	jobNotices  *prometheus.CounterVec
 	jobFlags    prometheus.Counter
 	lastJobsRun prometheus.Gauge
+	ingest      *prometheus.CounterVec
+	ingestAlert *prometheus.CounterVec
 }
 
 func newMetrics(a *app.App) *metrics {
@@ -46,7 +49,13 @@ func newMetrics(a *app.App) *metrics {
 		lastJobsRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "blameful_jobs_last_run_timestamp_seconds",
 			Help: "When this server last ran the background jobs, as a Unix time."}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.jobRuns, m.jobNotices, m.jobFlags, m.lastJobsRun,
+	m.ingest = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "blameful_ingest_deliveries_total",
+		Help: "Deliveries to the alert hooks, by source and outcome (accepted, invalid, refused, too_large, unavailable, not_configured, error)."},
+		[]string{"source", "outcome"})
+	m.ingestAlert = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "blameful_ingest_alerts_total",
+		Help: "Alert events in accepted deliveries, by source and outcome: recorded (new) or repeated (a retry already stored)."},
+		[]string{"source", "outcome"})
+	m.reg.MustRegister(m.requests, m.latency, m.jobRuns, m.jobNotices, m.jobFlags, m.lastJobsRun, m.ingest, m.ingestAlert,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &gauges{app: a})
 	return m
 }
@@ -59,6 +68,15 @@ func (m *metrics) observe(r *http.Request, status int, took time.Duration) {
 	}
 	m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, r.Method).Observe(took.Seconds())
+}
+
+// observeIngest counts one delivery to an alert hook.
+func (m *metrics) observeIngest(src ingest.Source, res hookReply, err error) {
+	m.ingest.WithLabelValues(string(src), outcomeOf(err)).Inc()
+	if err == nil {
+		m.ingestAlert.WithLabelValues(string(src), "recorded").Add(float64(res.Recorded))
+		m.ingestAlert.WithLabelValues(string(src), "repeated").Add(float64(res.Repeated))
+	}
 }
 
 // ObserveJobs records one run of the background jobs; serve passes it to

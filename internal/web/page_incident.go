@@ -65,6 +65,40 @@ type incidentPage struct {
 	Values map[string]string
 	// Recurrence is the "Possible recurrences" section (F6, F7).
 	Recurrence recurrenceSection
+	// Alerts are the alerts from the hooks; HiddenAlerts counts the alert
+	// entries of a storm left out of the timeline shown.
+	Alerts       app.AlertView
+	HiddenAlerts int
+}
+
+// shownAlerts is how many alert entries the page shows at each end of a
+// storm; the ones between are summed up in the Alerts section.
+const shownAlerts = 15
+
+// trimAlerts leaves out of entries the alert entries between the first
+// and the last shownAlerts, and returns how many it left out.
+func trimAlerts(entries []incident.Entry) ([]incident.Entry, int) {
+	total := 0
+	for _, e := range entries {
+		if e.Kind == incident.EntryAlert {
+			total++
+		}
+	}
+	if total <= 3*shownAlerts {
+		return entries, 0
+	}
+	out := make([]incident.Entry, 0, len(entries)-total+2*shownAlerts)
+	seen := 0
+	for _, e := range entries {
+		if e.Kind == incident.EntryAlert {
+			seen++
+			if seen > shownAlerts && seen <= total-shownAlerts {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out, total - 2*shownAlerts
 }
 
 // nearbyWindow is how far before an incident's start the page looks for
@@ -94,6 +128,10 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, actor org.
 	if err := s.incidentChanges(r, actor, &data); err != nil {
 		return err
 	}
+	if data.Alerts, err = s.app.IncidentAlertView(r.Context(), actor, id); err != nil {
+		return err
+	}
+	data.Timeline.Entries, data.HiddenAlerts = trimAlerts(data.Timeline.Entries)
 	if data.Recurrence, err = s.recurrences(r, actor, id, "incident", formOnly(form == "recurrences", ferr)); err != nil {
 		return err
 	}
