@@ -65,6 +65,11 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.Unowned, err = tx.Unowned(asOf); err != nil {
 			return err
 		}
+		facts, err := tx.DriftFacts(asOf, review.DefaultDriftDays)
+		if err != nil {
+			return err
+		}
+		in.Drift = review.Drift(facts)
 		if in.A4Week, err = tx.LeaderA4Counts(from, to); err != nil {
 			return err
 		}

@@ -55,10 +55,10 @@ func commands() map[string]command {
 		"serve":   {summary: "run the server (web UI, API, webhooks)", run: runServe},
 		"demo":    {summary: "load a realistic demo organisation with a year of history", run: runDemo},
 		"migrate": {summary: "apply pending database migrations", run: runMigrate},
-		"import": {summary: "org FILE | backstage PATH…: people, teams and ownership", verbs: []verb{
+		"import": {summary: "org FILE | backstage PATH… | codeowners --repo R FILE: people, teams and ownership", verbs: []verb{
 			{"org", "FILE: blameful's org file", importOrg},
 			{"backstage", "PATH…: Backstage catalog files, or directories of them", importBackstage},
-			{"codeowners", "not available yet: CODEOWNERS files cannot be imported so far", importCodeowners},
+			{"codeowners", "--repo OWNER/NAME FILE: a repository's CODEOWNERS, who owns which paths", importCodeowners},
 		}},
 		"incident": {summary: "create|list|show incidents", verbs: []verb{
 			{"create", "declare an incident", incidentCreate},

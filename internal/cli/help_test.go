@@ -118,24 +118,6 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestImportCodeowners: CODEOWNERS import does not exist yet, and the
-// command line says so rather than suggesting it works.
-func TestImportCodeowners(t *testing.T) {
-	code, out, errOut := run(t, nil, "import", "codeowners", "CODEOWNERS")
-	if code != 2 || out != "" || !strings.Contains(errOut, "CODEOWNERS import is not available yet") {
-		t.Errorf("import codeowners: exit %d, stdout %q, stderr %q", code, out, errOut)
-	}
-	_, out, _ = run(t, nil, "import", "-h")
-	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(strings.ToLower(line), "codeowners") && !strings.Contains(line, "not available yet") {
-			t.Errorf("import -h offers CODEOWNERS import: %q", line)
-		}
-	}
-	if _, out, _ := run(t, nil, "import", "codeowners", "-h"); !strings.Contains(out, "not available yet") {
-		t.Errorf("import codeowners -h: %q", out)
-	}
-}
-
 // TestVersion: version prints the version, then what Go recorded of the
 // build; -ldflags "-X …cli.Version=v1.2.3" still sets the first line.
 func TestVersion(t *testing.T) {

@@ -158,16 +158,50 @@ func commonDir(paths []string) string {
 	return common
 }
 
-// codeownersUnavailable is the answer to import codeowners until
-// blameful can read CODEOWNERS files. TODO(#9): import CODEOWNERS files.
-const codeownersUnavailable = "CODEOWNERS import is not available yet; give owners in an org file (blameful import org) or a Backstage catalog (blameful import backstage)"
-
-// importCodeowners refuses with a usage error (exit 2), so that a script
-// relying on it fails rather than imports nothing.
-func importCodeowners(_ context.Context, e env, args []string) error {
-	if len(args) > 0 && isHelp(args[0]) {
-		fmt.Fprintf(e.stdout, "Usage: blameful import codeowners FILE\n\n%s.\n", codeownersUnavailable)
+// importCodeowners imports a repository's CODEOWNERS file: its rules
+// replace what was imported for that repository before.
+func importCodeowners(ctx context.Context, e env, args []string) error {
+	fs := flagSet(e, "import codeowners", "--repo OWNER/NAME FILE [--db DSN]")
+	repo := fs.String("repo", "", "the repository the file belongs to: owner/name (github.com/owner/name works too)")
+	dsn := dbFlag(e, fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *repo == "" {
+		fs.Usage()
+		return errUsage
+	}
+	path := fs.Arg(0)
+	if st, err := os.Stat(path); err == nil && st.Size() >= importer.MaxCodeownersBytes {
+		return errs.E(errs.Invalid, "%s is %d bytes; a CODEOWNERS file must be under %d (GitHub ignores larger ones)", path, st.Size(), importer.MaxCodeownersBytes)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return errs.Wrap(errs.Invalid, err, "cannot read "+path)
+	}
+	file, err := importer.ParseCodeowners(path, data)
+	if err != nil {
+		return err
+	}
+	return openThen(ctx, e, *dsn, func(a *app.App) error {
+		res, err := a.ImportCodeowners(ctx, operator(), *repo, file)
+		if err != nil {
+			return err
+		}
+		printCodeowners(e, res)
 		return nil
+	})
+}
+
+func printCodeowners(e env, r app.CodeownersResult) {
+	if r.Unchanged {
+		fmt.Fprintf(e.stdout, "CODEOWNERS of %s unchanged: %d rules\n", printable(r.Repo), r.Rules)
+		return
+	}
+	fmt.Fprintf(e.stdout, "imported CODEOWNERS of %s\n  rules:  %d (%d without owners), replacing %d\n  owners: %d named, %d resolved, %d unresolved\n",
+		printable(r.Repo), r.Rules, r.Ownerless, r.Replaced, r.Owners, r.Resolved, len(r.Unresolved))
+	for _, o := range r.Unresolved {
+		fmt.Fprintf(e.stderr, "warning: %s names nobody in the org; kept as written\n", printable(o))
 	}
 	fmt.Fprintf(e.stderr, "blameful import codeowners: %s\n", codeownersUnavailable)
 	return errUsage

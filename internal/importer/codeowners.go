@@ -185,7 +185,9 @@ func isOwner(s string) bool {
 		strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
 		return false
 	}
-	return strings.IndexFunc(local, func(c rune) bool { return c <= ' ' || c == '\\' }) < 0 && isSlug(domain)
+	// The local part is RFC 5322's atext and dots: no quoting, no markup.
+	return strings.IndexFunc(local, func(c rune) bool { return !isASCIIAlnum(c) && !strings.ContainsRune(".!#$%&'*+/=?^_`{|}~-", c) }) < 0 &&
+		isSlug(domain)
 }
 
 // isHandle reports whether s is a GitHub login: letters, digits, - and _

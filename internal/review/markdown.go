@@ -83,6 +83,15 @@ func Markdown(r Review) string {
 		w("- no owner today: %s\n", strings.Join(names, ", "))
 	}
 
+	w("\n## Ownership drift (%d)\n\n", r.DriftTotal)
+	if len(r.Drift) == 0 {
+		w("None found.\n")
+	}
+	for _, f := range r.Drift {
+		w("- **%s**: %s\n", state(string(f.Kind)), md(f.Detail))
+	}
+	more(&b, len(r.Drift), r.DriftTotal)
+
 	w("\n## Open integrity flags (%d)\n\n", r.FlagsTotal)
 	if len(r.Flags) == 0 {
 		w("None.\n")

@@ -2,8 +2,8 @@
 // how the week compares with the four before it, the week's incidents,
 // postmortems waiting for review or overdue, the parties decided (party and
 // rule only: levels are private and never appear here), follow-ups due and
-// overdue with their owners, ownership gaps found, open integrity flags,
-// and the leader corner.
+// overdue with their owners, ownership gaps and ownership drift found, open
+// integrity flags, and the leader corner.
 //
 // The app loads the week's facts (Input); Build shapes them and Markdown
 // renders them. Both are pure, so a review is reproducible from its input.
@@ -45,6 +45,8 @@ type Input struct {
 	// ownership (A4), and Unowned the entities with no owner at AsOf.
 	Gaps    []followup.FollowUp
 	Unowned []org.Ref
+	// Drift is the ownership drift found at AsOf (Drift), beside the gaps.
+	Drift []Finding
 	// A4 counts decisions naming each leader under A4, this week and over
 	// the trailing 90 days.
 	A4Week   map[org.Ref]int
@@ -159,6 +161,8 @@ type Review struct {
 	OverdueTotal       int
 	OwnershipGaps      []followup.FollowUp
 	Unowned            []org.Ref
+	Drift              []Finding
+	DriftTotal         int
 	Flags              []FlagLine
 	FlagsTotal         int
 	Leaders            []LeaderLine
@@ -176,7 +180,10 @@ func Build(in Input) Review {
 		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
 		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
 		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, Rules: in.Rules, Trend: in.Trend,
-		PostmortemDueDays: in.PostmortemDueDays, FollowThrough: in.FollowThrough}
+		PostmortemDueDays: in.PostmortemDueDays, FollowThrough: in.FollowThrough, Drift: in.Drift, DriftTotal: len(in.Drift)}
+	if len(r.Drift) > ListLimit {
+		r.Drift = r.Drift[:ListLimit]
+	}
 	r.Total.Severity = "all"
 	for _, sev := range incident.Severities {
 		c := SeverityCount{Severity: sev, Week: in.Counts[0][sev]}

@@ -82,6 +82,8 @@ type reviewJSON struct {
 	OverdueTotal       int                     `json:"followups_overdue_total"`
 	OwnershipGaps      []followUpJSON          `json:"ownership_gaps"`
 	Unowned            []string                `json:"unowned_entities"`
+	Drift              []driftJSON             `json:"ownership_drift"`
+	DriftTotal         int                     `json:"ownership_drift_total"`
 	Flags              []reviewFlagJSON        `json:"integrity_flags_open"`
 	FlagsTotal         int                     `json:"integrity_flags_open_total"`
 	Leaders            []leaderLineJSON        `json:"leader_corner"`
@@ -125,7 +127,7 @@ func toReviewJSON(r review.Review) reviewJSON {
 		Attributions: []reviewAttributionJSON{}, FollowUpsDue: followUpList(r.FollowUpsDue, r.AsOf),
 		FollowUpsOverdue: followUpList(r.FollowUpsOverdue, r.AsOf), OverdueTotal: r.OverdueTotal,
 		OwnershipGaps: followUpList(r.OwnershipGaps, r.AsOf), Unowned: refStrings(r.Unowned), Flags: []reviewFlagJSON{}, FlagsTotal: r.FlagsTotal, Leaders: []leaderLineJSON{},
-		Rules: []ruleLineJSON{}, FollowThrough: toFollowThroughJSON(r.FollowThrough)}
+		Rules: []ruleLineJSON{}, FollowThrough: toFollowThroughJSON(r.FollowThrough), Drift: driftList(r.Drift), DriftTotal: r.DriftTotal}
 	for _, l := range r.Rules {
 		j.Rules = append(j.Rules, ruleLineJSON{Rule: l.Rule, Decided: l.Decided, Overridden: l.Overridden})
 	}

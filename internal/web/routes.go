@@ -60,6 +60,8 @@ func (s *Server) routes() []route {
 		{"GET /entities", s.page(s.pageEntities)},
 		{"GET /entities/{ref...}", s.page(s.pageEntity)},
 		{"GET /followups", s.page(s.pageFollowUps)},
+		{"GET /owners", s.page(s.pageOwners)},
+		{"GET /ownership-drift", s.page(s.pageOwnershipDrift)},
 		{"GET /followups/{id}", s.page(s.pageFollowUp)},
 		{"POST /followups/{id}/status", s.page(s.postFollowUpPageStatus)},
 		{"POST /followups/{id}/approval", s.page(s.postFollowUpApproval)},
@@ -92,6 +94,8 @@ func (s *Server) routes() []route {
 
 		{"GET /api/v1/incidents", s.api(s.listIncidents)},
 		{"POST /api/v1/incidents", s.api(s.createIncident)},
+		{"GET /api/v1/owners", s.api(s.getOwners)},
+		{"GET /api/v1/ownership-drift", s.api(s.getOwnershipDrift)},
 		{"GET /api/v1/incidents/{id}", s.api(s.getIncident)},
 		{"PATCH /api/v1/incidents/{id}", s.api(s.updateIncident)},
 		{"GET /api/v1/incidents/{id}/timeline", s.api(s.getTimeline)},
