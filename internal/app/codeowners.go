@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"blameful.dev/blameful/internal/errs"
@@ -151,13 +152,26 @@ func checkPath(path string) error {
 	return nil
 }
 
+// CodeownersRepo is a repository whose CODEOWNERS was imported.
+type CodeownersRepo struct {
+	Repo string
+	// Rules counts its rules, Unknown the owners they name that matched
+	// nobody in the org.
+	Rules      int
+	Unknown    int
+	ImportedAt time.Time
+	ImportedBy org.Ref
+}
+
 // CodeownersRepos lists the repositories whose CODEOWNERS was imported,
-// with their rule counts. Any authenticated actor may read it.
-func (a *App) CodeownersRepos(ctx context.Context, actor org.Actor) ([]store.CodeownersRepo, error) {
-	var out []store.CodeownersRepo
+// by name, with their rule counts. Any authenticated actor may read it.
+func (a *App) CodeownersRepos(ctx context.Context, actor org.Actor) ([]CodeownersRepo, error) {
+	var out []CodeownersRepo
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		var err error
-		out, err = tx.CodeownersRepos()
+		repos, err := tx.CodeownersRepos()
+		for _, r := range repos {
+			out = append(out, CodeownersRepo(r))
+		}
 		return err
 	})
 	return out, err

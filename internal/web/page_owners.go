@@ -8,7 +8,6 @@ import (
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/review"
-	"blameful.dev/blameful/internal/store"
 )
 
 // The owners page answers "who owns this path" from the imported
@@ -20,7 +19,7 @@ import (
 // path were given; Answer is then the owners (or Error, the refusal, shown
 // in place).
 type ownersPage struct {
-	Repos  []store.CodeownersRepo
+	Repos  []app.CodeownersRepo
 	Repo   string
 	Path   string
 	Asked  bool
