@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,7 +113,7 @@ func (a *App) dispatch(ctx context.Context, s *notify.Sender, now time.Time) (in
 		for _, om := range msgs {
 			m := notifyMessage(om)
 			var channels, ids []string
-			for _, ch := range s.Configured() {
+			for _, ch := range dispatchChannels(s, m) {
 				if ch == notify.Email {
 					if m.To, err = recipientAddresses(tx, m.Recipient, now); err != nil {
 						return err
@@ -149,7 +150,12 @@ func (a *App) try(ctx context.Context, s *notify.Sender, d store.Delivery, claim
 			sendErr = notify.Permanent(errors.New("the recipient " + m.Recipient + " has no email address now"))
 		}
 	}
-	if sendErr == nil {
+	var issue notify.Issue
+	switch {
+	case sendErr != nil:
+	case ch == notify.GitHub:
+		issue, sendErr = s.CreateIssue(ctx, m)
+	default:
 		sendErr = s.Send(ctx, ch, m, now)
 	}
 	if ctx.Err() != nil {
@@ -174,9 +180,24 @@ func (a *App) try(ctx context.Context, s *notify.Sender, d store.Delivery, claim
 			"attempt", d.Attempts, "state", state, "err", sendErr)
 	}
 	return a.db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.FinishDelivery(d.ID, claim, state, next, clipError(text), now)
-		return err
+		wrote, err := tx.FinishDelivery(d.ID, claim, state, next, clipError(text), now)
+		if err != nil || !wrote || state != store.DeliveryDelivered || ch != notify.GitHub {
+			return err
+		}
+		return a.issueCreated(tx, m, issue, now)
 	})
+}
+
+// dispatchChannels returns the channels a message may go to: the
+// sender's, and for an issue to create, GitHub's even when this process
+// has no GitHub token, so that the issue waits for one that has (serve
+// and jobs run may be configured apart) instead of being dropped.
+func dispatchChannels(s *notify.Sender, m notify.Message) []notify.Channel {
+	chans := s.Configured()
+	if m.Kind == notify.KindGitHubIssue && !slices.Contains(chans, notify.GitHub) {
+		chans = append(slices.Clone(chans), notify.GitHub)
+	}
+	return chans
 }
 
 // clipError keeps a stored error to a readable size.

@@ -70,13 +70,14 @@ func commands() map[string]command {
 			{"decide", "ID --party REF: decide the one accountable party (A1, A8)", postmortemDecide},
 			{"move", "ID --to STATE: move a postmortem to another state", postmortemMove},
 		}},
-		"followup": {summary: "create|list|show|done|wont-do|approve follow-ups", verbs: []verb{
+		"followup": {summary: "create|list|show|done|wont-do|approve|export follow-ups", verbs: []verb{
 			{"create", "a follow-up with one owner and a due date (F2)", followUpCreate},
 			{"list", "follow-ups, of one incident or overdue", followUpList},
 			{"show", "ID: a follow-up, its wont_do requests and the reminders sent", followUpShow},
 			{"done", "ID: mark a follow-up done", followUpDone},
 			{"wont-do", "ID --reason TEXT: ask to drop it; the owner's leader approves (F3)", followUpWontDo},
 			{"approve", "ID --as LEADER [--refuse --reason TEXT]: decide a wont_do (F3)", followUpApprove},
+			{"export", "ID --repo OWNER/NAME: create its issue in GitHub; closing the issue marks it done", followUpExport},
 		}},
 		"change": {summary: "record|list deploys and configuration changes (A6)", verbs: []verb{
 			{"record", "a deploy or config change: entity, actor, ref; for deploy scripts", changeRecord},

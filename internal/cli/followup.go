@@ -166,6 +166,9 @@ func followUpShow(ctx context.Context, e env, args []string) error {
 		if d.Reason != "" {
 			fmt.Fprintf(e.stdout, "  reason: %s\n", printable(d.Reason))
 		}
+		if d.TrackerURL != "" {
+			fmt.Fprintf(e.stdout, "  tracker: %s\n", printable(d.TrackerURL))
+		}
 		for _, r := range d.Requests {
 			fmt.Fprintf(e.stdout, "  %s  wont_do asked by %s: %s — %s", r.RequestedAt.Format(time.RFC3339), r.RequestedBy, printable(r.Reason), r.Outcome)
 			if !r.DecidedBy.IsZero() {

@@ -16,6 +16,7 @@ type notifyFlags struct {
 	slack, smtp, smtpFrom, webhook, secretFile *string
 	allowPrivate                               *bool
 	maxAttempts                                *int
+	githubToken, githubAPI                     *string
 }
 
 func addNotifyFlags(e env, fs *flags) *notifyFlags {
@@ -38,6 +39,10 @@ func addNotifyFlags(e env, fs *flags) *notifyFlags {
 			"let Slack and webhook notifications reach loopback, private and link-local addresses (env BLAMEFUL_NOTIFY_ALLOW_PRIVATE=true)"),
 		maxAttempts: fs.Int("notify-max-attempts", attempts,
 			"tries before a notification's delivery is dead (env BLAMEFUL_NOTIFY_MAX_ATTEMPTS)"),
+		githubToken: fs.String("github-token", e.getenv("BLAMEFUL_GITHUB_TOKEN"),
+			"GitHub token that creates the issues of follow-ups exported to GitHub (needs Issues: write) (env BLAMEFUL_GITHUB_TOKEN)"),
+		githubAPI: fs.String("github-api", envOr(e, "BLAMEFUL_GITHUB_API", notify.DefaultGitHubAPI),
+			"GitHub's REST API, for GitHub Enterprise Server: https://HOST/api/v3 (env BLAMEFUL_GITHUB_API)"),
 	}
 }
 
@@ -88,6 +93,10 @@ func (f *notifyFlags) sender() (*notify.Sender, error) {
 	} else if *f.secretFile != "" {
 		p.Add("notify-webhook", "--webhook-secret-file is set but --notify-webhook is not")
 	}
+	if *f.githubAPI != "" && !isHTTPURL(*f.githubAPI) {
+		p.Add("github-api", "--github-api %q is not an http(s) URL such as %s", *f.githubAPI, notify.DefaultGitHubAPI)
+	}
+	s.GitHubToken, s.GitHubAPI = *f.githubToken, *f.githubAPI
 	if err := p.Err(); err != nil {
 		return nil, err
 	}

@@ -35,6 +35,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	nf := addNotifyFlags(e, fs)
 	checkpoints := addCheckpointFlags(fs.FlagSet)
 	oidcf := addOIDCFlags(e, fs)
+	githubSecret := fs.String("github-secret", e.getenv("BLAMEFUL_GITHUB_SECRET"),
+		"the secret GitHub signs webhook deliveries to /hooks/github with; without it that endpoint answers 404 (env BLAMEFUL_GITHUB_SECRET)")
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
@@ -83,6 +85,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// chosen, with --addr :0).
 	baseURL, _ := resolveBaseURL(*base, ln.Addr().String())
 	opts := []web.Option{web.WithBaseURL(baseURL)}
+	if *githubSecret != "" {
+		opts = append(opts, web.WithGitHubSecret(*githubSecret))
+	}
 	if withOIDC {
 		opts = append(opts, web.WithOIDC(oidcCfg))
 		log.Info("login through an OpenID provider", "issuer", oidcCfg.Issuer, "redirect_uri", baseURL+"/auth/oidc/callback")

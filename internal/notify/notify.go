@@ -24,7 +24,7 @@ const (
 )
 
 // Channels lists every channel in the order deliveries are made.
-var Channels = []Channel{Slack, Email, Webhook}
+var Channels = []Channel{Slack, Email, Webhook, GitHub}
 
 // KindCheckpoint is the kind of audit checkpoint messages: they go to the
 // webhook only.
@@ -82,6 +82,10 @@ type Sender struct {
 	WebhookSecret []byte
 	// SMTP, when Addr is set, sends email.
 	SMTP SMTP
+	// GitHubToken, when set, lets the GitHub channel create issues
+	// (github.go) through GitHubAPI, DefaultGitHubAPI when empty.
+	GitHubToken string
+	GitHubAPI   string
 	// AllowPrivate lets Slack and webhook requests reach loopback, private
 	// and link-local addresses.
 	AllowPrivate bool
@@ -115,6 +119,9 @@ func (s *Sender) Configured() []Channel {
 	if s.WebhookURL != "" {
 		out = append(out, Webhook)
 	}
+	if s.GitHubToken != "" {
+		out = append(out, GitHub)
+	}
 	return out
 }
 
@@ -123,6 +130,10 @@ func (s *Sender) Configured() []Channel {
 // question): checkpoints go only to the webhook, and email needs an
 // address.
 func Applies(ch Channel, m Message) bool {
+	if m.Kind == KindGitHubIssue || ch == GitHub {
+		// An issue to create is GitHub's business alone.
+		return m.Kind == KindGitHubIssue && ch == GitHub
+	}
 	switch ch {
 	case Slack:
 		return m.Kind != KindCheckpoint
@@ -185,6 +196,9 @@ func (s *Sender) Send(ctx context.Context, ch Channel, m Message, now time.Time)
 		h.Set("Blameful-Delivery", key)
 		h.Set("Blameful-Event", m.Kind)
 		return s.post(ctx, s.WebhookURL, body, h)
+	case GitHub:
+		_, err := s.CreateIssue(ctx, m)
+		return err
 	}
 	return Permanent(fmt.Errorf("unknown channel %q", ch))
 }

@@ -134,7 +134,7 @@ UPDATE outbox_deliveries SET claimed_until = $2, claim = $3, attempts = attempts
 WHERE id IN (
     SELECT id FROM outbox_deliveries
     WHERE state = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
-      AND channel IN ($5, $6, $7)
+      AND channel IN ($5, $6, $7, $8)
     ORDER BY next_attempt_at, id
     LIMIT $4
     FOR UPDATE SKIP LOCKED)`,
@@ -143,7 +143,7 @@ UPDATE outbox_deliveries SET claimed_until = $2, claim = $3, attempts = attempts
 WHERE id IN (
     SELECT id FROM outbox_deliveries
     WHERE state = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
-      AND channel IN ($5, $6, $7)
+      AND channel IN ($5, $6, $7, $8)
     ORDER BY next_attempt_at, id
     LIMIT $4)`,
 }
@@ -163,18 +163,18 @@ func scanDelivery(rows *sql.Rows) (Delivery, error) {
 }
 
 // ClaimDeliveries claims up to limit pending deliveries on the given
-// channels (at most three) due at now that no live lease holds: each
+// channels (at most four) due at now that no live lease holds: each
 // counts a try, and is held until now+lease under the token claim. It
 // returns them with their messages, longest due first. A pass claims only
 // the channels its process can send on, so a process configured with
 // fewer channels leaves the others' deliveries alone.
 func (tx *Tx) ClaimDeliveries(now time.Time, lease time.Duration, claim string, channels []string, limit int) ([]Delivery, error) {
-	if len(channels) == 0 || len(channels) > 3 {
+	if len(channels) == 0 || len(channels) > 4 {
 		return nil, nil
 	}
-	var ch [3]string // '' names no channel
+	var ch [4]string // '' names no channel
 	copy(ch[:], channels)
-	if _, err := tx.exec("claim deliveries", claimDue[tx.engine], tx.t(now), tx.t(now.Add(lease)), claim, limit, ch[0], ch[1], ch[2]); err != nil {
+	if _, err := tx.exec("claim deliveries", claimDue[tx.engine], tx.t(now), tx.t(now.Add(lease)), claim, limit, ch[0], ch[1], ch[2], ch[3]); err != nil {
 		return nil, err
 	}
 	var out []Delivery

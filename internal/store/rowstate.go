@@ -86,6 +86,8 @@ var accountables = []accountable{
 		"approver", "outcome", "decided_by", "decided_at", "note"}},
 	{name: "followup_notices", key: "id", since: 14, columns: []string{"id", "followup", "kind", "due", "owner", "recipient", "sent_at"}},
 	{name: "followup_entities", key: "followup", order: "entity", since: 14, columns: []string{"followup", "entity"}},
+	{name: "followup_exports", key: "followup", since: 18, columns: []string{"followup", "tracker", "repo", "state", "issue_number",
+		"url", "issue_state", "message", "requested_by", "requested_at", "exported_at"}},
 	{name: "integrity_flags", key: "id", columns: []string{"id", "rule", "incident", "key", "suspect", "evidence", "state", "subject",
 		"reason", "reviewed_by", "reviewed_at", "raised_at"}},
 }

@@ -171,6 +171,18 @@ table fairness_flags
 table followup_entities
     entity text NOT NULL
     followup text NOT NULL
+table followup_exports
+    exported_at text
+    followup text
+    issue_number integer NOT NULL
+    issue_state text NOT NULL
+    message text NOT NULL
+    repo text NOT NULL
+    requested_at text NOT NULL
+    requested_by text NOT NULL
+    state text NOT NULL
+    tracker text NOT NULL
+    url text NOT NULL
 table followup_notices
     due text NOT NULL
     followup text NOT NULL
@@ -217,6 +229,11 @@ table freezes
     reason text NOT NULL
     scope text NOT NULL
     starts_at text NOT NULL
+table hook_receipts
+    key text NOT NULL
+    outcome text NOT NULL
+    received_at text NOT NULL
+    source text NOT NULL
 table incident_changes
     change_id text NOT NULL
     incident text NOT NULL
@@ -417,6 +434,7 @@ index edges_subject
 index fairness_flags_about
 index fairness_flags_raised_to
 index followup_entities_entity
+index followup_exports_issue
 index followup_notices_followup
 index followup_notices_sent
 index followup_requests_approver
@@ -443,6 +461,7 @@ index missed_followups_followup
 index missed_followups_owner
 index oidc_identities_account
 index outbox_deliveries_due
+index outbox_deliveries_message
 index outbox_deliveries_state
 index outbox_pending
 index outbox_undispatched

@@ -25,6 +25,9 @@ type followUpPage struct {
 	Form   string
 	Error  *errs.Error
 	Values map[string]string
+	// Export is the follow-up's issue in GitHub, if it was exported, and
+	// whether the reader may export it.
+	Export app.ExportView
 }
 
 func (s *Server) pageFollowUp(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
@@ -37,6 +40,9 @@ func (s *Server) showFollowUp(w http.ResponseWriter, r *http.Request, actor org.
 		return err
 	}
 	data := followUpPage{FollowUpDetail: d, Overdue: d.DaysOverdue(s.app.Now()), Form: form, Error: ferr, Values: map[string]string{}}
+	if data.Export, err = s.app.FollowUpExport(r.Context(), actor, d.ID); err != nil {
+		return err
+	}
 	if !d.ClosedAt.IsZero() && followup.Day(d.ClosedAt).After(d.Due) {
 		data.LateBy = int(followup.Day(d.ClosedAt).Sub(d.Due).Hours() / 24)
 	}
@@ -90,6 +96,16 @@ func (s *Server) postFollowUpApproval(w http.ResponseWriter, r *http.Request, ac
 			return errs.Field("decision", "choose approve or refuse")
 		}
 		_, err := s.app.DecideWontDo(r.Context(), actor, id, approve, r.PostFormValue("reason"))
+		return err
+	})
+}
+
+// postFollowUpExport exports the follow-up to GitHub Issues: the issue is
+// created by the outbox after the redirect, and the page shows it pending
+// until then.
+func (s *Server) postFollowUpExport(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	return s.followUpForm(w, r, actor, "export", func(id followup.ID) error {
+		_, err := s.app.ExportFollowUp(r.Context(), actor, id, app.ExportInput{Tracker: "github", Repo: formValue(r, "repo")})
 		return err
 	})
 }

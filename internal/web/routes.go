@@ -65,6 +65,7 @@ func (s *Server) routes() []route {
 		{"GET /followups/{id}", s.page(s.pageFollowUp)},
 		{"POST /followups/{id}/status", s.page(s.postFollowUpPageStatus)},
 		{"POST /followups/{id}/approval", s.page(s.postFollowUpApproval)},
+		{"POST /followups/{id}/export", s.page(s.postFollowUpExport)},
 		{"GET /leaders/{ref...}", s.page(s.pageLedger)},
 		{"GET /fairness", s.page(s.pageFairness)},
 		{"GET /integrity", s.page(s.pageFlags)},
@@ -119,6 +120,8 @@ func (s *Server) routes() []route {
 		{"PATCH /api/v1/followups/{id}", s.api(s.updateFollowUp)},
 		{"POST /api/v1/followups/{id}/approval", s.api(s.postApproval)},
 		{"GET /api/v1/followups/approvals", s.api(s.listApprovals)},
+		{"GET /api/v1/followups/{id}/export", s.api(s.getFollowUpExport)},
+		{"POST /api/v1/followups/{id}/export", s.api(s.exportFollowUp)},
 
 		{"GET /api/v1/changes", s.api(s.listChanges)},
 		{"POST /api/v1/changes", s.api(s.createChange)},
@@ -140,6 +143,8 @@ func (s *Server) routes() []route {
 
 		{"GET /api/v1/reviews/weekly/{week}", s.api(s.getWeeklyReview)},
 		{"GET /api/v1/audit/verify", s.api(s.verifyAudit)},
+
+		{"POST /hooks/github", s.public(s.hookGitHub)},
 	}
 }
 

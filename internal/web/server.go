@@ -40,6 +40,9 @@ type Server struct {
 	baseURL string
 	// oidc is login through an OpenID provider; nil when none is set up.
 	oidc *oidcLogin
+	// githubSecret verifies GitHub's webhook deliveries (hook_github.go);
+	// empty when none is set up.
+	githubSecret []byte
 }
 
 // New builds the server; MarkReady makes /healthz answer 200.
