@@ -47,8 +47,8 @@ type slackButton struct {
 // against the four weeks before, then a section each for the week's
 // incidents, the attributions decided (party and rule, never a level),
 // postmortems, follow-ups, the follow-through (reminders, escalations,
-// recurrences, missed follow-ups, changes inside a freeze), open integrity
-// flags and the leader corner.
+// recurrences, missed follow-ups, changes inside a freeze), ownership drift
+// when there is some, open integrity flags and the leader corner.
 // Each section stays within Slack's 3000 characters, ending "… and N more"
 // when its list does not fit, and the message within 50 blocks. baseURL,
 // when set, adds a button to the review's page.
@@ -105,6 +105,14 @@ func Slack(r Review, baseURL string) SlackMessage {
 	add(section(fmt.Sprintf("*Follow-ups*: %d due this week, %d overdue", len(r.FollowUpsDue), r.OverdueTotal), lines, len(r.FollowUpsDue)+r.OverdueTotal))
 
 	add(followThroughSection(r.FollowThrough))
+
+	if r.DriftTotal > 0 {
+		lines = nil
+		for _, f := range r.Drift {
+			lines = append(lines, fmt.Sprintf("• *%s*: %s", state(string(f.Kind)), esc(f.Detail)))
+		}
+		add(section(fmt.Sprintf("*Ownership drift (%d)*: nobody's job, found before an incident proves it", r.DriftTotal), lines, r.DriftTotal))
+	}
 
 	lines = nil
 	for _, f := range r.Flags {

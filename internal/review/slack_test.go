@@ -41,6 +41,8 @@ func slackInput() Input {
 		Flags: []FlagLine{{ID: "f1", Rule: "I1", Incident: "INC-2026-0042", Suspect: "user:default/ada", RaisedAt: time.Date(2026, 11, 18, 9, 0, 0, 0, time.UTC),
 			Detail: "SEV2 INC-2026-0042 was declared 1h10m0s after the first signal (detected), more than 30m0s"}},
 		FlagsTotal: 3,
+		Drift: []Finding{{Kind: DeploysFromOutside, Entity: "component:default/web",
+			Detail: "All 2 changes of component:web in the last 90 days came from outside its owner group:checkout: user:<!here> (2)."}},
 		FollowThrough: FollowThrough{Reminders: 4,
 			Escalations:       []NoticeLine{{FollowUp: "FU-2026-0050", Owner: "user:default/bob", Recipient: "user:default/pay-lead", Due: day("2026-11-01")}},
 			EscalationsTotal:  1,
