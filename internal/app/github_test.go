@@ -388,6 +388,19 @@ func TestGitHubIssuesSync(t *testing.T) {
 		if f := status(hello.ID); f.Status != followup.Open {
 			t.Errorf("after the replay: %s", f.Status)
 		}
+		// Done in blameful first: closing the issue keeps it done and
+		// records the issue's state.
+		done := followup.Done
+		if _, err := a.UpdateFollowUp(ctx, apptest.Admin(), hello.ID, app.FollowUpPatch{Status: &done}); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := a.ReceiveGitHub(ctx, "issues", "c-3", []byte(closedHello)); err != nil || !out.Recorded {
+			t.Errorf("closed after done: %+v %v", out, err)
+		}
+		v, err = a.FollowUpExport(ctx, apptest.Admin(), hello.ID)
+		if f := status(hello.ID); err != nil || f.Status != followup.Done || v.Export.IssueState != "closed" {
+			t.Errorf("closed after done: %s, issue %q (%v)", f.Status, v.Export.IssueState, err)
+		}
 		if v, err := a.VerifyAudit(ctx, apptest.Admin()); err != nil || !v.OK {
 			t.Errorf("audit: %+v %v", v, err)
 		}

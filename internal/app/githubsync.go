@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
@@ -252,40 +251,58 @@ func (a *App) githubIssue(ctx context.Context, d ingest.GitHubDelivery, out GitH
 		if url == "" {
 			url = e.URL
 		}
-		if !followup.Synced(&f, d.Action, url, now) {
+		// The action says where the issue now stands.
+		issueState := map[string]string{"closed": "closed", "reopened": "open"}[d.Action]
+		changed := followup.Synced(&f, d.Action, url, now)
+		if !changed && issueState == e.IssueState {
 			out.Reason = fmt.Sprintf("%s is %s already; the issue being %s changes nothing", f.ID, f.Status, d.Action)
 			return errNothing
 		}
-		if err := a.withdrawRequest(tx, actor, f.ID, "the issue was "+d.Action+" in GitHub"); err != nil {
-			return err
-		}
-		if err := f.Validate(now); err != nil {
-			return err
-		}
-		if err := tx.UpdateFollowUp(&f, now); err != nil {
-			return err
-		}
-		if err := a.record(tx, actor, "followup.update", string(f.ID), change[followUpRecord]{Before: before, After: followUpRecordOf(&f)}); err != nil {
-			return err
-		}
-		e.IssueState = strings.ToLower(iss.State)
-		if e.IssueState == "" {
-			e.IssueState = map[string]string{"closed": "closed", "reopened": "open"}[d.Action]
-		}
-		if err := tx.UpdateExport(&e); err != nil {
-			return err
-		}
-		if err := a.record(tx, actor, "followup.export", string(f.ID), exportRecordOf(&e)); err != nil {
+		if err := a.saveIssueSync(tx, actor, &f, before, changed, &e, issueState, "the issue was "+d.Action+" in GitHub"); err != nil {
 			return err
 		}
 		out.Recorded = true
 		out.Reason = fmt.Sprintf("%s is %s: issue %s#%d was %s", f.ID, f.Status, d.Repository, iss.Number, d.Action)
+		if !changed {
+			out.Reason = fmt.Sprintf("%s stays %s; issue %s#%d was %s", f.ID, f.Status, d.Repository, iss.Number, d.Action)
+		}
 		return tx.SetReceiptOutcome(hookSource, "delivery:"+d.ID, out.Reason)
 	})
 	if errors.Is(err, errNothing) {
 		err = nil
 	}
 	return out, err
+}
+
+// saveIssueSync writes what an issue event changed, with its audit
+// events: the follow-up's status when changed (withdrawing a pending
+// wont_do request, as any status change does), and the export's record of
+// the issue's state when it moved.
+func (a *App) saveIssueSync(tx *store.Tx, actor org.Actor, f *followup.FollowUp, before *followUpRecord, changed bool,
+	e *followup.Export, issueState, why string) error {
+	now := a.Now()
+	if changed {
+		if err := a.withdrawRequest(tx, actor, f.ID, why); err != nil {
+			return err
+		}
+		if err := f.Validate(now); err != nil {
+			return err
+		}
+		if err := tx.UpdateFollowUp(f, now); err != nil {
+			return err
+		}
+		if err := a.record(tx, actor, "followup.update", string(f.ID), change[followUpRecord]{Before: before, After: followUpRecordOf(f)}); err != nil {
+			return err
+		}
+	}
+	if issueState == e.IssueState {
+		return nil
+	}
+	e.IssueState = issueState
+	if err := tx.UpdateExport(e); err != nil {
+		return err
+	}
+	return a.record(tx, actor, "followup.export", string(f.ID), exportRecordOf(e))
 }
 
 type exportRecord struct {

@@ -65,6 +65,12 @@ func githubPayload(t *testing.T, name string) []byte {
 // is given ("-" sends none).
 func deliver(t *testing.T, url, event, delivery string, body []byte, signature string) (int, map[string]any) {
 	t.Helper()
+	status, _, out := deliverFull(t, url, event, delivery, body, signature)
+	return status, out
+}
+
+func deliverFull(t *testing.T, url, event, delivery string, body []byte, signature string) (int, http.Header, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url+"/hooks/github", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +96,7 @@ func deliver(t *testing.T, url, event, delivery string, body []byte, signature s
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("answer %d is not JSON: %s", res.StatusCode, raw)
 	}
-	return res.StatusCode, out
+	return res.StatusCode, res.Header, out
 }
 
 func changesOfHello(t *testing.T, a *app.App) int {
@@ -246,4 +252,33 @@ func TestFollowUpExportAPI(t *testing.T) {
 			t.Errorf("an unknown follow-up: %d %s", res.status, res.body)
 		}
 	})
+}
+
+// TestGitHubHookUnavailable: while SQLite's write lock is held elsewhere,
+// a delivery is answered 503 with Retry-After and nothing is kept, so
+// GitHub's redelivery records it once the database is back.
+func TestGitHubHookUnavailable(t *testing.T) {
+	dsn := storetest.DSN(t, store.SQLite)
+	db, err := store.Open(t.Context(), dsn, store.BusyTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a, srv := githubServer(t, db)
+	body := githubPayload(t, "deployment_status.created.json")
+	release := holdWriteLock(t, dsn)
+	status, header, out := deliverFull(t, srv.URL, "deployment_status", "during-the-lock", body, "")
+	if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" {
+		t.Errorf("while locked: %d, Retry-After %q, %v", status, header.Get("Retry-After"), out)
+	}
+	release()
+	if status, out := deliver(t, srv.URL, "deployment_status", "during-the-lock", body, ""); status != http.StatusAccepted || out["recorded"] != true {
+		t.Errorf("redelivered: %d %v", status, out)
+	}
+	if n := changesOfHello(t, a); n != 1 {
+		t.Errorf("%d changes, want 1", n)
+	}
 }
