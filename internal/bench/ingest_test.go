@@ -303,11 +303,15 @@ func (f *floorStore) insert(ctx context.Context, tx *sql.Tx, table string, cols 
 			if c > 0 {
 				q.WriteString(", ")
 			}
-			fmt.Fprintf(&q, "$%d", r*len(cols)+c+1)
+			if f.db.engine == store.SQLite {
+				q.WriteByte('?') // unnumbered: SQLite binds them without looking up names
+			} else {
+				fmt.Fprintf(&q, "$%d", r*len(cols)+c+1)
+			}
 		}
 		q.WriteByte(')')
 	}
-	return tx.PrepareContext(ctx, f.db.q(q.String()))
+	return tx.PrepareContext(ctx, q.String())
 }
 
 var (

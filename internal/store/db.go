@@ -201,6 +201,9 @@ type Tx struct {
 	// touched are the accountable units written, whose states the last
 	// pending entry records.
 	touched []rowRef
+	// stmts are the statements prepared for this transaction by
+	// execPrepared and eachPrepared, by text.
+	stmts map[string]*sql.Stmt
 }
 
 // View runs fn in a read-only transaction.
@@ -246,6 +249,54 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 func (tx *Tx) exec(what, q string, args ...any) (sql.Result, error) {
 	res, err := tx.tx.ExecContext(tx.ctx, tx.bind(q), args...)
 	return res, tx.mapError(err, what)
+}
+
+// prepared returns q prepared once for this transaction: a statement a
+// transaction sends many times (the multi-row inserts of an alert storm,
+// the audit log's reads and writes of many rows) is parsed once. The
+// statements close with the transaction.
+func (tx *Tx) prepared(what, q string) (*sql.Stmt, error) {
+	if st, ok := tx.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := tx.tx.PrepareContext(tx.ctx, tx.bind(q))
+	if err != nil {
+		return nil, tx.mapError(err, what)
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[q] = st
+	return st, nil
+}
+
+// execPrepared is exec through a statement prepared once per transaction.
+func (tx *Tx) execPrepared(what, q string, args ...any) (sql.Result, error) {
+	st, err := tx.prepared(what, q)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(tx.ctx, args...)
+	return res, tx.mapError(err, what)
+}
+
+// eachPrepared is each through a statement prepared once per transaction.
+func (tx *Tx) eachPrepared(what, q string, args []any, scan func(*sql.Rows) error) error {
+	st, err := tx.prepared(what, q)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(tx.ctx, args...)
+	if err != nil {
+		return tx.mapError(err, what)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return tx.mapError(rows.Err(), what)
 }
 
 func (tx *Tx) query(what, q string, args ...any) (*sql.Rows, error) {

@@ -60,7 +60,7 @@ func (tx *Tx) RecordedAlertEvents(inc incident.ID, keys []string) (map[string]bo
 		args[i] = k
 	}
 	for _, c := range chunks(args, inChunk-1) {
-		err := tx.each("read alert events", `SELECT event_key FROM alert_events WHERE incident = $1 AND event_key IN `+inList(2, len(c)),
+		err := tx.each("read alert events", `SELECT event_key FROM alert_events WHERE incident = $1 AND event_key IN `+tx.in(2, len(c)),
 			append([]any{string(inc)}, c...), func(rows *sql.Rows) error {
 				var k string
 				if err := rows.Scan(&k); err != nil {
@@ -92,11 +92,11 @@ func (tx *Tx) AddAlertEvents(entries []incident.Entry, events []incident.AlertEv
 		q.WriteString(`INSERT INTO timeline_entries (id, incident, occurred_at, recorded_at, author, kind, text, deleted, revision, updated_at) VALUES `)
 		for i, e := range entries[start:end] {
 			tx.touch("timeline_entries", e.ID)
-			values(&q, i, entryCols)
+			tx.values(&q, i, entryCols)
 			args = append(args, e.ID, string(e.Incident), tx.t(e.OccurredAt), tx.t(e.RecordedAt), string(e.Author), string(e.Kind), e.Text,
 				e.Deleted, e.Revision, tx.t(e.UpdatedAt))
 		}
-		if _, err := tx.exec("add alert entries", q.String(), args...); err != nil {
+		if _, err := tx.execPrepared("add alert entries", q.String(), args...); err != nil {
 			return err
 		}
 		q.Reset()
@@ -108,11 +108,11 @@ func (tx *Tx) AddAlertEvents(entries []incident.Entry, events []incident.AlertEv
 			if err != nil {
 				return err
 			}
-			values(&q, i, eventCols)
+			tx.values(&q, i, eventCols)
 			args = append(args, ev.Entry, string(ev.Incident), ev.Source, ev.Key, ev.Fingerprint, ev.Status, tx.t(ev.At), string(labels),
 				tx.t(ev.ReceivedAt))
 		}
-		if _, err := tx.exec("add alert events", q.String(), args...); err != nil {
+		if _, err := tx.execPrepared("add alert events", q.String(), args...); err != nil {
 			return err
 		}
 	}
@@ -120,7 +120,7 @@ func (tx *Tx) AddAlertEvents(entries []incident.Entry, events []incident.AlertEv
 }
 
 // values writes the i-th row's placeholders of a multi-row insert.
-func values(q *strings.Builder, i, cols int) {
+func (tx *Tx) values(q *strings.Builder, i, cols int) {
 	if i > 0 {
 		q.WriteString(", ")
 	}
@@ -129,9 +129,35 @@ func values(q *strings.Builder, i, cols int) {
 		if c > 0 {
 			q.WriteString(", ")
 		}
-		fmt.Fprintf(q, "$%d", i*cols+c+1)
+		q.WriteString(tx.param(i*cols + c + 1))
 	}
 	q.WriteByte(')')
+}
+
+// param is the n-th parameter of a statement whose parameters all come in
+// order. SQLite's are left unnumbered: binding a numbered one makes
+// SQLite search its list of names, so a statement with hundreds of them
+// spends most of its time binding.
+func (tx *Tx) param(n int) string {
+	if tx.engine == SQLite {
+		return "?"
+	}
+	return "$" + itoa(n)
+}
+
+// in is an IN list of count parameters from the first, which follows
+// parameters 1 to first-1 in order.
+func (tx *Tx) in(first, count int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i := range count {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tx.param(first + i))
+	}
+	b.WriteByte(')')
+	return b.String()
 }
 
 const alertEventColumns = `entry, incident, source, event_key, fingerprint, status, at, labels, received_at`

@@ -39,6 +39,6 @@ CREATE TABLE alert_events (
     labels      TEXT NOT NULL,
     received_at TIMESTAMPTZ NOT NULL
 );
-CREATE UNIQUE INDEX alert_events_key ON alert_events (incident, event_key);
+CREATE UNIQUE INDEX alert_events_once ON alert_events (incident, event_key);
 CREATE INDEX alert_events_fingerprint ON alert_events (fingerprint);
 CREATE INDEX alert_events_received ON alert_events (source, received_at);
