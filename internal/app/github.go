@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/freeze"
+	"blameful.dev/blameful/internal/importer"
 	"blameful.dev/blameful/internal/ingest"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
@@ -19,11 +21,13 @@ import (
 // What blameful makes of GitHub's webhook (POST /hooks/github):
 //
 //   - deployment_status with state success: a change (A6's fact) of every
-//     catalog entity whose code paths name the repository, made by the
-//     person whose handle is the deployer's login, at the status's time,
-//     with source "github". A login no person has leaves the change
-//     without an actor (A6 then cannot name anyone for it); the login is
-//     kept in the change's audit event. Other states are not changes.
+//     catalog entity whose code paths name the repository (failing that,
+//     of the one entity the owners of the repository's CODEOWNERS default
+//     rule owned, when they owned exactly one), made by the person whose
+//     handle is the deployer's login, at the status's time, with source
+//     "github". A login no person has leaves the change without an actor
+//     (A6 then cannot name anyone for it); the login is kept in the
+//     change's audit event. Other states are not changes.
 //   - issues closed or reopened, for an issue exported from a follow-up:
 //     the follow-up is marked done, or opened again (githubsync.go).
 //   - ping, and every other event: nothing.
@@ -137,13 +141,12 @@ func (a *App) githubDeployment(ctx context.Context, d ingest.GitHubDelivery, out
 			out.Replay, out.Reason = true, fmt.Sprintf("deployment status %d was received before (%s); nothing changed", dep.StatusID, prior)
 			return errNothing
 		}
-		entities, err := tx.EntitiesOfRepo(d.Repository)
+		entities, why, err := entitiesDeployed(tx, d.Repository, dep.At)
 		if err != nil {
 			return err
 		}
 		if len(entities) == 0 {
-			out.Reason = fmt.Sprintf("no entity of the catalog has the code path %s, so the deployment is nobody's change; "+
-				"add it to the entity (Backstage: the github.com/project-slug annotation)", ingest.RepoCodePath(d.Repository))
+			out.Reason = why
 			return errNothing
 		}
 		person, who, err := personOfLogin(tx, dep.Creator, dep.At)
@@ -151,7 +154,7 @@ func (a *App) githubDeployment(ctx context.Context, d ingest.GitHubDelivery, out
 			return err
 		}
 		for _, e := range entities {
-			c := freeze.Change{ID: a.newID(), Entity: e.Ref, Ref: dep.Version(), Actor: person, At: dep.At.Truncate(time.Microsecond),
+			c := freeze.Change{ID: a.newID(), Entity: e, Ref: dep.Version(), Actor: person, At: dep.At.Truncate(time.Microsecond),
 				Source: "github", RecordedAt: now, RecordedBy: githubActor.Ref}
 			if err := tx.CreateChange(&c); err != nil {
 				return err
@@ -174,6 +177,59 @@ func (a *App) githubDeployment(ctx context.Context, d ingest.GitHubDelivery, out
 		err = nil
 	}
 	return out, err
+}
+
+// entitiesDeployed returns the entities a deployment of repo at t
+// changed: those whose code paths name the repository; failing that, when
+// the repository's imported CODEOWNERS gives its default owners (the rule
+// for "/"), the one entity they owned at t, if they owned exactly one.
+// With none, why says what is missing.
+func entitiesDeployed(tx *store.Tx, repo string, t time.Time) ([]org.Ref, string, error) {
+	list, err := tx.EntitiesOfRepo(repo)
+	if err != nil || len(list) > 0 {
+		out := make([]org.Ref, len(list))
+		for i, e := range list {
+			out[i] = e.Ref
+		}
+		return out, "", err
+	}
+	why := fmt.Sprintf("no entity of the catalog has the code path %s, so the deployment is nobody's change; "+
+		"add it to the entity (Backstage: the github.com/project-slug annotation)", ingest.RepoCodePath(repo))
+	name, err := importer.CanonicalRepo(repo)
+	if err != nil {
+		return nil, why, nil
+	}
+	rule, matched, err := tx.OwnersOf(name, "/")
+	if errs.KindOf(err) == errs.NotFound || err == nil && (!matched || len(rule.Refs) == 0) {
+		return nil, why, nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	var owned []org.Ref
+	for _, owner := range rule.Refs {
+		es, err := tx.Entities(store.EntityFilter{Owner: owner, OwnedAt: t})
+		if err != nil {
+			return nil, "", err
+		}
+		for _, e := range es {
+			if !slices.Contains(owned, e.Ref) {
+				owned = append(owned, e.Ref)
+			}
+		}
+	}
+	if len(owned) == 1 {
+		return owned, "", nil
+	}
+	return nil, fmt.Sprintf("%s; its CODEOWNERS names %s (line %d), who owned %d entities then, so it does not say which was deployed",
+		why, strings.Join(refStrings(rule.Refs), ", "), rule.Line, len(owned)), nil
+}
+
+func refStrings(refs []org.Ref) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = string(r)
+	}
+	return out
 }
 
 // personOfLogin finds the person a GitHub login stands for: the one

@@ -406,3 +406,42 @@ func TestGitHubIssuesSync(t *testing.T) {
 		}
 	})
 }
+
+// TestGitHubDeploymentByCodeowners: a repository no entity names is
+// matched through its CODEOWNERS default owners when they own exactly one
+// entity, and left alone, saying why, when they own several.
+func TestGitHubDeploymentByCodeowners(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, _ := apptest.New(t, db)
+		for repo, owners := range map[string]string{"acme/db-tools": "@acme/platform", "acme/shop": "@acme/payments"} {
+			file, err := importer.ParseCodeowners("CODEOWNERS", []byte("* "+owners+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.ImportCodeowners(ctx, apptest.Admin(), repo, file); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body := string(githubSample(t, "deployment_status.created.json"))
+		deploy := func(repo, delivery string) app.GitHubOutcome {
+			t.Helper()
+			b := strings.ReplaceAll(body, `"full_name": "Codertocat/Hello-World"`, `"full_name": "`+repo+`"`)
+			b = strings.Replace(b, `"id": 209916254`, `"id": 1`+fmt.Sprint(len(delivery)), 1)
+			out, err := a.ReceiveGitHub(ctx, "deployment_status", delivery, []byte(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		if out := deploy("acme/db-tools", "d-1"); !out.Recorded || len(out.Changes) != 1 {
+			t.Fatalf("platform's repository: %+v", out)
+		}
+		list, err := a.Changes(ctx, apptest.Admin(), app.ChangeFilter{Entity: "resource:default/orders-db"})
+		if err != nil || len(list) != 1 || list[0].Source != "github" {
+			t.Errorf("orders-db's changes: %+v %v", list, err)
+		}
+		if out := deploy("acme/shop", "d-22"); out.Recorded || !strings.Contains(out.Reason, "group:default/payments") {
+			t.Errorf("payments' repository: %+v", out)
+		}
+	})
+}
