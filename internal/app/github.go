@@ -37,9 +37,9 @@ import (
 // what they brought, so a replay, or the same status delivered twice,
 // changes nothing.
 
-// GitHubActor is the actor of what GitHub's webhook writes when no person
-// of the org can be named for it.
-var githubActor = org.System("github")
+// githubActor is the actor of what GitHub's webhook and the GitHub
+// channel write when no person of the org can be named for it.
+func githubActor() org.Actor { return org.System("github") }
 
 // hookSource is the receipts' source for GitHub.
 const hookSource = "github"
@@ -155,13 +155,13 @@ func (a *App) githubDeployment(ctx context.Context, d ingest.GitHubDelivery, out
 		}
 		for _, e := range entities {
 			c := freeze.Change{ID: a.newID(), Entity: e, Ref: dep.Version(), Actor: person, At: dep.At.Truncate(time.Microsecond),
-				Source: "github", RecordedAt: now, RecordedBy: githubActor.Ref}
+				Source: "github", RecordedAt: now, RecordedBy: githubActor().Ref}
 			if err := tx.CreateChange(&c); err != nil {
 				return err
 			}
 			rec := githubChangeRecord{changeRecord: changeRecordOf(&c), GitHub: githubOrigin{Delivery: d.ID, Repository: d.Repository,
 				DeploymentStatus: dep.StatusID, Deployment: dep.DeploymentID, Environment: dep.Environment, Login: dep.Creator}}
-			if err := a.record(tx, githubActor, "change.record", c.ID, rec); err != nil {
+			if err := a.record(tx, githubActor(), "change.record", c.ID, rec); err != nil {
 				return err
 			}
 			out.Changes = append(out.Changes, c.ID)

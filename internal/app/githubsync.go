@@ -193,7 +193,7 @@ func (a *App) issueCreated(tx *store.Tx, m notify.Message, issue notify.Issue, n
 	if err := tx.UpdateExport(&e); err != nil {
 		return err
 	}
-	if err := a.record(tx, githubActor, "followup.export", string(e.FollowUp), exportRecordOf(&e)); err != nil {
+	if err := a.record(tx, githubActor(), "followup.export", string(e.FollowUp), exportRecordOf(&e)); err != nil {
 		return err
 	}
 	f, err := tx.FollowUp(e.FollowUp)
@@ -211,7 +211,7 @@ func (a *App) issueCreated(tx *store.Tx, m notify.Message, issue notify.Issue, n
 	if err := tx.UpdateFollowUp(&f, now); err != nil {
 		return err
 	}
-	return a.record(tx, githubActor, "followup.update", string(f.ID), change[followUpRecord]{Before: before, After: followUpRecordOf(&f)})
+	return a.record(tx, githubActor(), "followup.update", string(f.ID), change[followUpRecord]{Before: before, After: followUpRecordOf(&f)})
 }
 
 // githubIssue brings an exported issue's closing or reopening back to its
@@ -242,7 +242,7 @@ func (a *App) githubIssue(ctx context.Context, d ingest.GitHubDelivery, out GitH
 		if err != nil {
 			return err
 		}
-		actor := githubActor
+		actor := githubActor()
 		if !person.IsZero() {
 			actor = org.Actor{Ref: person, Roles: []org.Role{org.RoleMember}}
 		}
