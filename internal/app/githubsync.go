@@ -202,10 +202,10 @@ func (a *App) issueCreated(tx *store.Tx, m notify.Message, issue notify.Issue, n
 	}
 	before := followUpRecordOf(&f)
 	f.TrackerURL = issue.HTMLURL
-	if err := f.Validate(now); err != nil {
-		return fmt.Errorf("link %s to issue %s: %w", f.ID, issue.HTMLURL, err)
-	}
-	if unchanged(before, followUpRecordOf(&f)) {
+	if f.Validate(now) != nil || unchanged(before, followUpRecordOf(&f)) {
+		// The issue exists whatever the follow-up holds: failing here
+		// would leave the delivery to be tried again, and a second issue
+		// made. The export keeps the link.
 		return nil
 	}
 	if err := tx.UpdateFollowUp(&f, now); err != nil {

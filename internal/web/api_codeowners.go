@@ -1,14 +1,51 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/importer"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/review"
 )
+
+// importCodeowners imports the CODEOWNERS file in the body as the rules
+// of ?repo= (admins only; see app.ImportCodeowners), as text/plain. An
+// empty body is refused as a mistake; a file of comments only clears the
+// repository's rules.
+func (s *Server) importCodeowners(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
+	repo := r.URL.Query().Get("repo")
+	if repo == "" {
+		return errs.Field("repo", "give the repository the file belongs to, as owner/name")
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "text/plain") {
+		return errs.E(errs.Invalid, "the body must be the CODEOWNERS file as text (Content-Type: text/plain), not %s", ct)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, importer.MaxCodeownersBytes))
+	if err != nil {
+		if isTooLarge(err) {
+			return errs.E(errs.TooLarge, "a CODEOWNERS file must be under %d bytes (GitHub ignores larger ones)", importer.MaxCodeownersBytes)
+		}
+		return errs.Wrap(errs.Invalid, err, "could not read the body")
+	}
+	if len(body) == 0 {
+		return errs.E(errs.Invalid, "the body is empty: send the CODEOWNERS file (a file of comments only clears the repository's rules)")
+	}
+	file, err := importer.ParseCodeowners("CODEOWNERS", body)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.ImportCodeowners(r.Context(), actor, repo, file)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
 
 // ownersJSON answers GET /api/v1/owners: the owners of a path by the
 // repository's CODEOWNERS, and the line that decided it. Owners are the

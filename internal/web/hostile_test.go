@@ -71,6 +71,9 @@ var hostileRoutes = []hostileRoute{
 	{"POST /api/v1/people/{ref}/erasure", "/api/v1/people/user:dee/erasure", map[string]any{"reason": "their request"}},
 	{"POST /api/v1/import/org", "/api/v1/import/org", "version: 1\npeople:\n  - {id: zed, name: Zed Zero, email: zed@example.com}\nteams:\n  - {id: web, name: Web, leader: zed}\n"},
 	{"POST /api/v1/import/backstage", "/api/v1/import/backstage", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: web, description: The web}\nspec: {type: team, children: []}\n"},
+	// Its YAML attacks are refused as not text/plain; api_codeowners_test
+	// sends hostile CODEOWNERS text.
+	{"POST /api/v1/import/codeowners", "/api/v1/import/codeowners?repo=acme/shop", "* @acme/payments\n"},
 }
 
 // hostile is one request of the property test.

@@ -101,6 +101,8 @@ func TestNoPrivateStateOracle(t *testing.T) {
 			{route: "POST /api/v1/import/org", path: "/api/v1/import/org%s", body: orgV1, ctype: "application/yaml", states: (*fixture).nothing},
 			{route: "POST /api/v1/import/backstage", path: "/api/v1/import/backstage%s", body: "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: web}\nspec: {type: team, children: []}\n",
 				ctype: "application/yaml", states: (*fixture).nothing},
+			{route: "POST /api/v1/import/codeowners", path: "/api/v1/import/codeowners?repo=acme/shop%s", body: "* @acme/payments\n",
+				ctype: "text/plain", states: (*fixture).nothing},
 			{route: "POST /api/v1/outbox/{id}/retry", path: "/api/v1/outbox/%s/retry", states: (*fixture).deliveries},
 			// Last: erasing people changes who the tokens act for.
 			{route: "POST /api/v1/people/{ref}/erasure", path: "/api/v1/people/%s/erasure",

@@ -94,6 +94,9 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/import/backstage", s.api(s.importBackstage)},
 
 		{"GET /api/v1/incidents", s.api(s.listIncidents)},
+		{"POST /api/v1/import/codeowners", s.api(s.importCodeowners)},
+		{"GET /api/v1/owners", s.api(s.getOwners)},
+		{"GET /api/v1/ownership-drift", s.api(s.getOwnershipDrift)},
 		{"POST /api/v1/incidents", s.api(s.createIncident)},
 		{"GET /api/v1/owners", s.api(s.getOwners)},
 		{"GET /api/v1/ownership-drift", s.api(s.getOwnershipDrift)},
