@@ -135,6 +135,9 @@ func (a *App) ingestIn(tx *store.Tx, actor org.Actor, b *ingest.Batch) (IngestRe
 		if err := tx.AddAlertEvents(entries, stored); err != nil {
 			return IngestResult{}, err
 		}
+		if err := tx.CountAlertsStored(src, len(fresh), now); err != nil {
+			return IngestResult{}, err
+		}
 		// I1: an alert long before the declaration. Only the new entries
 		// can be earlier than what was already judged.
 		if f, ok := integrity.LateDeclaration(&inc, entries, a.cfg.Integrity, now); ok {

@@ -116,17 +116,17 @@ func (a *App) IncidentExternalKeys(ctx context.Context, actor org.Actor, id inci
 	return out, err
 }
 
-// LastAlertsStored returns, per alert source, when the last alert event
-// it sent was stored (by any server). Admins only: it is about the
-// installation, not about incidents.
-func (a *App) LastAlertsStored(ctx context.Context, actor org.Actor) (map[string]time.Time, error) {
+// AlertsStored returns, per alert source, when the last alert event it
+// sent was stored (by any server) and how many have been. Admins only: it
+// is about the installation, not about incidents.
+func (a *App) AlertsStored(ctx context.Context, actor org.Actor) (map[string]store.SourceCount, error) {
 	if err := require(actor, org.RoleAdmin); err != nil {
 		return nil, err
 	}
-	var out map[string]time.Time
+	var out map[string]store.SourceCount
 	err := a.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		out, err = tx.LastAlertReceived([]string{"alertmanager", "grafana", "pagerduty", "opsgenie", "generic"})
+		out, err = tx.AlertsStored()
 		return err
 	})
 	return out, err

@@ -204,22 +204,36 @@ ORDER BY opened_at, source, group_key`, []any{string(inc)}, func(rows *sql.Rows)
 	return out, err
 }
 
-// LastAlertReceived returns, per source, when its latest stored alert
-// event arrived.
-func (tx *Tx) LastAlertReceived(sources []string) (map[string]time.Time, error) {
-	out := map[string]time.Time{}
-	for _, s := range sources {
-		var at time.Time
-		err := tx.each("read last alert", `SELECT received_at FROM alert_events WHERE source = $1 ORDER BY received_at DESC LIMIT 1`,
-			[]any{s}, func(rows *sql.Rows) error { return rows.Scan(tm(&at)) })
-		if err != nil {
-			return nil, err
+// CountAlertsStored records that n alert events of a source were stored
+// at at.
+func (tx *Tx) CountAlertsStored(source string, n int, at time.Time) error {
+	_, err := tx.exec("count stored alerts", `
+INSERT INTO ingest_sources (source, last_at, events) VALUES ($1, $2, $3)
+ON CONFLICT (source) DO UPDATE SET last_at = excluded.last_at, events = ingest_sources.events + excluded.events`,
+		source, tx.t(at), n)
+	return err
+}
+
+// AlertsStored returns, per source, when its last alert event was stored
+// and how many have been.
+func (tx *Tx) AlertsStored() (map[string]SourceCount, error) {
+	out := map[string]SourceCount{}
+	err := tx.each("read stored alert counts", `SELECT source, last_at, events FROM ingest_sources`, nil, func(rows *sql.Rows) error {
+		var s string
+		var c SourceCount
+		if err := rows.Scan(&s, tm(&c.LastAt), &c.Events); err != nil {
+			return err
 		}
-		if !at.IsZero() {
-			out[s] = at
-		}
-	}
-	return out, nil
+		out[s] = c
+		return nil
+	})
+	return out, err
+}
+
+// SourceCount is what one alert source has had stored.
+type SourceCount struct {
+	LastAt time.Time
+	Events int64
 }
 
 // boolean is a boolean literal as the engine's column type takes it.

@@ -338,6 +338,16 @@ func TestAlertPages(t *testing.T) {
 		r := h.deliver("/hooks/alertmanager", sampleBody(t, "alertmanager/am-v0.34.2-2-partly-resolved.json"), nil).want(t, http.StatusAccepted)
 		id := r.json(t)["incident"].(string)
 		h.deliver("/hooks/alertmanager", []byte(`{"version": "4"}`), nil).want(t, http.StatusBadRequest)
+		// /metrics counts the deliveries by source and outcome.
+		m := string(h.do(call{method: "GET", path: "/metrics"}).want(t, http.StatusOK).body)
+		for _, want := range []string{`blameful_ingest_deliveries_total{outcome="accepted",source="alertmanager"} 2`,
+			`blameful_ingest_deliveries_total{outcome="invalid",source="alertmanager"} 1`,
+			`blameful_ingest_alerts_total{outcome="recorded",source="alertmanager"} 3`,
+			`blameful_ingest_alerts_total{outcome="repeated",source="alertmanager"} 1`} {
+			if !strings.Contains(m, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 		addAccount(t, h.app, "dee@example.com", "user:dee", password, org.RoleAdmin)
 		addAccount(t, h.app, "ada@example.com", "user:ada", password)
 

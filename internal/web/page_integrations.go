@@ -27,21 +27,23 @@ type sourceStatus struct {
 	// Ready is false when the hook answers 404 for want of a secret.
 	Ready bool
 	// LastStored is when the last alert of the source was stored by any
-	// server.
+	// server, and Stored how many have been.
 	LastStored time.Time
+	Stored     int64
 }
 
 func (s *Server) pageIntegrations(w http.ResponseWriter, r *http.Request, actor org.Actor) error {
 	if !actor.Has(org.RoleAdmin) {
 		return errs.E(errs.Forbidden, "the integrations page is for admins")
 	}
-	stored, err := s.app.LastAlertsStored(r.Context(), actor)
+	stored, err := s.app.AlertsStored(r.Context(), actor)
 	if err != nil {
 		return err
 	}
 	data := integrationsPage{BaseURL: s.baseURL, GitHub: len(s.githubSecret) > 0}
 	for _, st := range s.hooks.snapshot() {
-		src := sourceStatus{HookStatus: st, Path: "/hooks/" + string(st.Source), Ready: true, LastStored: stored[string(st.Source)],
+		c := stored[string(st.Source)]
+		src := sourceStatus{HookStatus: st, Path: "/hooks/" + string(st.Source), Ready: true, LastStored: c.LastAt, Stored: c.Events,
 			Auth: "bearer ingest token"}
 		if st.Source == ingest.PagerDuty {
 			src.Auth = "X-PagerDuty-Signature (--pagerduty-secret)"

@@ -41,4 +41,12 @@ CREATE TABLE alert_events (
 );
 CREATE UNIQUE INDEX alert_events_once ON alert_events (incident, event_key);
 CREATE INDEX alert_events_fingerprint ON alert_events (fingerprint);
-CREATE INDEX alert_events_received ON alert_events (source, received_at);
+
+-- ingest_sources is, per source, when its last alert event was stored and
+-- how many have been: derived data for the admins' integrations page,
+-- written once per transaction rather than indexed per alert.
+CREATE TABLE ingest_sources (
+    source      TEXT PRIMARY KEY,
+    last_at     TEXT NOT NULL,
+    events      BIGINT NOT NULL
+);
