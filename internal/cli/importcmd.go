@@ -203,8 +203,6 @@ func printCodeowners(e env, r app.CodeownersResult) {
 	for _, o := range r.Unresolved {
 		fmt.Fprintf(e.stderr, "warning: %s names nobody in the org; kept as written\n", printable(o))
 	}
-	fmt.Fprintf(e.stderr, "blameful import codeowners: %s\n", codeownersUnavailable)
-	return errUsage
 }
 
 // importBatch imports what an importer parsed and prints what changed.

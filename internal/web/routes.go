@@ -92,14 +92,12 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/entities/{ref}", s.api(s.getEntity)},
 		{"POST /api/v1/import/org", s.api(s.importOrg)},
 		{"POST /api/v1/import/backstage", s.api(s.importBackstage)},
-
-		{"GET /api/v1/incidents", s.api(s.listIncidents)},
 		{"POST /api/v1/import/codeowners", s.api(s.importCodeowners)},
 		{"GET /api/v1/owners", s.api(s.getOwners)},
 		{"GET /api/v1/ownership-drift", s.api(s.getOwnershipDrift)},
+
+		{"GET /api/v1/incidents", s.api(s.listIncidents)},
 		{"POST /api/v1/incidents", s.api(s.createIncident)},
-		{"GET /api/v1/owners", s.api(s.getOwners)},
-		{"GET /api/v1/ownership-drift", s.api(s.getOwnershipDrift)},
 		{"GET /api/v1/incidents/{id}", s.api(s.getIncident)},
 		{"PATCH /api/v1/incidents/{id}", s.api(s.updateIncident)},
 		{"GET /api/v1/incidents/{id}/timeline", s.api(s.getTimeline)},
