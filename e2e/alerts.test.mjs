@@ -61,7 +61,8 @@ describe('alerts', () => {
     // The demo's gateway storm: four alerts, all resolved, mitigated by
     // the group's resolution and resolved by the on-call.
     const { page: list } = await h.page('/incidents?source=alertmanager', engineer);
-    await Promise.all([list.waitForEvent('load'), list.getByRole('link', { name: /API gateway p99 latency/ }).first().click()]);
+    const row = list.locator('tr', { hasText: 'API gateway p99 latency' }).first();
+    await Promise.all([list.waitForEvent('load'), row.getByRole('link').first().click()]);
     const storm = list.locator('#alerts');
     await storm.waitFor();
     assert.match(await storm.innerText(), /0 firing, 4 resolved/);

@@ -271,7 +271,7 @@ func (a *App) alertEntity(tx *store.Tx, labels map[string]string) (org.Ref, stri
 	}
 	var named []string
 	for _, l := range a.mapping.EntityLabels {
-		if v := labels[l]; v != "" {
+		if v := labels[l]; v != "" && l != "team" {
 			named = append(named, l+"="+v)
 		}
 	}
