@@ -18,6 +18,7 @@ import (
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/app/apptest"
+	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/importer"
 	"blameful.dev/blameful/internal/ingest"
 	"blameful.dev/blameful/internal/store"
@@ -281,4 +282,25 @@ func TestGitHubHookUnavailable(t *testing.T) {
 	if n := changesOfHello(t, a); n != 1 {
 		t.Errorf("%d changes, want 1", n)
 	}
+}
+
+// exports are follow-ups of the payments team for the no-oracle matrix:
+// one never exported, one whose export waits for its issue, one done.
+func (f *fixture) exports() map[string]string {
+	ctx := context.Background()
+	out := map[string]string{}
+	for _, state := range []string{"open", "pending", "done"} {
+		fu, err := f.h.app.CreateFollowUp(ctx, ada, app.FollowUpInput{Incident: f.incident(), Title: "Add an alert", Owner: "group:default/payments"})
+		f.must(err)
+		switch state {
+		case "pending":
+			_, err = f.h.app.ExportFollowUp(ctx, ada, fu.ID, app.ExportInput{Tracker: "github", Repo: "acme/shop"})
+		case "done":
+			done := followup.Done
+			_, err = f.h.app.UpdateFollowUp(ctx, ada, fu.ID, app.FollowUpPatch{Status: &done})
+		}
+		f.must(err)
+		out[state] = string(fu.ID)
+	}
+	return out
 }

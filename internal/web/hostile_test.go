@@ -59,6 +59,7 @@ var hostileRoutes = []hostileRoute{
 	{"PATCH /api/v1/followups/{id}", "/api/v1/followups/{followup}", map[string]any{"title": "Add two alerts", "owner": "user:bob",
 		"due": "2027-01-11", "priority": "P1", "status": "wont_do", "reason": "superseded", "tracker_url": "https://tracker.example/T-2"}},
 	{"POST /api/v1/followups/{id}/approval", "/api/v1/followups/{followup}/approval", map[string]any{"approve": false, "reason": "the work stands"}},
+	{"POST /api/v1/followups/{id}/export", "/api/v1/followups/{followup}/export", map[string]any{"tracker": "github", "repo": "acme/shop"}},
 	{"POST /api/v1/changes", "/api/v1/changes", map[string]any{"entity": "component:checkout-api", "ref": "v42", "actor": "user:bob",
 		"at": "2026-11-20T12:00:00Z", "source": "ci", "exception_approved_by": "user:pay-lead"}},
 	{"POST /api/v1/freezes", "/api/v1/freezes", map[string]any{"start": "2026-11-20T00:00:00Z", "end": "2026-11-27T00:00:00Z",

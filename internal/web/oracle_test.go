@@ -92,6 +92,8 @@ func TestNoPrivateStateOracle(t *testing.T) {
 				body: map[string]any{"priority": "P1"}, states: (*fixture).followUps},
 			{route: "POST /api/v1/followups/{id}/approval", path: "/api/v1/followups/%s/approval",
 				body: map[string]any{"approve": true}, states: (*fixture).wontDos},
+			{route: "POST /api/v1/followups/{id}/export", path: "/api/v1/followups/%s/export",
+				body: map[string]any{"tracker": "github", "repo": "acme/shop"}, states: (*fixture).exports},
 			{route: "POST /api/v1/incidents", path: "/api/v1/incidents%s", states: (*fixture).nothing},
 			{route: "POST /api/v1/changes", path: "/api/v1/changes%s", states: (*fixture).nothing},
 			{route: "POST /api/v1/freezes", path: "/api/v1/freezes%s", states: (*fixture).nothing},
