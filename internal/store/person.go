@@ -33,6 +33,7 @@ var personColumnsByTable = []struct {
 	{"followup_requests", []string{"requested_by", "approver", "decided_by"}, "requested_at, id"},
 	{"followup_notices", []string{"owner", "recipient"}, "sent_at, id"},
 	{"followup_exports", []string{"requested_by"}, "requested_at, followup"},
+	{"codeowners", []string{"imported_by"}, "imported_at, repo"},
 	{"tokens", []string{"actor"}, "created_at, id"},
 	{"accounts", []string{"person"}, "created_at, id"},
 	{"assessments", []string{"subject"}, "created_at, id"},
