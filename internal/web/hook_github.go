@@ -41,7 +41,15 @@ type hookAnswerJSON struct {
 	FollowUp string   `json:"followup,omitempty"`
 }
 
+// hookGitHub takes a delivery, counting it in /metrics beside the alert
+// hooks' (blameful_ingest_deliveries_total, source "github").
 func (s *Server) hookGitHub(w http.ResponseWriter, r *http.Request) error {
+	err := s.receiveGitHub(w, r)
+	s.metrics.ingest.WithLabelValues("github", outcomeOf(err)).Inc()
+	return err
+}
+
+func (s *Server) receiveGitHub(w http.ResponseWriter, r *http.Request) error {
 	if len(s.githubSecret) == 0 {
 		return errs.E(errs.NotFound, "GitHub webhooks are not configured: start serve with --github-secret")
 	}

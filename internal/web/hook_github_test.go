@@ -21,6 +21,7 @@ import (
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/importer"
 	"blameful.dev/blameful/internal/ingest"
+	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
 	"blameful.dev/blameful/internal/web"
@@ -143,6 +144,26 @@ func TestGitHubHookSamples(t *testing.T) {
 		status, out := deliver(t, srv.URL, "ping", "ping-1", []byte(`{"zen":"Speak like a human.","hook_id":1}`), "")
 		if status != http.StatusAccepted || !strings.Contains(out["reason"].(string), "pong") {
 			t.Errorf("ping: %d %v", status, out)
+		}
+		deliver(t, srv.URL, "ping", "ping-2", []byte(`{}`), "sha256=00")
+		// Every delivery is counted, as the alert hooks' are.
+		_, secret, err := a.CreateToken(context.Background(), apptest.Admin(), app.NewToken{Name: "metrics", Roles: []org.Role{org.RoleAdmin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, want := range []string{`blameful_ingest_deliveries_total{outcome="accepted",source="github"} 15`,
+			`blameful_ingest_deliveries_total{outcome="refused",source="github"} 1`} {
+			if !strings.Contains(string(metrics), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
 		}
 	})
 }
