@@ -13,7 +13,11 @@
 // fields. Email goes to the addresses the app resolved; a message with none
 // does not go by email. The webhook gets every message, checkpoints
 // included, with its whole payload: treat its receiver as trusted as an
-// administrator.
+// administrator. GitHub (github.go) is a channel of another sort: it takes
+// only the messages that ask for an issue (KindGitHubIssue), and they go
+// nowhere else; its try creates the issue and returns it, so the app can
+// link the follow-up. GitHub has no idempotency key, so the rare retry of
+// a try whose answer was lost makes a second issue.
 //
 // # Idempotency
 //
@@ -40,7 +44,7 @@
 //
 // # Outbound safety
 //
-// Slack and webhook requests go through a dialer that checks the address
+// Slack, webhook and GitHub requests go through a dialer that checks the address
 // it actually connects to, after DNS resolution and on every redirect:
 // loopback, link-local, private (RFC 1918, ULA), carrier-grade NAT,
 // unspecified and multicast addresses are refused unless AllowPrivate is
