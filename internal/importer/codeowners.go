@@ -236,7 +236,32 @@ func (r OwnerRule) String() string {
 //
 // The root itself ("/" or "") asks for the repository's default owners:
 // the last rule whose pattern matches every path ("*", "**", "/**").
-func (c Codeowners) Match(path string) (OwnerRule, bool) {
+//
+// Match compiles the patterns on each call; Matcher compiles them once for
+// many lookups.
+func (c Codeowners) Match(path string) (OwnerRule, bool) { return c.Matcher().Match(path) }
+
+// Matcher is a CODEOWNERS file with its patterns compiled, for many
+// lookups. It is read-only once made.
+type Matcher struct {
+	rules []OwnerRule
+	pats  []ownerPattern
+	valid []bool
+}
+
+// Matcher compiles the file's patterns.
+func (c Codeowners) Matcher() Matcher {
+	m := Matcher{rules: c.Rules, pats: make([]ownerPattern, len(c.Rules)), valid: make([]bool, len(c.Rules))}
+	for i, r := range c.Rules {
+		var problem string
+		m.pats[i], problem = compilePattern(r.Pattern)
+		m.valid[i] = problem == "" // parsed rules always compile
+	}
+	return m
+}
+
+// Match is Codeowners.Match.
+func (m Matcher) Match(path string) (OwnerRule, bool) {
 	clean := strings.TrimPrefix(path, "/")
 	isDir := strings.HasSuffix(clean, "/")
 	var segs []string
@@ -245,13 +270,13 @@ func (c Codeowners) Match(path string) (OwnerRule, bool) {
 			segs = append(segs, s)
 		}
 	}
-	for i := len(c.Rules) - 1; i >= 0; i-- {
-		p, err := compilePattern(c.Rules[i].Pattern)
-		if err != "" {
-			continue // parsed rules always compile
+	for i := len(m.rules) - 1; i >= 0; i-- {
+		if !m.valid[i] {
+			continue
 		}
+		p := m.pats[i]
 		if len(segs) == 0 && p.isCatchAll() || len(segs) > 0 && p.matches(segs, isDir) {
-			return c.Rules[i], true
+			return m.rules[i], true
 		}
 	}
 	return OwnerRule{}, false

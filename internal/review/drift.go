@@ -108,13 +108,9 @@ func alertLabelDrift(DriftFacts) []Finding { return nil }
 // without a catalog owner disagrees with a CODEOWNERS that names one; a
 // path CODEOWNERS says nothing about (no rule matches) is no evidence.
 func codeownersDrift(f DriftFacts) []Finding {
-	files := map[string]importer.Codeowners{}
-	byName := map[string][]string{} // a bare "name" import answers for any owner's "owner/name"
+	files := map[string]importer.Matcher{}
 	for _, r := range f.Codeowners {
-		files[r.Repo] = importer.Codeowners{Rules: r.Rules}
-		if !strings.Contains(r.Repo, "/") {
-			byName[r.Repo] = append(byName[r.Repo], r.Repo)
-		}
+		files[r.Repo] = importer.Codeowners{Rules: r.Rules}.Matcher()
 	}
 	var out []Finding
 	for _, e := range f.Entities {
@@ -125,7 +121,7 @@ func codeownersDrift(f DriftFacts) []Finding {
 				continue
 			}
 			file, ok := files[repo]
-			if !ok {
+			if !ok { // a bare "name" import answers for any owner's "owner/name"
 				_, name, _ := strings.Cut(repo, "/")
 				if file, ok = files[name]; !ok {
 					continue

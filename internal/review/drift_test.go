@@ -20,6 +20,10 @@ func TestDrift(t *testing.T) {
 	}
 	importer.ResolveOwners(file.Rules, []org.Person{{Ref: "user:default/ada", Handle: "ada"}},
 		[]org.Team{{Ref: "group:default/payments"}, {Ref: "group:default/checkout"}})
+	tools, err := importer.ParseCodeowners("CODEOWNERS", []byte("* @nobody\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	edge := func(rel org.Relation, s, o string, from, to time.Time) org.Edge {
 		return org.Edge{Relation: rel, Subject: org.Ref(s), Object: org.Ref(o), From: from, To: to}
 	}
@@ -33,8 +37,9 @@ func TestDrift(t *testing.T) {
 				Owners: []org.Ref{"group:default/checkout"}},
 			{Ref: "component:default/legacy", CodePaths: []string{"github.com/acme/shop/tree/main/svc/legacy"}, Owners: []org.Ref{"group:default/payments"}},
 			{Ref: "component:default/other", CodePaths: []string{"github.com/acme/elsewhere"}},
+			{Ref: "component:default/tool", CodePaths: []string{"github.com/acme/tools"}, Owners: []org.Ref{"group:default/payments"}},
 		},
-		Codeowners: []RepoRules{{Repo: "acme/shop", Rules: file.Rules}},
+		Codeowners: []RepoRules{{Repo: "acme/shop", Rules: file.Rules}, {Repo: "tools", Rules: tools.Rules}},
 		Changes: []freeze.Change{
 			change("component:default/api", "user:default/ada", 3),    // a member: no finding
 			change("component:default/api", "user:default/dee", 10),   // outside, but not all
@@ -65,6 +70,9 @@ func TestDrift(t *testing.T) {
 		{Kind: CodeownersDisagrees, Entity: "component:default/legacy",
 			Detail:   "The catalog says group:payments owns component:legacy; the CODEOWNERS of acme/shop svc/legacy/ leaves it unowned.",
 			Evidence: []string{"CODEOWNERS of acme/shop, line 2: /svc/legacy/"}},
+		{Kind: CodeownersDisagrees, Entity: "component:default/tool", // a repository imported by its bare name
+			Detail:   "The catalog says group:payments owns component:tool; the CODEOWNERS of tools names @nobody, nobody blameful knows.",
+			Evidence: []string{"CODEOWNERS of tools, line 1: * @nobody"}},
 		{Kind: DeploysFromOutside, Entity: "component:default/cart",
 			Detail:   "All 2 changes of component:cart in the last 90 days came from outside its owner group:checkout: user:ada (1), user:dee (1).",
 			Evidence: []string{"ve by user:dee on 2026-11-15", "va by user:ada on 2026-10-31"}},
