@@ -9,6 +9,7 @@ import (
 
 	"blameful.dev/blameful/internal/app/apptest"
 	"blameful.dev/blameful/internal/importer"
+	"blameful.dev/blameful/internal/review"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
 )
@@ -17,7 +18,8 @@ import (
 // counts, answers a lookup with the owners linked to their pages and the
 // deciding line with its number, says so for an ownerless line, refuses a
 // repository never imported in place (404) with the form still there, and
-// the drift page lists a disagreement with its evidence.
+// the drift page and the weekly review list a disagreement with its
+// evidence.
 func TestOwnersPage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a, _ := apptest.New(t, db)
@@ -70,6 +72,12 @@ func TestOwnersPage(t *testing.T) {
 		}
 		if _, err := a.Import(ctx, apptest.Admin(), b); err != nil {
 			t.Fatal(err)
+		}
+		week := review.WeekOf(a.Now()).String()
+		w = pageCall(t, s, s.pageReview, ada, "GET", "/reviews/"+week, nil, map[string]string{"week": week})
+		if body := w.Body.String(); !strings.Contains(body, `Ownership drift <span class="count">1</span>`) ||
+			!strings.Contains(body, `<span class="tag">codeowners disagrees</span> <a href="/entities/component:default/web">component:web</a>`) {
+			t.Errorf("the weekly review's drift section:\n%s", body)
 		}
 		w = pageCall(t, s, s.pageOwnershipDrift, ada, "GET", "/ownership-drift", nil, nil)
 		body = w.Body.String()
