@@ -238,13 +238,14 @@ func TestExportFollowUpToGitHub(t *testing.T) {
 		if _, err := a.ExportFollowUp(ctx, cy, f.ID, app.ExportInput{Tracker: "github", Repo: "Codertocat/Hello-World"}); errs.KindOf(err) != errs.Forbidden {
 			t.Fatalf("someone of another team: %v, want Forbidden", err)
 		}
-		for _, bad := range []app.ExportInput{{Tracker: "jira", Repo: "a/b"}, {Tracker: "github", Repo: "not a repo"}, {Tracker: "github", Repo: "a/b/c"}} {
+		for _, bad := range []app.ExportInput{{Tracker: "jira", Repo: "a/b"}, {Tracker: "github", Repo: "not a repo"}, {Tracker: "github", Repo: "a/b/c"},
+			{Tracker: "github", Repo: "a/b", Labels: []string{"bad\nlabel"}}, {Tracker: "github", Repo: "a/b", Labels: []string{strings.Repeat("x", 51)}}} {
 			if _, err := a.ExportFollowUp(ctx, apptest.Admin(), f.ID, bad); errs.KindOf(err) != errs.Invalid {
 				t.Errorf("%+v: %v, want Invalid", bad, err)
 			}
 		}
 		bob := apptest.Person("bob") // a member of payments, the owner
-		e, err := a.ExportFollowUp(ctx, bob, f.ID, app.ExportInput{Tracker: "github", Repo: "Codertocat/Hello-World"})
+		e, err := a.ExportFollowUp(ctx, bob, f.ID, app.ExportInput{Tracker: "github", Repo: "Codertocat/Hello-World", Labels: []string{"postmortem", " ", "postmortem", "SEV3"}})
 		if err != nil || e.State != followup.ExportPending {
 			t.Fatalf("export: %+v %v", e, err)
 		}
@@ -290,6 +291,9 @@ func TestExportFollowUpToGitHub(t *testing.T) {
 			t.Errorf("GitHub saw %d issues and problems %v", len(gh.bodies), gh.problems)
 		} else {
 			body, _ := gh.bodies[0]["body"].(string)
+			if labels, _ := json.Marshal(gh.bodies[0]["labels"]); string(labels) != `["postmortem","SEV3"]` {
+				t.Errorf("labels %s", labels)
+			}
 			if gh.bodies[0]["title"] != "Cap the pool" || !strings.Contains(body, "https://blameful.example/followups/"+string(f.ID)) ||
 				!strings.Contains(body, string(in.ID)) {
 				t.Errorf("issue %v", gh.bodies[0])

@@ -28,6 +28,8 @@ type ExportInput struct {
 	Tracker string
 	// Repo is the GitHub repository, OWNER/NAME.
 	Repo string
+	// Labels are the labels the issue gets (followup.ParseLabels).
+	Labels []string
 }
 
 // ExportFollowUp asks for an issue in GitHub for a follow-up: in one
@@ -36,7 +38,7 @@ type ExportInput struct {
 // follow-up's owner may (for a team owner, its members and leader), the
 // leaders above the owner, and admins: exporting puts the work into
 // someone's tracker, which is theirs to ask for. Invalid for a bad
-// tracker or repository (naming the field); NotFound for an unknown
+// tracker, repository or label (naming the field); NotFound for an unknown
 // follow-up; Forbidden for anyone else; Conflict when the follow-up is
 // exported already, or waits for its issue, or is closed.
 func (a *App) ExportFollowUp(ctx context.Context, actor org.Actor, id followup.ID, in ExportInput) (followup.Export, error) {
@@ -50,6 +52,10 @@ func (a *App) ExportFollowUp(ctx context.Context, actor org.Actor, id followup.I
 	repo, err := followup.ParseRepo(in.Repo)
 	if err != nil {
 		p.Add("repo", "%s", fieldMessage(err, "repo"))
+	}
+	labels, err := followup.ParseLabels(in.Labels)
+	if err != nil {
+		p.Add("labels", "%s", fieldMessage(err, "labels"))
 	}
 	if err := p.Err(); err != nil {
 		return e, err
@@ -75,7 +81,7 @@ func (a *App) ExportFollowUp(ctx context.Context, actor org.Actor, id followup.I
 			return errs.E(errs.Conflict, "%s is %s: only an open follow-up is exported as an issue", f.ID, f.Status)
 		}
 		payload, err := json.Marshal(notify.IssuePayload{FollowUp: string(f.ID), Incident: string(f.Incident), Repo: repo, Title: f.Title,
-			Owner: string(f.Owner), Due: f.Due.Format(time.DateOnly), Priority: string(f.Priority)})
+			Owner: string(f.Owner), Due: f.Due.Format(time.DateOnly), Priority: string(f.Priority), Labels: labels})
 		if err != nil {
 			return fmt.Errorf("export %s: %w", f.ID, err)
 		}

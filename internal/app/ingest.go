@@ -225,13 +225,17 @@ func (a *App) openFromAlerts(tx *store.Tx, actor org.Actor, b *ingest.Batch, eve
 	if err != nil {
 		return incident.Incident{}, err
 	}
+	// The summary is left to people: words of the sender's in it would
+	// make every incident from alerts look like every other to the
+	// recurrence search. What blameful made of the labels is a timeline
+	// entry instead.
 	inc := incident.Incident{
 		Title: b.Title, Severity: a.mapping.Severity(labels), Status: incident.StatusOpen, Source: string(b.Source),
-		Summary: summary, StartedAt: started, DetectedAt: started, DeclaredAt: now,
+		StartedAt: started, DetectedAt: started, DeclaredAt: now,
 		CreatedBy: actor.Ref, CreatedAt: now, UpdatedAt: now,
 	}
 	if b.URL != "" {
-		inc.Summary += "\n\nSource: " + b.URL
+		summary += " Source: " + b.URL
 	}
 	if !entity.IsZero() {
 		inc.Entities = []incident.FailedEntity{{Ref: entity, Origin: true}}
@@ -239,7 +243,15 @@ func (a *App) openFromAlerts(tx *store.Tx, actor org.Actor, b *ingest.Batch, eve
 	if err := inc.Validate(now); err != nil {
 		return inc, fmt.Errorf("an incident opened by alerts does not validate: %w", err)
 	}
-	return inc, a.declareIn(tx, actor, &inc, signalsOf(labels, events))
+	if err := a.declareIn(tx, actor, &inc, signalsOf(labels, events)); err != nil {
+		return inc, err
+	}
+	note := incident.Entry{ID: a.newID(), Incident: inc.ID, OccurredAt: now, RecordedAt: now, Author: actor.Ref,
+		Kind: incident.EntryObservation, Text: summary, UpdatedAt: now}
+	if err := note.Validate(now); err != nil {
+		return inc, fmt.Errorf("the note of an incident opened by alerts does not validate: %w", err)
+	}
+	return inc, tx.CreateEntry(&note)
 }
 
 // alertEntity finds the catalog entity the labels name, and says in the

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/errs"
@@ -12,9 +13,10 @@ import (
 // the issue in the outbox; a server started with --github-token (or jobs
 // run with it) creates it, and the follow-up then links to it.
 func followUpExport(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "followup export", "ID --repo OWNER/NAME [--as REF] [--db DSN]")
+	fs := flagSet(e, "followup export", "ID --repo OWNER/NAME [--labels L1,L2] [--as REF] [--db DSN]")
 	dsn := dbFlag(e, fs)
 	repo := fs.String("repo", "", "the GitHub repository to create the issue in, OWNER/NAME (required)")
+	labels := fs.String("labels", "", "labels for the issue, comma-separated (optional)")
 	as := asFlag(fs, "the owner, a member of an owning team or a leader above; default: the operator")
 	id, err := followUpVerb(fs, args)
 	if err != nil {
@@ -28,7 +30,7 @@ func followUpExport(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return openThen(ctx, e, *dsn, func(a *app.App) error {
-		x, err := a.ExportFollowUp(ctx, actor, id, app.ExportInput{Tracker: "github", Repo: *repo})
+		x, err := a.ExportFollowUp(ctx, actor, id, app.ExportInput{Tracker: "github", Repo: *repo, Labels: strings.Split(*labels, ",")})
 		if err != nil {
 			return err
 		}

@@ -35,12 +35,13 @@ func TestFollowUpExportCommand(t *testing.T) {
 			c.fail("repo: is required", "followup", "export", fu)
 			c.fail("is not a GitHub repository", "followup", "export", fu, "--repo", "acme")
 			c.fail("only the owner", "followup", "export", fu, "--repo", "acme/checkout", "--as", "user:cto-less")
-			if out := c.must("followup", "export", fu, "--repo", "acme/checkout", "--as", "user:ada"); !strings.Contains(out, "queued for export to acme/checkout") {
+			if out := c.must("followup", "export", fu, "--repo", "acme/checkout", "--labels", "postmortem,p2", "--as", "user:ada"); !strings.Contains(out, "queued for export to acme/checkout") {
 				t.Fatalf("export: %s", out)
 			}
 			c.fail("already being exported", "followup", "export", fu, "--repo", "acme/checkout")
 			c.must("jobs", "run", "--digest", "off", "--github-token", "tok", "--github-api", gh.URL, "--notify-allow-private")
-			if s, _ := got.Load().(string); !strings.HasPrefix(s, "POST /repos/acme/checkout/issues Bearer tok ") || !strings.Contains(s, "Cache the tax table") {
+			if s, _ := got.Load().(string); !strings.HasPrefix(s, "POST /repos/acme/checkout/issues Bearer tok ") || !strings.Contains(s, "Cache the tax table") ||
+				!strings.Contains(s, `"labels":["postmortem","p2"]`) {
 				t.Errorf("GitHub got %q", s)
 			}
 			if out := c.must("followup", "show", fu); !strings.Contains(out, "https://github.com/acme/checkout/issues/12") {

@@ -1,10 +1,12 @@
 package followup
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/freetext"
 	"blameful.dev/blameful/internal/org"
 )
 
@@ -109,6 +111,39 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// MaxLabels bounds the labels an exported issue gets; a label is at most
+// MaxLabelBytes long, as GitHub's are.
+const (
+	MaxLabels     = 10
+	MaxLabelBytes = 50
+)
+
+// ParseLabels validates the labels an exported issue is to get: each a
+// line of text of at most MaxLabelBytes, at most MaxLabels of them;
+// blanks are dropped and repeats kept once, in the order given. The error
+// names the field labels.
+func ParseLabels(in []string) ([]string, error) {
+	var out []string
+	for _, l := range in {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "":
+			continue
+		case len(l) > MaxLabelBytes:
+			return nil, errs.Field("labels", "%q is longer than %d bytes", clip(l, 60), MaxLabelBytes)
+		case freetext.Check(l, freetext.Line) != "":
+			return nil, errs.Field("labels", "%s", freetext.Check(l, freetext.Line))
+		case slices.Contains(out, l):
+			continue
+		}
+		out = append(out, l)
+	}
+	if len(out) > MaxLabels {
+		return nil, errs.Field("labels", "%d labels; at most %d", len(out), MaxLabels)
+	}
+	return out, nil
 }
 
 // CheckExport refuses to export a follow-up that already has an export,

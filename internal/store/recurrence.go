@@ -344,6 +344,12 @@ LIMIT ` + itoa(limit)
 	if err := byIDs("candidates by fingerprint", `SELECT incident FROM incident_signals WHERE kind = 'fingerprint' AND value IN `, fps, sideLimit); err != nil {
 		return nil, nil, err
 	}
+	// An incident opened by an alert group keeps its first fingerprints
+	// as signals; the alerts that joined it later are found by their
+	// events.
+	if err := byIDs("candidates by alert event", `SELECT incident FROM alert_events WHERE fingerprint IN `, fps, sideLimit); err != nil {
+		return nil, nil, err
+	}
 	var labels []string
 	for _, l := range s.Alerts.LabelPairs() {
 		if name, _, _ := strings.Cut(l, "="); !recurrence.IsGenericLabel(name) {
@@ -389,10 +395,44 @@ LIMIT ` + itoa(limit)
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := tx.laterFingerprints(cands, fps); err != nil {
+		return nil, nil, err
+	}
 	for i := range cands {
 		cands[i].TextRank = found[string(cands[i].ID)]
 	}
 	return cands, systems, nil
+}
+
+// laterFingerprints adds to the candidates' fingerprints those of fps
+// their alert events carry: an alert that joined a candidate after its
+// signals were taken is evidence too.
+func (tx *Tx) laterFingerprints(cands []recurrence.Candidate, fps []string) error {
+	if len(cands) == 0 || len(fps) == 0 {
+		return nil
+	}
+	at := make(map[incident.ID]int, len(cands))
+	args := make([]any, 0, len(cands)+len(fps))
+	for i, c := range cands {
+		at[c.ID] = i
+		args = append(args, string(c.ID))
+	}
+	for _, f := range fps {
+		args = append(args, f)
+	}
+	q := `SELECT DISTINCT incident, fingerprint FROM alert_events WHERE incident IN ` + tx.in(1, len(cands)) +
+		` AND fingerprint IN ` + tx.in(len(cands)+1, len(fps))
+	return tx.each("read candidates' alert fingerprints", q, args, func(rows *sql.Rows) error {
+		var id, fp string
+		if err := rows.Scan(&id, &fp); err != nil {
+			return err
+		}
+		c := &cands[at[incident.ID(id)]]
+		if !slices.Contains(c.Alerts.Fingerprints, fp) {
+			c.Alerts.Fingerprints = append(c.Alerts.Fingerprints, fp)
+		}
+		return nil
+	})
 }
 
 // maxSiblings bounds the other entities of the same systems whose

@@ -11,8 +11,9 @@ import (
 // created by the outbox, after the answer), GET tells where it stands.
 
 type exportRequest struct {
-	Tracker string `json:"tracker"`
-	Repo    string `json:"repo"`
+	Tracker string   `json:"tracker"`
+	Repo    string   `json:"repo"`
+	Labels  []string `json:"labels"`
 }
 
 // issueExportJSON is a follow-up's export. State is "none" (never exported),
@@ -70,7 +71,7 @@ func (s *Server) exportFollowUp(w http.ResponseWriter, r *http.Request, actor or
 		return err
 	}
 	id := followUpID(r)
-	if _, err := s.app.ExportFollowUp(r.Context(), actor, id, app.ExportInput{Tracker: req.Tracker, Repo: req.Repo}); err != nil {
+	if _, err := s.app.ExportFollowUp(r.Context(), actor, id, app.ExportInput{Tracker: req.Tracker, Repo: req.Repo, Labels: req.Labels}); err != nil {
 		return err
 	}
 	v, err := s.app.FollowUpExport(r.Context(), actor, id)

@@ -260,7 +260,7 @@ func TestFollowUpExportAPI(t *testing.T) {
 		if res := h.do(call{method: "POST", path: path, body: map[string]any{"tracker": "github", "repo": "not a repo"}, invalid: true}); res.status != 422 {
 			t.Errorf("a bad repository: %d %s", res.status, res.body)
 		}
-		res = h.do(call{method: "POST", path: path, body: map[string]any{"tracker": "github", "repo": "acme/checkout"}})
+		res = h.do(call{method: "POST", path: path, body: map[string]any{"tracker": "github", "repo": "acme/checkout", "labels": []string{"postmortem"}}})
 		if res.status != http.StatusAccepted || res.json(t)["state"] != "pending" || res.json(t)["delivery"] != "waiting" {
 			t.Errorf("export: %d %s", res.status, res.body)
 		}
