@@ -73,7 +73,8 @@ func ParseCodeowners(name string, data []byte) (Codeowners, error) {
 	}
 	var c Codeowners
 	var probs []problem
-	for n, line := range strings.Split(string(data), "\n") {
+	text := strings.TrimPrefix(string(data), "\ufeff") // an editor's byte order mark is not part of the first pattern
+	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSuffix(line, "\r")
 		at := func(format string, args ...any) {
 			probs = append(probs, problem{file: name, line: n + 1, msg: fmt.Sprintf(format, args...)})

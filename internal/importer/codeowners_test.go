@@ -140,6 +140,7 @@ func TestCodeownersSyntax(t *testing.T) {
 		"escaped blank":            {in: "my\\ file.txt @a\r\n", rules: []OwnerRule{{Line: 1, Text: `my\ file.txt @a`, Pattern: `my\ file.txt`, Owners: []string{"@a"}}}},
 		"tabs and blanks":          {in: "\t  # c\n\n\t/x\t@o/t  a@b.io \n", rules: []OwnerRule{{Line: 3, Text: "/x\t@o/t  a@b.io", Pattern: "/x", Owners: []string{"@o/t", "a@b.io"}}}},
 		"no rules":                 {in: "# only a comment\n"},
+		"byte order mark":          {in: "\ufeff* @a\n", rules: []OwnerRule{{Line: 1, Text: "* @a", Pattern: "*", Owners: []string{"@a"}}}},
 		"negation":                 {in: "!x @a\n", problem: "CODEOWNERS:1: pattern \"!x\": negation (!) is not supported"},
 		"bad owner":                {in: "x @a\ny nobody\n", problem: "CODEOWNERS:2: owner \"nobody\" is not @user, @org/team or an email address"},
 		"empty segment":            {in: "a//b @a\n", problem: "empty path segment"},
