@@ -113,6 +113,9 @@ func parseRuleLine(line string) (r OwnerRule, ok bool, problem string) {
 	if i := strings.IndexFunc(line, func(c rune) bool { return c != '\t' && (c < ' ' || c == 0x7f) }); i >= 0 {
 		return r, false, fmt.Sprintf("control character %q in the line", line[i])
 	}
+	if strings.ContainsRune(line, '\ufeff') {
+		return r, false, "a byte order mark inside the file"
+	}
 	fields, end, problem := splitFields(line)
 	if problem != "" || len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
 		return r, false, problem

@@ -146,6 +146,7 @@ func TestCodeownersSyntax(t *testing.T) {
 		"empty segment":            {in: "a//b @a\n", problem: "empty path segment"},
 		"lone backslash":           {in: "a\\", problem: "lone backslash"},
 		"control character":        {in: "a\x00b @a", problem: "control character"},
+		"a later byte order mark":  {in: "* @a\n\ufeffx @b\n", problem: "CODEOWNERS:2: a byte order mark"},
 		"not UTF-8":                {in: "a\xffb @a", problem: "not UTF-8"},
 		"long line":                {in: strings.Repeat("a", MaxCodeownersLineBytes+1), problem: "at most 4096 are read"},
 		"only a slash":             {in: "/ @a", problem: "names no path"},
