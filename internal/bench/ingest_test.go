@@ -155,7 +155,9 @@ type stormAlert struct {
 	Fingerprint string            `json:"fingerprint"`
 }
 
-func (s *storm) group(k int) string { return fmt.Sprintf(`{}:{alertname="DiskFull", cluster="c%03d"}`, k%s.groups) }
+func (s *storm) group(k int) string {
+	return fmt.Sprintf(`{}:{alertname="DiskFull", cluster="c%03d"}`, k%s.groups)
+}
 
 func (s *storm) alert(k, i int) stormAlert {
 	n := k*s.batch + i

@@ -37,7 +37,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	oidcf := addOIDCFlags(e, fs)
 	githubSecret := fs.String("github-secret", e.getenv("BLAMEFUL_GITHUB_SECRET"),
 		"the secret GitHub signs webhook deliveries to /hooks/github with; without it that endpoint answers 404 (env BLAMEFUL_GITHUB_SECRET)")
+	alerts := addAlertFlags(e, fs)
 	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	alertOpts, err := alerts.appOptions()
+	if err != nil {
 		return err
 	}
 	oidcCfg, withOIDC, err := oidcf.config()
@@ -60,7 +65,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := newLogger(e, *logFormat)
-	a, closeDB, err := openApp(ctx, *dsn, *migrate, log, *policyFile)
+	a, closeDB, err := openApp(ctx, *dsn, *migrate, log, *policyFile, alertOpts...)
 	if err != nil {
 		return err
 	}
@@ -84,7 +89,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// Without --base-url, links name the address listened on (the port
 	// chosen, with --addr :0).
 	baseURL, _ := resolveBaseURL(*base, ln.Addr().String())
-	opts := []web.Option{web.WithBaseURL(baseURL)}
+	opts := append([]web.Option{web.WithBaseURL(baseURL)}, alerts.webOptions()...)
 	if *githubSecret != "" {
 		opts = append(opts, web.WithGitHubSecret(*githubSecret))
 	}

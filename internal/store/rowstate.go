@@ -88,6 +88,10 @@ var accountables = []accountable{
 	{name: "followup_entities", key: "followup", order: "entity", since: 14, columns: []string{"followup", "entity"}},
 	{name: "followup_exports", key: "followup", since: 18, columns: []string{"followup", "tracker", "repo", "state", "issue_number",
 		"url", "issue_state", "message", "requested_by", "requested_at", "exported_at"}},
+	{name: "alert_groups", key: "incident", order: "source, group_key", since: 17, columns: []string{"source", "group_key", "incident",
+		"current", "opened_at", "resolved_at"}},
+	{name: "alert_events", key: "entry", since: 17, columns: []string{"entry", "incident", "source", "event_key", "fingerprint", "status",
+		"at", "labels", "received_at"}},
 	{name: "integrity_flags", key: "id", columns: []string{"id", "rule", "incident", "key", "suspect", "evidence", "state", "subject",
 		"reason", "reviewed_by", "reviewed_at", "raised_at"}},
 }
@@ -150,12 +154,12 @@ func (tx *Tx) unitRows(t accountable, keys []string, fn func(key, hash string) e
 		for i, k := range chunk {
 			args[i] = k
 		}
-		q := `SELECT ` + t.selectList("") + ` FROM ` + t.name + ` WHERE ` + t.key + ` IN ` + inList(1, len(chunk)) +
+		q := `SELECT ` + t.selectList("") + ` FROM ` + t.name + ` WHERE ` + t.key + ` IN ` + tx.in(1, len(chunk)) +
 			` ORDER BY ` + t.key
 		if t.order != "" {
 			q += ", " + t.order
 		}
-		err := tx.each("read "+t.name+" for the audit log", q, args, func(rows *sql.Rows) error {
+		err := tx.eachPrepared("read "+t.name+" for the audit log", q, args, func(rows *sql.Rows) error {
 			return u.scan(rows, fn)
 		})
 		if err != nil {
@@ -294,13 +298,10 @@ func (tx *Tx) storeStates(seq int64, states []audit.RowState) error {
 		q.WriteString(`INSERT INTO audit_rows (seq, tbl, key, hash) VALUES `)
 		args := make([]any, 0, 4*len(chunk))
 		for i, s := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d)", 4*i+1, 4*i+2, 4*i+3, 4*i+4)
+			tx.values(&q, i, 4)
 			args = append(args, seq, s.Table, s.Key, s.Hash)
 		}
-		if _, err := tx.exec("index row states", q.String(), args...); err != nil {
+		if _, err := tx.execPrepared("index row states", q.String(), args...); err != nil {
 			return err
 		}
 	}

@@ -268,6 +268,10 @@ table incidents
     summary text NOT NULL
     title text NOT NULL
     updated_at timestamp with time zone NOT NULL
+table ingest_sources
+    events bigint NOT NULL
+    last_at timestamp with time zone NOT NULL
+    source text NOT NULL
 table integrity_flags
     evidence text NOT NULL
     id text NOT NULL
@@ -409,7 +413,7 @@ table tokens
     roles text NOT NULL
 index accounts_person
 index alert_events_fingerprint
-index alert_events_received
+index alert_events_once
 index alert_groups_current
 index alert_groups_incident
 index assessment_decisions_assessment

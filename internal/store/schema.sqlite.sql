@@ -268,6 +268,10 @@ table incidents
     summary text NOT NULL
     title text NOT NULL
     updated_at text NOT NULL
+table ingest_sources
+    events bigint NOT NULL
+    last_at text NOT NULL
+    source text
 table integrity_flags
     evidence text NOT NULL
     id text
@@ -409,8 +413,7 @@ table tokens
     roles text NOT NULL
 index accounts_person
 index alert_events_fingerprint
-index alert_events_key
-index alert_events_received
+index alert_events_once
 index alert_groups_current
 index alert_groups_incident
 index assessment_decisions_assessment

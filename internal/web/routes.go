@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"blameful.dev/blameful/internal/errs"
+	"blameful.dev/blameful/internal/ingest"
 )
 
 // route is one pattern of the ServeMux and its handler.
@@ -59,9 +60,9 @@ func (s *Server) routes() []route {
 		{"GET /people/{ref...}", s.page(s.pagePerson)},
 		{"GET /entities", s.page(s.pageEntities)},
 		{"GET /entities/{ref...}", s.page(s.pageEntity)},
-		{"GET /followups", s.page(s.pageFollowUps)},
 		{"GET /owners", s.page(s.pageOwners)},
 		{"GET /ownership-drift", s.page(s.pageOwnershipDrift)},
+		{"GET /followups", s.page(s.pageFollowUps)},
 		{"GET /followups/{id}", s.page(s.pageFollowUp)},
 		{"POST /followups/{id}/status", s.page(s.postFollowUpPageStatus)},
 		{"POST /followups/{id}/approval", s.page(s.postFollowUpApproval)},
@@ -73,6 +74,7 @@ func (s *Server) routes() []route {
 		{"GET /audit", s.page(s.pageAudit)},
 		{"POST /audit/verify", s.page(s.postAuditVerify)},
 		{"GET /outbox", s.page(s.pageOutbox)},
+		{"GET /integrations", s.page(s.pageIntegrations)},
 		{"POST /outbox/{id}/retry", s.page(s.postOutboxRetry)},
 		{"GET /reviews", s.page(s.pageReviews)},
 		{"GET /reviews/{week}", s.page(s.pageReview)},
@@ -100,6 +102,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/incidents", s.api(s.createIncident)},
 		{"GET /api/v1/incidents/{id}", s.api(s.getIncident)},
 		{"PATCH /api/v1/incidents/{id}", s.api(s.updateIncident)},
+		{"GET /api/v1/incidents/{id}/alerts", s.api(s.getIncidentAlerts)},
 		{"GET /api/v1/incidents/{id}/timeline", s.api(s.getTimeline)},
 		{"POST /api/v1/incidents/{id}/timeline", s.api(s.addEntry)},
 		{"PATCH /api/v1/incidents/{id}/timeline/{entry}", s.api(s.editEntry)},
@@ -145,6 +148,11 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/reviews/weekly/{week}", s.api(s.getWeeklyReview)},
 		{"GET /api/v1/audit/verify", s.api(s.verifyAudit)},
 
+		{"POST /hooks/alertmanager", s.alertHook(ingest.Alertmanager)},
+		{"POST /hooks/grafana", s.alertHook(ingest.Grafana)},
+		{"POST /hooks/pagerduty", s.alertHook(ingest.PagerDuty)},
+		{"POST /hooks/opsgenie", s.alertHook(ingest.Opsgenie)},
+		{"POST /hooks/generic", s.alertHook(ingest.Generic)},
 		{"POST /hooks/github", s.public(s.hookGitHub)},
 	}
 }

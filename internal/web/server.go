@@ -43,11 +43,16 @@ type Server struct {
 	// githubSecret verifies GitHub's webhook deliveries (hook_github.go);
 	// empty when none is set up.
 	githubSecret []byte
+	// pagerdutySecrets verify PagerDuty's webhook signatures
+	// (hook_alerts.go); empty when none is set up.
+	pagerdutySecrets []string
+	// hooks is each alert source's recent deliveries, for admins.
+	hooks *hookStats
 }
 
 // New builds the server; MarkReady makes /healthz answer 200.
 func New(a *app.App, log *slog.Logger, version string, opts ...Option) *Server {
-	s := &Server{app: a, log: log, version: version, openapi: openAPIJSON(), pages: parsePages(pageFuncs), logins: newLoginLimits()}
+	s := &Server{app: a, log: log, version: version, openapi: openAPIJSON(), pages: parsePages(pageFuncs), logins: newLoginLimits(), hooks: newHookStats()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -74,6 +79,9 @@ func (s *Server) api(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		actor, err := s.authenticate(r)
+		if err == nil && actor.IngestOnly() {
+			err = errs.E(errs.Forbidden, "an ingest token can only deliver alerts to /hooks/")
+		}
 		if err == nil {
 			err = h(w, r, actor)
 		}
