@@ -190,9 +190,26 @@ func (a *App) OwnershipDrift(ctx context.Context, actor org.Actor, days int) ([]
 	}
 	var out []review.Finding
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		f, err := tx.DriftFacts(a.Now(), days)
+		f, err := a.driftFacts(tx, a.Now(), days)
 		out = review.Drift(f)
 		return err
 	})
 	return out, err
+}
+
+// driftFacts reads the facts of ownership drift, the alert labels among
+// them as the alert hooks map labels to entities.
+func (a *App) driftFacts(tx *store.Tx, at time.Time, days int) (review.DriftFacts, error) {
+	f, err := tx.DriftFacts(at, days)
+	if err != nil {
+		return f, err
+	}
+	var labels []string
+	for _, l := range a.mapping.EntityLabels {
+		if l != "team" {
+			labels = append(labels, l)
+		}
+	}
+	f.AlertLabels, f.EntityNames, err = tx.AlertLabelFacts(at, days, labels)
+	return f, err
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,5 +162,41 @@ func TestIngestRecurrenceByLaterAlert(t *testing.T) {
 			}
 		}
 		t.Errorf("candidates of %s: %+v; want %s, which had late-59", later.Incident, cands, earlier.Incident)
+	})
+}
+
+// TestDriftFindsUnknownAlertLabels: an alert label that names no catalog
+// entity is ownership drift, with the incidents that carried it; one that
+// names an entity is not.
+func TestDriftFindsUnknownAlertLabels(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, clock := apptest.New(t, db)
+		ctx := context.Background()
+		known, unknown := group("g1", clock.Now().Add(-time.Minute), "k1"), group("g2", clock.Now().Add(-time.Minute), "u1")
+		unknown.Labels = map[string]string{"alertname": "FeatureStoreLagging", "service": "feature-store", "team": "payments"}
+		unknown.Alerts[0].Labels = unknown.Labels
+		if _, err := a.IngestAlerts(ctx, sender, known); err != nil {
+			t.Fatal(err)
+		}
+		res, err := a.IngestAlerts(ctx, sender, unknown)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Hour)
+		findings, err := a.OwnershipDrift(ctx, apptest.Person("ada"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range findings {
+			if f.Kind == "unknown_alert_label" {
+				got = append(got, f.Detail+" | "+strings.Join(f.Evidence, ";"))
+			}
+		}
+		want := "alerts labelled service=feature-store name no catalog entity: 1 incident in 90 days, none with an owner to answer for it | incidents: " +
+			string(res.Incident)
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("unknown alert labels: %q, want [%q]", got, want)
+		}
 	})
 }

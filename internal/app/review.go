@@ -65,7 +65,7 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.Unowned, err = tx.Unowned(asOf); err != nil {
 			return err
 		}
-		facts, err := tx.DriftFacts(asOf, review.DefaultDriftDays)
+		facts, err := a.driftFacts(tx, asOf, review.DefaultDriftDays)
 		if err != nil {
 			return err
 		}

@@ -79,6 +79,19 @@ type DriftFacts struct {
 	// member_of, leads and child_of edges of their owning teams and the
 	// teams under them, with their history.
 	Edges []org.Edge
+	// AlertLabels are the values of the labels that name entities (the
+	// alert hooks' mapping, team aside) on the incidents that started in
+	// the window; EntityNames holds those of the values some catalog
+	// entity is named.
+	AlertLabels []AlertLabel
+	EntityNames map[string]bool
+}
+
+// AlertLabel is one value of an entity-naming alert label and the
+// incidents whose alerts carried it, newest first.
+type AlertLabel struct {
+	Label, Value string
+	Incidents    []string
 }
 
 // Drift returns the findings of every kind, by kind and then entity.
@@ -98,10 +111,34 @@ func Drift(f DriftFacts) []Finding {
 }
 
 // alertLabelDrift finds alert labels that name no catalog entity
-// (UnknownAlertLabel). TODO(#9): the alert ingest (migration 0017) adds
-// the facts this reads to DriftFacts and the finding here; until then it
-// finds nothing.
-func alertLabelDrift(DriftFacts) []Finding { return nil }
+// (UnknownAlertLabel): something pages people, and the catalog does not
+// say whose it is. One finding per label value, naming the incidents.
+func alertLabelDrift(f DriftFacts) []Finding {
+	var out []Finding
+	for _, l := range f.AlertLabels {
+		if f.EntityNames[l.Value] || len(l.Incidents) == 0 {
+			continue
+		}
+		n := len(l.Incidents)
+		shown := l.Incidents[:min(n, 5)]
+		plural := "s"
+		if n == 1 {
+			plural = ""
+		}
+		out = append(out, Finding{Kind: UnknownAlertLabel,
+			Detail: fmt.Sprintf("alerts labelled %s=%s name no catalog entity: %d incident%s in %d days, none with an owner to answer for it",
+				l.Label, l.Value, n, plural, f.Days),
+			Evidence: []string{"incidents: " + strings.Join(shown, ", ") + andMore(n, len(shown))}})
+	}
+	return out
+}
+
+func andMore(total, shown int) string {
+	if total <= shown {
+		return ""
+	}
+	return fmt.Sprintf(" and %d more", total-shown)
+}
 
 // codeownersDrift finds entities whose catalog owner is not among the
 // owners CODEOWNERS gives their code (CodeownersDisagrees). An entity

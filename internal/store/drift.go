@@ -5,11 +5,71 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/review"
 )
+
+// AlertLabelFacts reads the values of the labels that name entities on
+// the incidents that started in the days before at, with the incidents
+// (newest first, at most 50 a value), and which of the values name a
+// catalog entity of any kind.
+func (tx *Tx) AlertLabelFacts(at time.Time, days int, labels []string) ([]review.AlertLabel, map[string]bool, error) {
+	var out []review.AlertLabel
+	names := map[string]bool{}
+	var refs []org.Ref
+	for _, l := range labels {
+		if l == "" || strings.ContainsAny(l, "=>") {
+			continue
+		}
+		byValue := map[string]*review.AlertLabel{}
+		var order []string
+		// A range of the signals' index: label values are "name=value".
+		err := tx.each("read alert labels", `
+SELECT s.value, i.id FROM incident_signals s JOIN incidents i ON i.id = s.incident
+WHERE s.kind = 'label' AND s.value > $1 AND s.value < $2 AND i.started_at >= $3 AND i.started_at < $4
+ORDER BY s.value, i.started_at DESC, i.id`, []any{l + "=", l + ">", tx.t(at.AddDate(0, 0, -days)), tx.t(at)}, func(rows *sql.Rows) error {
+			var v, id string
+			if err := rows.Scan(&v, &id); err != nil {
+				return err
+			}
+			v = strings.TrimPrefix(v, l+"=")
+			a := byValue[v]
+			if a == nil {
+				a = &review.AlertLabel{Label: l, Value: v}
+				byValue[v] = a
+				order = append(order, v)
+			}
+			if len(a.Incidents) < 50 {
+				a.Incidents = append(a.Incidents, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, v := range order {
+			out = append(out, *byValue[v])
+			for _, kind := range []string{"component", "system", "resource", "provider"} {
+				if r, err := org.ParseRef(kind+":"+v, ""); err == nil {
+					refs = append(refs, r)
+				}
+			}
+		}
+	}
+	if len(refs) > 0 {
+		found, err := tx.Entities(EntityFilter{Refs: refs})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range found {
+			names[e.Ref.Name()] = true
+		}
+	}
+	return out, names, nil
+}
 
 // DriftFacts reads what review.Drift needs at the moment at: the imported
 // CODEOWNERS rules, the entities with a GitHub code path and their owners
