@@ -119,7 +119,11 @@ func changeList(ctx context.Context, e env, args []string) error {
 			if !c.ExceptionApprovedBy.IsZero() {
 				exc = "  exception by " + string(c.ExceptionApprovedBy)
 			}
-			fmt.Fprintf(e.stdout, "%s  %s  %s %s by %s (%s)%s\n", c.ID, c.At.Format(time.RFC3339), c.Entity, printable(c.Ref), c.Actor, printable(c.Source), exc)
+			by := string(c.Actor)
+			if by == "" {
+				by = "nobody of the org" // a GitHub login no person has
+			}
+			fmt.Fprintf(e.stdout, "%s  %s  %s %s by %s (%s)%s\n", c.ID, c.At.Format(time.RFC3339), c.Entity, printable(c.Ref), by, printable(c.Source), exc)
 		}
 		return nil
 	})

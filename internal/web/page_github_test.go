@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/app/apptest"
+	"blameful.dev/blameful/internal/importer"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/notify"
 	"blameful.dev/blameful/internal/org"
@@ -99,4 +102,37 @@ func TestFollowUpPageExport(t *testing.T) {
 			t.Errorf("the exported issue's link is missing")
 		}
 	})
+}
+
+// TestChangesPageUnknownDeployer: a change GitHub reported for a login no
+// person has shows its actor as unknown, not as an empty link.
+func TestChangesPageUnknownDeployer(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	a, _ := apptest.New(t, db)
+	s := New(a, slog.New(slog.DiscardHandler), "test")
+	ctx := context.Background()
+	b, err := os.ReadFile(filepath.Join("..", "app", "apptest", "org.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "entities:\n", "entities:\n  - {id: component:hello, owner: payments, code: [github.com/Codertocat/Hello-World]}\n", 1)
+	batch, err := importer.ParseOrg("org.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(ctx, apptest.Admin(), batch); err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(filepath.Join("..", "ingest", "testdata", "github", "deployment_status.created.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := a.ReceiveGitHub(ctx, "deployment_status", "d-1", body); err != nil || !out.Recorded {
+		t.Fatalf("deployment: %+v %v", out, err)
+	}
+	w := pageCall(t, s, s.pageChanges, apptest.Person("ada"), "GET", "/changes", nil, nil)
+	page := w.Body.String()
+	if w.Code != http.StatusOK || !strings.Contains(page, ">unknown</span>") || strings.Contains(page, `href="/people/"`) {
+		t.Errorf("changes page: %d, unknown actor shown %v, empty link %v", w.Code, strings.Contains(page, ">unknown</span>"), strings.Contains(page, `href="/people/"`))
+	}
 }
