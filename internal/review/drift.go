@@ -227,7 +227,9 @@ func deployDrift(f DriftFacts) []Finding {
 		var owners []org.Ref
 		for _, c := range changes {
 			own := x.ownersAt(ent, c.At)
-			if len(own) == 0 {
+			if len(own) == 0 || c.Actor.IsZero() {
+				// A change without an actor (a GitHub deployer no person
+				// of the org has as handle) says nothing about who deploys.
 				continue
 			}
 			judged++
