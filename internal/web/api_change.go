@@ -16,10 +16,12 @@ import (
 )
 
 type changeJSON struct {
-	ID                  string  `json:"id"`
-	Entity              string  `json:"entity"`
-	Ref                 string  `json:"ref"`
-	Actor               string  `json:"actor"`
+	ID     string `json:"id"`
+	Entity string `json:"entity"`
+	Ref    string `json:"ref"`
+	// Actor is null when no person of the org was named for the change
+	// (GitHub reported it for a login no person has as handle).
+	Actor               *string `json:"actor"`
 	At                  *string `json:"at"`
 	Source              string  `json:"source"`
 	ExceptionApprovedBy *string `json:"exception_approved_by"`
@@ -28,8 +30,12 @@ type changeJSON struct {
 }
 
 func toChangeJSON(c freeze.Change) changeJSON {
-	out := changeJSON{ID: c.ID, Entity: string(c.Entity), Ref: c.Ref, Actor: string(c.Actor), At: rfc3339(c.At), Source: c.Source,
+	out := changeJSON{ID: c.ID, Entity: string(c.Entity), Ref: c.Ref, At: rfc3339(c.At), Source: c.Source,
 		RecordedAt: rfc3339(c.RecordedAt), RecordedBy: string(c.RecordedBy)}
+	if !c.Actor.IsZero() {
+		a := string(c.Actor)
+		out.Actor = &a
+	}
 	if !c.ExceptionApprovedBy.IsZero() {
 		s := string(c.ExceptionApprovedBy)
 		out.ExceptionApprovedBy = &s

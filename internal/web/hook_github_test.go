@@ -325,3 +325,34 @@ func (f *fixture) exports() map[string]string {
 	}
 	return out
 }
+
+// TestChangeWithoutActorAPI: a change GitHub reported for a login no
+// person has lists with a null actor, as the OpenAPI document says.
+func TestChangeWithoutActorAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		b, err := os.ReadFile(filepath.Join("..", "app", "apptest", "org.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(b), "entities:\n", "entities:\n  - {id: component:hello, owner: payments, code: [github.com/Codertocat/Hello-World]}\n", 1)
+		batch, err := importer.ParseOrg("org.yaml", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.app.Import(context.Background(), apptest.Admin(), batch); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := h.app.ReceiveGitHub(context.Background(), "deployment_status", "d-1", githubPayload(t, "deployment_status.created.json")); err != nil || !out.Recorded {
+			t.Fatalf("deployment: %+v %v", out, err)
+		}
+		res := h.do(call{method: "GET", path: "/api/v1/changes?entity=component:hello"})
+		items, _ := res.json(t)["items"].([]any)
+		if res.status != http.StatusOK || len(items) != 1 {
+			t.Fatalf("changes: %d %s", res.status, res.body)
+		}
+		if c, _ := items[0].(map[string]any); c["actor"] != nil || c["source"] != "github" {
+			t.Errorf("change %v: want a null actor and source github", c)
+		}
+	})
+}
