@@ -85,6 +85,7 @@ func Load(ctx context.Context, a *app.App, progress func(done, total int)) (Summ
 	acts = append(acts, w.frozenDeploy()...)
 	acts = append(acts, w.followThrough()...)
 	acts = append(acts, w.alertStories()...)
+	acts = append(acts, w.codeowners()...)
 	acts = append(acts, w.assessments()...)
 	// The re-organisation: Search moves from Catalog to Growth.
 	reorg := reorgBatch(batch)
