@@ -11,7 +11,7 @@ table accounts
     updated_at text NOT NULL
 table alert_events
     at text NOT NULL
-    entry text
+    entry text NOT NULL
     event_key text NOT NULL
     fingerprint text NOT NULL
     incident text NOT NULL
