@@ -239,7 +239,8 @@ func sendStorm(base, token string, bodies [][]byte, clients int) (time.Duration,
 }
 
 // openFloorWriter opens a writer with the product's own settings: on
-// SQLite, WAL with synchronous NORMAL and one connection.
+// SQLite, WAL with synchronous NORMAL, foreign keys checked, the same page
+// cache and one connection.
 func openFloorWriter(dsn string) (*rawDB, error) {
 	engine, target, err := store.ParseDSN(dsn)
 	if err != nil {
@@ -253,6 +254,7 @@ func openFloorWriter(dsn string) (*rawDB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "cache_size(-32768)")
 	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+target+"?"+q.Encode())
 	if err != nil {

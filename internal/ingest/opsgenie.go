@@ -85,7 +85,7 @@ func ParseOpsgenie(body []byte) (Batch, error) {
 		at = updated
 	}
 	stamp := a.UpdatedAt.String()
-	if p.Action == "Create" || stamp == "" {
+	if p.Action == "Create" || updated.IsZero() {
 		stamp = a.CreatedAt.String()
 	}
 	b := Batch{
@@ -115,6 +115,8 @@ func epoch(n json.Number) (time.Time, error) {
 		return time.Time{}, invalid("%q is not a time in milliseconds or nanoseconds since 1970", n.String())
 	}
 	switch {
+	case v == 0: // no time given
+		return time.Time{}, nil
 	case v > 1e17:
 		return time.Unix(0, v), nil
 	case v > 1e14:

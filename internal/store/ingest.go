@@ -60,7 +60,7 @@ func (tx *Tx) RecordedAlertEvents(inc incident.ID, keys []string) (map[string]bo
 		args[i] = k
 	}
 	for _, c := range chunks(args, inChunk-1) {
-		err := tx.each("read alert events", `SELECT event_key FROM alert_events WHERE incident = $1 AND event_key IN `+tx.in(2, len(c)),
+		err := tx.eachPrepared("read alert events", `SELECT event_key FROM alert_events WHERE incident = $1 AND event_key IN `+tx.in(2, len(c)),
 			append([]any{string(inc)}, c...), func(rows *sql.Rows) error {
 				var k string
 				if err := rows.Scan(&k); err != nil {

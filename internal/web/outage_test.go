@@ -66,6 +66,7 @@ func TestOutagePostgres(t *testing.T) {
 	h.send("GET", "/readyz", "").wantStatus(t, http.StatusOK)
 	h.send("GET", "/api/v1/incidents", "").wantStatus(t, http.StatusOK)
 	h.declare("After the outage", "SEV3", "component:checkout-api", time.Hour)
+	h.resendAlert()
 }
 
 // TestOutageSQLiteLocked holds SQLite's write lock from another connection,
@@ -93,6 +94,7 @@ func TestOutageSQLiteLocked(t *testing.T) {
 	}
 	release()
 	h.declare("After the lock", "SEV3", "component:checkout-api", time.Hour)
+	h.resendAlert()
 }
 
 // outageCalls are a few reads and writes that must answer 503 when the
@@ -103,6 +105,28 @@ var outageCalls = []struct{ method, path, body string }{
 	{"POST", "/api/v1/incidents", `{"title": "During the outage", "severity": "SEV3", "started_at": "2026-11-20T13:00:00Z",
 		"entities": [{"ref": "component:checkout-api", "origin": true}]}`},
 	{"POST", "/api/v1/followups", `{"incident": "INC-2026-0001", "title": "Size the pool", "owner": "group:checkout"}`},
+	{"POST", "/hooks/alertmanager", outageAlert},
+}
+
+// outageAlert is an Alertmanager delivery sent while the database is out
+// and again once it is back, as Alertmanager retries a 503: it arrives.
+const outageAlert = `{"version": "4", "groupKey": "{}:{alertname=\"PoolExhausted\"}", "status": "firing",
+	"commonLabels": {"alertname": "PoolExhausted", "service": "checkout-api"},
+	"alerts": [{"status": "firing", "labels": {"alertname": "PoolExhausted", "service": "checkout-api"},
+	"startsAt": "2026-11-20T13:55:00Z", "fingerprint": "0f0e0d0c0b0a0908"}]}`
+
+// resendAlert sends outageAlert again, as its sender would after a 503,
+// and checks that it opened its incident now.
+func (h *harness) resendAlert() {
+	h.t.Helper()
+	r := h.send("POST", "/hooks/alertmanager", outageAlert).wantStatus(h.t, http.StatusAccepted)
+	var res struct {
+		Opened   bool `json:"opened"`
+		Recorded int  `json:"recorded"`
+	}
+	if err := json.Unmarshal(r.body, &res); err != nil || !res.Opened || res.Recorded != 1 {
+		h.t.Errorf("the alert sent again after the outage: %s", r.body)
+	}
 }
 
 // holdWriteLock takes SQLite's write lock through a database handle of its
