@@ -34,22 +34,30 @@ func seed(f *testing.F, files ...string) {
 func FuzzParseAlertmanager(f *testing.F) {
 	seed(f, "alertmanager/am-v0.34.2-1-firing.json", "alertmanager/am-v0.34.2-2-partly-resolved.json",
 		"alertmanager/am-v0.34.2-3-all-resolved.json", "alertmanager/am-v0.31.1-1-firing.json")
-	f.Fuzz(func(t *testing.T, body []byte) { checkParser(t, body, ParseAlertmanager, func() any { return new(amPayload) }) })
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkParser(t, body, ParseAlertmanager, func() any { return new(amPayload) })
+	})
 }
 
 func FuzzParseGrafana(f *testing.F) {
 	seed(f, "grafana/webhook-firing.json", "grafana/webhook-resolved.json", "grafana/webhook-firing-v11-values.json")
-	f.Fuzz(func(t *testing.T, body []byte) { checkParser(t, body, ParseGrafana, func() any { return new(amPayload) }) })
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkParser(t, body, ParseGrafana, func() any { return new(amPayload) })
+	})
 }
 
 func FuzzParseOpsgenie(f *testing.F) {
 	seed(f, "opsgenie/create.json", "opsgenie/close.ours.json")
-	f.Fuzz(func(t *testing.T, body []byte) { checkParser(t, body, ParseOpsgenie, func() any { return new(ogPayload) }) })
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkParser(t, body, ParseOpsgenie, func() any { return new(ogPayload) })
+	})
 }
 
 func FuzzParseGeneric(f *testing.F) {
 	seed(f, "generic-firing.ours.json")
-	f.Fuzz(func(t *testing.T, body []byte) { checkParser(t, body, ParseGeneric, func() any { return new(genericPayload) }) })
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkParser(t, body, ParseGeneric, func() any { return new(genericPayload) })
+	})
 }
 
 func FuzzParsePagerDuty(f *testing.F) {
