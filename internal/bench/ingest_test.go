@@ -240,7 +240,7 @@ func sendStorm(base, token string, bodies [][]byte, clients int) (time.Duration,
 
 // openFloorWriter opens a writer with the product's own settings: on
 // SQLite, WAL with synchronous NORMAL, foreign keys checked, the same page
-// cache and one connection.
+// cache and checkpoint interval, and one connection.
 func openFloorWriter(dsn string) (*rawDB, error) {
 	engine, target, err := store.ParseDSN(dsn)
 	if err != nil {
@@ -255,6 +255,7 @@ func openFloorWriter(dsn string) (*rawDB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "cache_size(-32768)")
+	q.Add("_pragma", "wal_autocheckpoint(8000)")
 	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+target+"?"+q.Encode())
 	if err != nil {

@@ -91,7 +91,8 @@ func (tx *Tx) AddAlertEvents(entries []incident.Entry, events []incident.AlertEv
 		args := make([]any, 0, entryCols*(end-start))
 		q.WriteString(`INSERT INTO timeline_entries (id, incident, occurred_at, recorded_at, author, kind, text, deleted, revision, updated_at) VALUES `)
 		for i, e := range entries[start:end] {
-			tx.touch("timeline_entries", e.ID)
+			tx.touchWritten("timeline_entries", e.ID, []any{e.ID, string(e.Incident), micro(e.OccurredAt), micro(e.RecordedAt),
+				string(e.Author), string(e.Kind), e.Text, e.Deleted, int64(e.Revision), micro(e.UpdatedAt)})
 			tx.values(&q, i, entryCols)
 			args = append(args, e.ID, string(e.Incident), tx.t(e.OccurredAt), tx.t(e.RecordedAt), string(e.Author), string(e.Kind), e.Text,
 				e.Deleted, e.Revision, tx.t(e.UpdatedAt))
@@ -103,11 +104,12 @@ func (tx *Tx) AddAlertEvents(entries []incident.Entry, events []incident.AlertEv
 		args = args[:0]
 		q.WriteString(`INSERT INTO alert_events (entry, incident, source, event_key, fingerprint, status, at, labels, received_at) VALUES `)
 		for i, ev := range events[start:end] {
-			tx.touch("alert_events", ev.Entry)
 			labels, err := json.Marshal(ev.Labels) // map keys sorted: one text per label set
 			if err != nil {
 				return err
 			}
+			tx.touchWritten("alert_events", ev.Entry, []any{ev.Entry, string(ev.Incident), ev.Source, ev.Key, ev.Fingerprint, ev.Status,
+				micro(ev.At), string(labels), micro(ev.ReceivedAt)})
 			tx.values(&q, i, eventCols)
 			args = append(args, ev.Entry, string(ev.Incident), ev.Source, ev.Key, ev.Fingerprint, ev.Status, tx.t(ev.At), string(labels),
 				tx.t(ev.ReceivedAt))
@@ -118,6 +120,9 @@ func (tx *Tx) AddAlertEvents(entries []incident.Entry, events []incident.AlertEv
 	}
 	return nil
 }
+
+// micro is a time as the store keeps it: UTC, to the microsecond.
+func micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // values writes the i-th row's placeholders of a multi-row insert.
 func (tx *Tx) values(q *strings.Builder, i, cols int) {

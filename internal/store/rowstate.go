@@ -138,7 +138,27 @@ type rowRef struct{ table, key string }
 // touch notes that the transaction wrote the unit of table under key:
 // flushAudit records the state the transaction leaves it in. Every store
 // method that writes an accountable table calls it.
-func (tx *Tx) touch(table, key string) { tx.touched = append(tx.touched, rowRef{table, key}) }
+func (tx *Tx) touch(table, key string) {
+	ref := rowRef{table, key}
+	delete(tx.written, ref) // what it becomes is read back
+	tx.touched = append(tx.touched, ref)
+}
+
+// touchWritten is touch for a row the transaction has just inserted whole
+// and will not change again, given as the values of its table's columns:
+// flushAudit hashes those rather than reading the row back, which an
+// alert storm would otherwise do for every alert. The values are what the
+// row holds as the hasher takes them (audit.RowHasher): times at the
+// microseconds the store keeps, int64 and bool, text as written. Only
+// for tables whose unit is one row.
+func (tx *Tx) touchWritten(table, key string, values []any) {
+	if tx.written == nil {
+		tx.written = map[rowRef][]any{}
+	}
+	ref := rowRef{table, key}
+	tx.touched = append(tx.touched, ref)
+	tx.written[ref] = values
+}
 
 // inChunk bounds the keys of one IN list: modernc's SQLite binds numbered
 // parameters in time quadratic in their count (BENCHMARKS.md).
@@ -259,6 +279,7 @@ func (tx *Tx) touchedStates() ([]audit.RowState, error) {
 		return audit.CompareStates(audit.RowState{Table: a.table, Key: a.key}, audit.RowState{Table: b.table, Key: b.key})
 	})
 	refs = slices.Compact(refs)
+	hasher := audit.NewRowHasher()
 	out := make([]audit.RowState, 0, len(refs))
 	for i := 0; i < len(refs); {
 		j := i
@@ -269,13 +290,25 @@ func (tx *Tx) touchedStates() ([]audit.RowState, error) {
 		if !ok {
 			return nil, fmt.Errorf("store: %s is not an accountable table", refs[i].table)
 		}
-		keys := make([]string, j-i)
+		keys := make([]string, 0, j-i)
 		found := make(map[string]string, j-i)
-		for k := range keys {
-			keys[k] = refs[i+k].key
+		for _, ref := range refs[i:j] {
+			if vals, ok := tx.written[ref]; ok && t.order == "" {
+				hasher.Reset()
+				if err := hasher.Add(vals); err != nil {
+					return nil, fmt.Errorf("%s %s: %w", t.name, ref.key, err)
+				}
+				found[ref.key] = hasher.Sum()
+				continue
+			}
+			keys = append(keys, ref.key)
 		}
 		if err := tx.unitRows(t, keys, func(key, hash string) error { found[key] = hash; return nil }); err != nil {
 			return nil, err
+		}
+		keys = keys[:0]
+		for _, ref := range refs[i:j] {
+			keys = append(keys, ref.key)
 		}
 		for _, k := range keys {
 			h, ok := found[k]
