@@ -76,7 +76,11 @@ type alertEventRecord struct {
 }
 
 // ingestIn records one delivery inside tx.
-func (a *App) ingestIn(tx *store.Tx, actor org.Actor, b *ingest.Batch) (IngestResult, error) {
+func (a *App) ingestIn(tx *store.Tx, actor org.Actor, b *ingest.Batch, labels []string) (IngestResult, error) {
+	labelText := make(map[string]string, len(labels))
+	for i, t := range labels {
+		labelText[b.Alerts[i].Key] = t
+	}
 	now := a.Now()
 	src := string(b.Source)
 	g, status, found, err := tx.CurrentAlertGroup(src, b.Group)
@@ -129,7 +133,7 @@ func (a *App) ingestIn(tx *store.Tx, actor org.Actor, b *ingest.Batch) (IngestRe
 			entries[i] = incident.Entry{ID: id, Incident: inc.ID, OccurredAt: e.At, RecordedAt: now, Author: actor.Ref,
 				Kind: incident.EntryAlert, Text: e.Text, UpdatedAt: now}
 			stored[i] = incident.AlertEvent{Entry: id, Incident: inc.ID, Source: src, Key: e.Key, Fingerprint: e.Fingerprint,
-				Status: string(e.Status), At: e.At, Labels: e.Labels, ReceivedAt: now}
+				Status: string(e.Status), At: e.At, Labels: e.Labels, ReceivedAt: now, LabelText: labelText[e.Key]}
 			rec.Events[i] = alertEventRecord{Entry: id, Key: e.Key, Fingerprint: e.Fingerprint, Status: string(e.Status), At: e.At}
 		}
 		if err := tx.AddAlertEvents(entries, stored); err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -40,13 +41,21 @@ type ingestJob struct {
 	ctx   context.Context
 	actor org.Actor
 	batch ingest.Batch
-	res   IngestResult
+	// labels are the alerts' labels encoded for the store, done before
+	// the job queues so the one committing goroutine does not.
+	labels []string
+	res    IngestResult
 	err   error
 	done  chan struct{}
 }
 
 func (c *committer) submit(ctx context.Context, a *App, actor org.Actor, b ingest.Batch) (IngestResult, error) {
-	j := &ingestJob{app: a, ctx: ctx, actor: actor, batch: b, done: make(chan struct{})}
+	j := &ingestJob{app: a, ctx: ctx, actor: actor, batch: b, labels: make([]string, len(b.Alerts)), done: make(chan struct{})}
+	for i, al := range b.Alerts {
+		if text, err := json.Marshal(al.Labels); err == nil {
+			j.labels[i] = string(text)
+		}
+	}
 	n := max(len(b.Alerts), 1)
 	c.mu.Lock()
 	if c.queued > 0 && c.queued+n > queueAlerts {
@@ -130,7 +139,7 @@ func (a *App) commitJobs(jobs []*ingestJob) error {
 	results := make([]IngestResult, len(jobs))
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
 		for i, j := range jobs {
-			r, err := j.app.ingestIn(tx, j.actor, &j.batch)
+			r, err := j.app.ingestIn(tx, j.actor, &j.batch, j.labels)
 			if err != nil {
 				return err
 			}

@@ -20,6 +20,9 @@ type AlertEvent struct {
 	At         time.Time
 	Labels     map[string]string
 	ReceivedAt time.Time
+	// LabelText is Labels as stored (JSON, keys sorted) when it was
+	// encoded already; the store encodes it otherwise.
+	LabelText string
 }
 
 // AlertGroup ties a sender's group of alerts to an incident it opened.

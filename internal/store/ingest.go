@@ -104,9 +104,12 @@ func (tx *Tx) AddAlertEvents(entries []incident.Entry, events []incident.AlertEv
 		args = args[:0]
 		q.WriteString(`INSERT INTO alert_events (entry, incident, source, event_key, fingerprint, status, at, labels, received_at) VALUES `)
 		for i, ev := range events[start:end] {
-			labels, err := json.Marshal(ev.Labels) // map keys sorted: one text per label set
-			if err != nil {
-				return err
+			labels := []byte(ev.LabelText)
+			if len(labels) == 0 {
+				var err error
+				if labels, err = json.Marshal(ev.Labels); err != nil { // map keys sorted: one text per label set
+					return err
+				}
 			}
 			tx.touchWritten("alert_events", ev.Entry, []any{ev.Entry, string(ev.Incident), ev.Source, ev.Key, ev.Fingerprint, ev.Status,
 				micro(ev.At), string(labels), micro(ev.ReceivedAt)})
