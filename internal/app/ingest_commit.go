@@ -45,8 +45,8 @@ type ingestJob struct {
 	// the job queues so the one committing goroutine does not.
 	labels []string
 	res    IngestResult
-	err   error
-	done  chan struct{}
+	err    error
+	done   chan struct{}
 }
 
 func (c *committer) submit(ctx context.Context, a *App, actor org.Actor, b ingest.Batch) (IngestResult, error) {
