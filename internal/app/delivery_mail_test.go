@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -18,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +24,7 @@ import (
 	"blameful.dev/blameful/internal/notify"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
+	"blameful.dev/blameful/internal/testbin"
 )
 
 // These tests send email to a real mail server: Mailpit, built once into
@@ -33,47 +32,10 @@ import (
 // back through its HTTP API. Without Go's module proxy the build fails:
 // the tests are then skipped, unless CI=true, where they must run.
 
-const mailpitModule = "github.com/axllent/mailpit@v1.33.1"
+// mailpit is the real mail server the email tests send to.
+var mailpitProgram = testbin.Program{Module: "github.com/axllent/mailpit@v1.33.1", Dir: "mailpit-v1.33.1", Name: "mailpit"}
 
-var (
-	buildMailpit sync.Once
-	mailpitBin   string
-	mailpitErr   error
-)
-
-func mailpitBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs Mailpit; skipped with -short")
-	}
-	buildMailpit.Do(func() {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir := filepath.Join(cache, "blameful-test", "mailpit-v1.33.1")
-		bin := filepath.Join(dir, "mailpit")
-		if _, err := os.Stat(bin); err == nil {
-			mailpitBin = bin
-			return
-		}
-		cmd := exec.Command("go", "install", mailpitModule)
-		cmd.Dir = os.TempDir() // outside this module
-		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			mailpitErr = errors.New("go install " + mailpitModule + ": " + err.Error() + "\n" + string(out))
-			return
-		}
-		mailpitBin = bin
-	})
-	if mailpitErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(mailpitErr)
-		}
-		t.Skipf("cannot build Mailpit, so the email tests cannot run (CI=true makes this fail): %v", mailpitErr)
-	}
-	return mailpitBin
-}
+func mailpitBinary(t *testing.T) string { return testbin.Path(t, mailpitProgram) }
 
 func freeAddr(t *testing.T) string {
 	t.Helper()

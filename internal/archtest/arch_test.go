@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"demo":            {"app"},
 	"cli":             {"web", "app", "store", "notify", "demo"},
 	"archtest":        {},
+	"testbin":         {},
 }
 
 // forbiddenInDomain are standard packages that mean I/O or global state.

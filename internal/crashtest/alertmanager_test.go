@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,61 +11,23 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"blameful.dev/blameful/internal/store/storetest"
+	"blameful.dev/blameful/internal/testbin"
 )
 
 // The real Prometheus Alertmanager: later releases do not build with go
 // install, as their web UI is not in the module. .ci/run installs it into
-// the cache directory this test looks in.
+// the cache directory testbin looks in.
+var alertmanagerProgram = testbin.Program{Module: "github.com/prometheus/alertmanager/cmd/alertmanager@v0.31.1",
+	Dir: "alertmanager-v0.31.1", Name: "alertmanager"}
+
 const (
-	alertmanagerModule  = "github.com/prometheus/alertmanager/cmd/alertmanager@v0.31.1"
-	alertmanagerDir     = "alertmanager-v0.31.1"
 	alertmanagerLimit   = 45 * time.Second
 	alertmanagerStarted = 20 * time.Second
 )
-
-var (
-	buildAlertmanager sync.Once
-	alertmanagerBin   string
-	alertmanagerErr   error
-)
-
-// alertmanagerBinary finds (or builds) Alertmanager; without it the test
-// is skipped, except in CI, where that is a failure.
-func alertmanagerBinary(t *testing.T) string {
-	t.Helper()
-	buildAlertmanager.Do(func() {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir := filepath.Join(cache, "blameful-test", alertmanagerDir)
-		bin := filepath.Join(dir, "alertmanager")
-		if _, err := os.Stat(bin); err == nil {
-			alertmanagerBin = bin
-			return
-		}
-		cmd := exec.Command("go", "install", alertmanagerModule)
-		cmd.Dir = os.TempDir() // outside this module
-		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			alertmanagerErr = errors.New("go install " + alertmanagerModule + ": " + err.Error() + "\n" + string(out))
-			return
-		}
-		alertmanagerBin = bin
-	})
-	if alertmanagerErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(alertmanagerErr)
-		}
-		t.Skipf("cannot build Alertmanager, so its test cannot run (CI=true makes this fail): %v", alertmanagerErr)
-	}
-	return alertmanagerBin
-}
 
 // TestRealAlertmanager runs blameful serve and a real Alertmanager whose
 // webhook receiver is blameful's /hooks/alertmanager with an ingest token,
@@ -77,7 +38,7 @@ func TestRealAlertmanager(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs blameful and Alertmanager; skipped with -short")
 	}
-	am := alertmanagerBinary(t)
+	am := testbin.Path(t, alertmanagerProgram)
 	bin := build(t)
 	for _, engine := range storetest.Engines(t) {
 		t.Run(string(engine), func(t *testing.T) {

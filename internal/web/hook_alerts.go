@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -104,9 +103,8 @@ func (s *Server) takeAlerts(w http.ResponseWriter, r *http.Request, src ingest.S
 // readHookBody reads a webhook's body, at most limit bytes (413 past it).
 func readHookBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooBig *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooBig):
+	case isTooLarge(err):
 		return nil, errs.E(errs.TooLarge, "the body is larger than %d bytes", limit)
 	case err != nil:
 		return nil, errs.Wrap(errs.Invalid, err, "the body could not be read")

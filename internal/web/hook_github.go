@@ -1,7 +1,6 @@
 package web
 
 import (
-	"io"
 	"mime"
 	"net/http"
 
@@ -53,12 +52,9 @@ func (s *Server) receiveGitHub(w http.ResponseWriter, r *http.Request) error {
 	if len(s.githubSecret) == 0 {
 		return errs.E(errs.NotFound, "GitHub webhooks are not configured: start serve with --github-secret")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxHookBytes))
+	body, err := readHookBody(w, r, maxHookBytes)
 	if err != nil {
-		if isTooLarge(err) {
-			return errs.E(errs.TooLarge, "the body is larger than %d bytes", maxHookBytes)
-		}
-		return errs.E(errs.Invalid, "the body could not be read")
+		return err
 	}
 	if err := ingest.VerifyGitHub(s.githubSecret, r.Header.Get(ingest.GitHubSignatureHeader), body); err != nil {
 		return err
