@@ -288,3 +288,44 @@ func alertText(status Status, name, summary, instance string) string {
 	}
 	return clean(b.String(), maxText, true)
 }
+
+// span is one alert as the Alertmanager-like formats give it: a state, a
+// start, an end once resolved, labels already cleaned, the fingerprint
+// when there is one, and its summary. The field names are the format's,
+// for errors.
+type span struct {
+	status             string
+	starts, ends       time.Time
+	labels             map[string]string
+	fingerprint        string
+	summary            string
+	startName, endName string
+}
+
+// event checks the i-th alert of a delivery and makes its event: keyed by
+// its fingerprint (else its labels'), start and state, so that a resend is
+// the same event; at its start while it fires, at its end once resolved.
+func (a span) event(i int) (Alert, error) {
+	st := Status(a.status)
+	switch {
+	case st != Firing && st != Resolved:
+		return Alert{}, invalid("alerts[%d].status is %q; it must be firing or resolved", i, a.status)
+	case a.starts.IsZero():
+		return Alert{}, invalid("alerts[%d].%s is required", i, a.startName)
+	case st == Resolved && (a.ends.IsZero() || a.ends.Before(a.starts)):
+		return Alert{}, invalid("alerts[%d] is resolved: %s is required and may not be before %s", i, a.endName, a.startName)
+	}
+	fp := a.fingerprint
+	if fp == "" {
+		fp = labelsFingerprint(a.labels)
+	}
+	at := a.starts
+	if st == Resolved {
+		at = a.ends
+	}
+	return Alert{
+		Key:         fp + "/" + a.starts.UTC().Format(time.RFC3339Nano) + "/" + string(st),
+		Fingerprint: fp, Status: st, At: at.UTC(), Labels: a.labels,
+		Text: alertText(st, a.labels["alertname"], a.summary, a.labels["instance"]),
+	}, nil
+}

@@ -62,30 +62,13 @@ func parseAM(src Source, body []byte) (Batch, error) {
 		Title: amTitle(common, p.GroupLabels, p.CommonAnnotations),
 	}
 	for i, a := range p.Alerts {
-		st := Status(a.Status)
-		if st != Firing && st != Resolved {
-			return Batch{}, invalid("alerts[%d].status is %q; it must be firing or resolved", i, a.Status)
+		e, err := span{status: a.Status, starts: a.StartsAt, ends: a.EndsAt, labels: cleanLabels(a.Labels),
+			fingerprint: clean(a.Fingerprint, maxKey, false), summary: a.Annotations["summary"],
+			startName: "startsAt", endName: "endsAt"}.event(i)
+		if err != nil {
+			return Batch{}, err
 		}
-		if a.StartsAt.IsZero() {
-			return Batch{}, invalid("alerts[%d].startsAt is missing", i)
-		}
-		labels := cleanLabels(a.Labels)
-		fp := clean(a.Fingerprint, maxKey, false)
-		if fp == "" {
-			fp = labelsFingerprint(labels)
-		}
-		at := a.StartsAt
-		if st == Resolved {
-			if a.EndsAt.IsZero() || a.EndsAt.Before(a.StartsAt) {
-				return Batch{}, invalid("alerts[%d] is resolved but its endsAt is missing or before its startsAt", i)
-			}
-			at = a.EndsAt
-		}
-		b.Alerts = append(b.Alerts, Alert{
-			Key:         fmt.Sprintf("%s/%s/%s", fp, a.StartsAt.UTC().Format(time.RFC3339Nano), st),
-			Fingerprint: fp, Status: st, At: at.UTC(), Labels: labels,
-			Text: alertText(st, labels["alertname"], a.Annotations["summary"], labels["instance"]),
-		})
+		b.Alerts = append(b.Alerts, e)
 	}
 	return b, b.check()
 }

@@ -48,13 +48,6 @@ func ParseGeneric(body []byte) (Batch, error) {
 		if a.Status == "" {
 			a.Status = "firing"
 		}
-		st := Status(a.Status)
-		if st != Firing && st != Resolved {
-			return Batch{}, invalid("alerts[%d].status is %q; it must be firing or resolved", i, a.Status)
-		}
-		if a.StartsAt.IsZero() {
-			return Batch{}, invalid("alerts[%d].starts_at is required", i)
-		}
 		labels := cleanLabels(a.Labels)
 		for k, v := range common {
 			if _, ok := labels[k]; !ok && len(labels) < maxLabels {
@@ -65,21 +58,12 @@ func ParseGeneric(body []byte) (Batch, error) {
 		if fp == "" {
 			fp = clean(a.ID, maxKey, false)
 		}
-		if fp == "" {
-			fp = labelsFingerprint(labels)
+		e, err := span{status: a.Status, starts: a.StartsAt, ends: a.EndsAt, labels: labels, fingerprint: fp, summary: a.Summary,
+			startName: "starts_at", endName: "ends_at"}.event(i)
+		if err != nil {
+			return Batch{}, err
 		}
-		at := a.StartsAt
-		if st == Resolved {
-			if a.EndsAt.IsZero() || a.EndsAt.Before(a.StartsAt) {
-				return Batch{}, invalid("alerts[%d] is resolved: ends_at is required and may not be before starts_at", i)
-			}
-			at = a.EndsAt
-		}
-		b.Alerts = append(b.Alerts, Alert{
-			Key:         fp + "/" + a.StartsAt.UTC().Format(time.RFC3339Nano) + "/" + string(st),
-			Fingerprint: fp, Status: st, At: at.UTC(), Labels: labels,
-			Text: alertText(st, labels["alertname"], a.Summary, labels["instance"]),
-		})
+		b.Alerts = append(b.Alerts, e)
 	}
 	if b.Title == "" {
 		b.Title = amTitle(common, nil, map[string]string{})
