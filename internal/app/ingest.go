@@ -83,10 +83,11 @@ func (a *App) ingestIn(tx *store.Tx, actor org.Actor, b *ingest.Batch, labels []
 	}
 	now := a.Now()
 	src := string(b.Source)
-	g, status, found, err := tx.CurrentAlertGroup(src, b.Group)
+	g, inc, found, err := tx.CurrentAlertGroup(src, b.Group)
 	if err != nil {
 		return IngestResult{}, err
 	}
+	status := inc.Status
 	events := uniqueEvents(b.Alerts)
 	fresh := events
 	if found {
@@ -101,7 +102,6 @@ func (a *App) ingestIn(tx *store.Tx, actor org.Actor, b *ingest.Batch, labels []
 		fresh = slices.DeleteFunc(slices.Clone(events), func(e ingest.Alert) bool { return seen[e.Key] })
 	}
 	res := IngestResult{Repeated: len(events) - len(fresh)}
-	var inc incident.Incident
 	firing := slices.ContainsFunc(fresh, func(e ingest.Alert) bool { return e.Status == ingest.Firing })
 	if !found || (status == incident.StatusResolved && firing) {
 		// A new group, or one that fires again after a person resolved
@@ -118,8 +118,6 @@ func (a *App) ingestIn(tx *store.Tx, actor org.Actor, b *ingest.Batch, labels []
 			return IngestResult{}, err
 		}
 		res.Opened = true
-	} else if inc, err = tx.Incident(g.Incident); err != nil {
-		return IngestResult{}, err
 	}
 	res.Incident = inc.ID
 	res.Recorded = len(fresh)
@@ -137,9 +135,6 @@ func (a *App) ingestIn(tx *store.Tx, actor org.Actor, b *ingest.Batch, labels []
 			rec.Events[i] = alertEventRecord{Entry: id, Key: e.Key, Fingerprint: e.Fingerprint, Status: string(e.Status), At: e.At}
 		}
 		if err := tx.AddAlertEvents(entries, stored); err != nil {
-			return IngestResult{}, err
-		}
-		if err := tx.CountAlertsStored(src, len(fresh), now); err != nil {
 			return IngestResult{}, err
 		}
 		// I1: an alert long before the declaration. Only the new entries

@@ -138,12 +138,22 @@ func (a *App) commitJobs(jobs []*ingestJob) error {
 	defer cancel()
 	results := make([]IngestResult, len(jobs))
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		stored := map[ingest.Source]int{}
 		for i, j := range jobs {
 			r, err := j.app.ingestIn(tx, j.actor, &j.batch, j.labels)
 			if err != nil {
 				return err
 			}
 			results[i] = r
+			stored[j.batch.Source] += r.Recorded
+		}
+		// The sources' counts, once a transaction rather than a delivery.
+		for _, src := range ingest.Sources {
+			if n := stored[src]; n > 0 {
+				if err := tx.CountAlertsStored(string(src), n, jobs[0].app.Now()); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

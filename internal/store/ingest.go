@@ -8,22 +8,34 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
 )
 
-// CurrentAlertGroup returns the incident a group of a source's alerts goes
-// to, and its status; found is false for a group never seen.
-func (tx *Tx) CurrentAlertGroup(source, key string) (g incident.AlertGroup, status incident.Status, found bool, err error) {
-	err = tx.each("read alert group", `
-SELECT g.incident, g.opened_at, g.resolved_at, i.status FROM alert_groups g JOIN incidents i ON i.id = g.incident
-WHERE g.source = $1 AND g.group_key = $2 AND g.current = `+tx.boolean(true), []any{source, key}, func(rows *sql.Rows) error {
-		var id, st string
-		if err := rows.Scan(&id, tm(&g.OpenedAt), tm(&g.ResolvedAt), &st); err != nil {
+// CurrentAlertGroup returns the group's current incident, whole, in one
+// statement; found is false for a group never seen.
+func (tx *Tx) CurrentAlertGroup(source, key string) (g incident.AlertGroup, in incident.Incident, found bool, err error) {
+	err = tx.eachPrepared("read alert group", `
+SELECT `+incidentColumnsOf("i")+`, ie.entity, ie.origin, g.opened_at, g.resolved_at
+FROM alert_groups g JOIN incidents i ON i.id = g.incident LEFT JOIN incident_entities ie ON ie.incident = i.id
+WHERE g.source = $1 AND g.group_key = $2 AND g.current = `+tx.boolean(true)+`
+ORDER BY ie.position`, []any{source, key}, func(rows *sql.Rows) error {
+		var ent string
+		var origin sql.NullBool
+		var opened, resolved time.Time
+		row, err := scanIncident(scanWith{rows, []any{str(&ent), &origin, tm(&opened), tm(&resolved)}})
+		if err != nil {
 			return err
 		}
-		g.Source, g.Key, g.Incident, g.Current, status, found = source, key, incident.ID(id), true, incident.Status(st), true
+		if !found {
+			in, found = row, true
+			g = incident.AlertGroup{Source: source, Key: key, Incident: row.ID, Current: true, OpenedAt: opened, ResolvedAt: resolved}
+		}
+		if ent != "" {
+			in.Entities = append(in.Entities, incident.FailedEntity{Ref: org.Ref(ent), Origin: origin.Bool})
+		}
 		return nil
 	})
-	return g, status, found, err
+	return g, in, found, err
 }
 
 // OpenAlertGroup makes inc the group's current incident; the one before
