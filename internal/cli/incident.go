@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -71,15 +73,16 @@ func incidentCreate(ctx context.Context, e env, args []string) error {
 }
 
 func incidentList(ctx context.Context, e env, args []string) error {
-	fs := flagSet(e, "incident list", "[--status S] [--severity SEVn] [--limit N] [--db DSN]")
+	fs := flagSet(e, "incident list", "[--status S] [--severity SEVn] [--source S] [--limit N] [--db DSN]")
 	dsn := dbFlag(e, fs)
 	status := fs.String("status", "", "open, mitigated or resolved")
+	source := fs.String("source", "", "manual, or the alert source that opened it: alertmanager, grafana, pagerduty, opsgenie, generic")
 	sev := fs.String("severity", "", "SEV1 … SEV4")
 	limit := fs.Int("limit", 20, "how many, newest first")
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	f := incident.Filter{Limit: *limit, Status: incident.Status(*status)}
+	f := incident.Filter{Limit: *limit, Status: incident.Status(*status), Source: *source}
 	if *sev != "" {
 		s, err := incident.ParseSeverity(*sev)
 		if err != nil {
@@ -97,9 +100,10 @@ func incidentList(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tSTARTED\tTITLE")
+	fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tSTARTED\tSOURCE\tTITLE")
 	for _, in := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, in.Status, in.StartedAt.Format("2006-01-02 15:04"), printable(in.Title))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, in.Status, in.StartedAt.Format("2006-01-02 15:04"),
+			printable(in.Source), printable(in.Title))
 	}
 	return tw.Flush()
 }
@@ -132,7 +136,48 @@ func incidentShow(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	printIncident(e.stdout, inc, attr)
+	alerts, err := a.IncidentAlertView(ctx, operator(), id)
+	if err != nil {
+		return err
+	}
+	printAlerts(e.stdout, alerts)
 	return nil
+}
+
+// printAlerts lists an incident's alerts from the hooks, if it has any.
+func printAlerts(w io.Writer, v app.AlertView) {
+	if len(v.Groups) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nAlerts: %d firing, %d resolved (%d events)\n", v.Firing, v.Resolved, v.Events)
+	for _, g := range v.Groups {
+		current := ""
+		if !g.Current {
+			current = " (an earlier incident's)"
+		}
+		fmt.Fprintf(w, "  group      %s %s%s\n", g.Source, printable(g.Key), current)
+	}
+	for _, al := range v.Alerts {
+		when := al.FiredAt.Format(time.RFC3339)
+		if al.Status == "resolved" {
+			when += " to " + al.ResolvedAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "  %-9s  %s %s  %s\n", al.Status, printable(al.Labels["alertname"]), printable(labelText(al.Labels)), when)
+	}
+	if shown := len(v.Alerts); shown < v.Total() {
+		fmt.Fprintf(w, "  … and %d more\n", v.Total()-shown)
+	}
+}
+
+// labelText is labels as name=value, sorted, the alert name left out.
+func labelText(labels map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		if k != "alertname" {
+			parts = append(parts, k+"="+labels[k])
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func printIncident(w io.Writer, in incident.Incident, attr app.AttributionView) {
