@@ -75,6 +75,7 @@ func ParsePagerDuty(body []byte) (b Batch, ok bool, err error) {
 		return Batch{}, false, err
 	}
 	ev := p.Event
+	ev.ID = clean(ev.ID, maxKey, false)
 	switch {
 	case ev.ID == "" || ev.EventType == "":
 		return Batch{}, false, invalid("event.id and event.event_type are required")
@@ -118,7 +119,7 @@ func ParsePagerDuty(body []byte) (b Batch, ok bool, err error) {
 		Source: PagerDuty, Group: clean(d.ID, maxKey, false), Resolved: st == Resolved,
 		Title: clean(d.Title, maxTitle, false), Labels: labels, URL: clean(d.HTMLURL, maxKey, false),
 		Alerts: []Alert{{
-			Key:         clean(ev.ID, maxKey, false),
+			Key:         ev.ID,
 			Fingerprint: fingerprintOf("pagerduty", service, d.Title),
 			Status:      st, At: ev.OccurredAt.UTC(), Labels: labels,
 			Text: alertText(Status(strings.ReplaceAll(what, "_", " ")), "PagerDuty #"+numberText(d.Number), summary, ""),
