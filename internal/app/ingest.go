@@ -259,11 +259,7 @@ func (a *App) alertEntity(tx *store.Tx, labels map[string]string) (org.Ref, stri
 	names, team := a.mapping.Names(labels)
 	var refs []org.Ref
 	for _, n := range names {
-		for _, kind := range []string{"component", "system", "resource", "provider"} {
-			if r, err := org.ParseRef(kind+":"+n, ""); err == nil {
-				refs = append(refs, r)
-			}
-		}
+		refs = append(refs, ingest.EntityRefs(n)...)
 	}
 	if len(refs) > 0 {
 		found, err := tx.Entities(store.EntityFilter{Refs: refs})

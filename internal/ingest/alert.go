@@ -11,6 +11,7 @@ import (
 
 	"blameful.dev/blameful/internal/errs"
 	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
 )
 
 // Source names an alert sender; it is the incident's source and the first
@@ -176,6 +177,19 @@ func (m Mapping) Names(labels map[string]string) (names []string, team string) {
 		}
 	}
 	return names, team
+}
+
+// EntityRefs are the catalog references an entity label's value may
+// name, in the order they are tried: a component, then a system, a
+// resource or a provider of that name.
+func EntityRefs(name string) []org.Ref {
+	var out []org.Ref
+	for _, kind := range []string{"component", "system", "resource", "provider"} {
+		if r, err := org.ParseRef(kind+":"+name, ""); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Firing returns the firing alerts' events.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"blameful.dev/blameful/internal/ingest"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/review"
 )
@@ -52,11 +53,7 @@ ORDER BY s.value, i.started_at DESC, i.id`, []any{l + "=", l + ">", tx.t(at.AddD
 		}
 		for _, v := range order {
 			out = append(out, *byValue[v])
-			for _, kind := range []string{"component", "system", "resource", "provider"} {
-				if r, err := org.ParseRef(kind+":"+v, ""); err == nil {
-					refs = append(refs, r)
-				}
-			}
+			refs = append(refs, ingest.EntityRefs(v)...)
 		}
 	}
 	if len(refs) > 0 {

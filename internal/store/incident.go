@@ -92,21 +92,31 @@ SELECT `+incidentColumnsOf("i")+`, ie.entity, ie.origin
 FROM incidents i LEFT JOIN incident_entities ie ON ie.incident = i.id
 WHERE i.id = $1
 ORDER BY ie.position`, []any{string(id)}, func(rows *sql.Rows) error {
-		var ent string
-		var origin sql.NullBool
-		row, err := scanIncident(scanWith{rows, []any{str(&ent), &origin}})
-		if err != nil {
-			return err
-		}
-		if in.ID == "" {
-			in = row
-		}
-		if ent != "" {
-			in.Entities = append(in.Entities, incident.FailedEntity{Ref: org.Ref(ent), Origin: origin.Bool})
-		}
-		return nil
+		_, err := scanIncidentRow(rows, &in)
+		return err
 	})
 	return in, err
+}
+
+// scanIncidentRow reads one row of an incident joined with its failed
+// entities (incidentColumns, then entity and origin, then extra) into in:
+// the first row sets it, each adds its entity. It reports whether the row
+// was the first.
+func scanIncidentRow(rows *sql.Rows, in *incident.Incident, extra ...any) (bool, error) {
+	var ent string
+	var origin sql.NullBool
+	row, err := scanIncident(scanWith{rows, append([]any{str(&ent), &origin}, extra...)})
+	if err != nil {
+		return false, err
+	}
+	first := in.ID == ""
+	if first {
+		*in = row
+	}
+	if ent != "" {
+		in.Entities = append(in.Entities, incident.FailedEntity{Ref: org.Ref(ent), Origin: origin.Bool})
+	}
+	return first, nil
 }
 
 // incidentColumnsOf is incidentColumns qualified by a table alias.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"blameful.dev/blameful/internal/incident"
-	"blameful.dev/blameful/internal/org"
 )
 
 // CurrentAlertGroup returns the group's current incident, whole, in one
@@ -19,21 +18,13 @@ SELECT `+incidentColumnsOf("i")+`, ie.entity, ie.origin, g.opened_at, g.resolved
 FROM alert_groups g JOIN incidents i ON i.id = g.incident LEFT JOIN incident_entities ie ON ie.incident = i.id
 WHERE g.source = $1 AND g.group_key = $2 AND g.current = `+tx.boolean(true)+`
 ORDER BY ie.position`, []any{source, key}, func(rows *sql.Rows) error {
-		var ent string
-		var origin sql.NullBool
 		var opened, resolved time.Time
-		row, err := scanIncident(scanWith{rows, []any{str(&ent), &origin, tm(&opened), tm(&resolved)}})
-		if err != nil {
-			return err
+		first, err := scanIncidentRow(rows, &in, tm(&opened), tm(&resolved))
+		if first {
+			found = true
+			g = incident.AlertGroup{Source: source, Key: key, Incident: in.ID, Current: true, OpenedAt: opened, ResolvedAt: resolved}
 		}
-		if !found {
-			in, found = row, true
-			g = incident.AlertGroup{Source: source, Key: key, Incident: row.ID, Current: true, OpenedAt: opened, ResolvedAt: resolved}
-		}
-		if ent != "" {
-			in.Entities = append(in.Entities, incident.FailedEntity{Ref: org.Ref(ent), Origin: origin.Bool})
-		}
-		return nil
+		return err
 	})
 	return g, in, found, err
 }
