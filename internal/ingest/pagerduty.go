@@ -126,7 +126,7 @@ func ParsePagerDuty(body []byte) (b Batch, ok bool, err error) {
 		}},
 	}
 	if b.Title == "" {
-		b.Title = "PagerDuty incident " + d.ID
+		b.Title = "PagerDuty incident " + b.Group
 	}
 	return b, true, b.check()
 }
