@@ -53,7 +53,7 @@ func BenchmarkPagesLarge(b *testing.B) {
 			if err := writeOrg(ctx, raw, w); err != nil {
 				b.Fatal(err)
 			}
-			c, err := writeHistory(ctx, raw, w, spec)
+			c, err := writeHistory(ctx, raw, w, spec, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

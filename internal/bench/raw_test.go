@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the floors speak to PostgreSQL directly
-	_ "modernc.org/sqlite"             // and to SQLite
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // the floors speak to PostgreSQL directly
+	_ "modernc.org/sqlite"           // and to SQLite
 
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
@@ -22,6 +23,33 @@ import (
 type rawDB struct {
 	*sql.DB
 	engine store.Engine
+	// copyConn is the connection bulk writers COPY through on PostgreSQL.
+	copyConn *sql.Conn
+}
+
+// copyFrom writes rows into table with PostgreSQL's COPY, on a connection
+// kept for it, outside any transaction.
+func (r *rawDB) copyFrom(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if r.copyConn == nil {
+		c, err := r.DB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		r.copyConn = c
+	}
+	return r.copyConn.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+		return err
+	})
+}
+
+// Close releases the COPY connection, then the pool.
+func (r *rawDB) Close() error {
+	if r.copyConn != nil {
+		r.copyConn.Close()
+		r.copyConn = nil
+	}
+	return r.DB.Close()
 }
 
 // sqliteTime is the store's fixed-width text layout for SQLite times.
@@ -124,7 +152,9 @@ func (t *txn) commit() error {
 	return err
 }
 
-// bulk inserts rows into one table with multi-row INSERTs.
+// bulk inserts rows into one table with multi-row INSERTs, or on
+// PostgreSQL with COPY (then outside the txn's transaction, each flush on
+// its own; a group's flush order still satisfies foreign keys).
 type bulk struct {
 	t       *txn
 	alone   bool // flushes and commits by itself; else a group does
@@ -146,6 +176,9 @@ func newBulk(ctx context.Context, db *rawDB, table string, cols ...string) *bulk
 
 // bulk returns a writer for one table inside t; a group flushes it.
 func (t *txn) bulk(table string, cols ...string) *bulk {
+	if t.db.engine == store.Postgres {
+		return &bulk{t: t, table: table, cols: cols, perStmt: 10000}
+	}
 	return &bulk{t: t, table: table, cols: cols, perStmt: min(500, 30000/len(cols))}
 }
 
@@ -203,6 +236,9 @@ func (b *bulk) flush() error {
 	if len(b.args) == 0 {
 		return nil
 	}
+	if b.db().engine == store.Postgres {
+		return b.copy()
+	}
 	tx, err := b.t.begin()
 	if err != nil {
 		return err
@@ -230,6 +266,21 @@ func (b *bulk) flush() error {
 		b.t.rows += rows
 		b.total += rows
 	}
+	b.args = b.args[:0]
+	return nil
+}
+
+// copy writes every queued row with COPY.
+func (b *bulk) copy() error {
+	width := len(b.cols)
+	rows := make([][]any, 0, len(b.args)/width)
+	for i := 0; i < len(b.args); i += width {
+		rows = append(rows, b.args[i:i+width:i+width])
+	}
+	if err := b.db().copyFrom(b.t.ctx, b.table, b.cols, rows); err != nil {
+		return fmt.Errorf("copy into %s: %w", b.table, err)
+	}
+	b.total += len(rows)
 	b.args = b.args[:0]
 	return nil
 }

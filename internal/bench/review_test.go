@@ -16,6 +16,7 @@ import (
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/policy"
 	"blameful.dev/blameful/internal/review"
 	"blameful.dev/blameful/internal/store"
@@ -35,17 +36,48 @@ type historySpec struct {
 // historyCounts says what writeHistory wrote.
 type historyCounts struct {
 	Incidents, FollowUps, Timeline, Postmortems, Attributions, Flags int
+	Signals, Changes, Recurrences, Missed, Notices                   int
+}
+
+// chaseWeeks is how long before benchNow the follow-up chase (F4) has been
+// sending reminders and escalations: the generated notices start then, as
+// if the feature had shipped that week.
+const chaseWeeks = 13
+
+// earlierIncident is what writeHistory remembers of the last incident of
+// an entity, to make the next one a recurrence of it.
+type earlierIncident struct {
+	id    string
+	start time.Time
+	fus   []genFollowUp
+}
+
+// genFollowUp is a generated follow-up, as recurrences need it.
+type genFollowUp struct {
+	id, owner, due  string
+	created, closed time.Time
+}
+
+// isOpenAt reports whether the follow-up was open at t.
+func (f genFollowUp) isOpenAt(t time.Time) bool {
+	return !f.created.After(t) && (f.closed.IsZero() || f.closed.After(t))
 }
 
 // writeHistory generates and stores years of incident history over the
 // world's organisation, the way the app would have left it: every incident
-// with its failed entities, a postmortem (closed or published when old,
-// drafts and reviews when recent, a few abandoned), a decided attribution
-// for those past review, follow-ups (mostly done once due, some left open
-// and overdue), timeline entries, and a few integrity and fairness flags.
-// Rows are generated and written in one pass, so memory stays flat at any
-// scale.
-func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (historyCounts, error) {
+// with its failed entities (a few hot entities fail far more often than
+// the rest: a Zipf law), its alert fingerprint and labels, the deploy just
+// before it, a postmortem (closed or published when old, drafts and
+// reviews when recent, a few abandoned), a decided attribution for those
+// past review, follow-ups (mostly done once due, some left open and
+// overdue), timeline entries, a few integrity and fairness flags,
+// recurrences of the entity's previous incident confirmed or dismissed
+// (with the follow-ups they found missed), and for the last chaseWeeks the
+// reminders and escalations the chase sent. Code freezes cover the year's
+// end and a few days of the reviewed week. Rows are generated and written
+// in one pass, so memory stays flat at any scale; progress, when not nil,
+// is told every 50,000 incidents.
+func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, progress func(done int)) (historyCounts, error) {
 	rng := rand.New(rand.NewPCG(spec.Seed, 5))
 	var c historyCounts
 	span := time.Duration(spec.Weeks) * 7 * 24 * time.Hour
@@ -55,6 +87,11 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 		starts[i] = benchNow.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Second)
 	}
 	sortTimes(starts)
+	hot := newHotEntities(w, rand.New(rand.NewPCG(spec.Seed, 6)))
+	freezes := benchFreezes(hot)
+	if err := writeFreezes(ctx, raw, freezes); err != nil {
+		return c, err
+	}
 
 	t := newTxn(ctx, raw)
 	incidents := t.bulk("incidents", "id", "title", "severity", "status", "summary", "impact", "source", "started_at",
@@ -71,7 +108,14 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 	flags := t.bulk("integrity_flags", "id", "rule", "incident", "key", "suspect", "evidence", "state", "subject",
 		"reason", "reviewed_by", "reviewed_at", "raised_at")
 	fairness := t.bulk("fairness_flags", "id", "rule", "about", "raised_to", "incident", "detail", "created_at")
-	g := &group{t: t, bulks: []*bulk{incidents, failed, postmortems, attributions, followups, timeline, flags, fairness}}
+	signals := t.bulk("incident_signals", "incident", "kind", "value")
+	changes := t.bulk("changes", "id", "entity", "version", "actor", "at", "source", "exception_approved_by", "recorded_at", "recorded_by")
+	linked := t.bulk("incident_changes", "incident", "change_id", "linked_at", "linked_by")
+	recurrences := t.bulk("recurrences", "incident", "earlier", "state", "reason", "decided_by", "decided_at")
+	missed := t.bulk("missed_followups", "incident", "followup", "earlier", "owner", "due", "recorded_at", "withdrawn_at")
+	notices := t.bulk("followup_notices", "id", "followup", "kind", "due", "owner", "recipient", "sent_at")
+	g := &group{t: t, bulks: []*bulk{incidents, failed, postmortems, attributions, followups, timeline, flags, fairness,
+		signals, changes, linked, recurrences, missed, notices}}
 
 	person := func() string { return string(personRef(rng.IntN(len(w.people)))) }
 	leader := func() string { return string(personRef(rng.IntN(len(w.teams)))) }
@@ -82,11 +126,14 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 		return person()
 	}
 	minutes := func(lo, hi int) time.Duration { return time.Duration(lo+rng.IntN(hi-lo+1)) * time.Minute }
+	capNow := func(t time.Time) time.Time { return minT(t, benchNow.Add(-time.Minute)) }
 	sevs := []incident.Severity{incident.SEV1, incident.SEV2, incident.SEV3, incident.SEV4}
 	kinds := []string{"alert", "action", "observation", "decision", "change"}
 	rules := []string{"A2", "A2", "A2", "A2", "A2", "A2", "A2", "A3", "A4", "A6"}
+	chaseFrom := benchNow.AddDate(0, 0, -7*chaseWeeks)
+	last := map[org.Ref]earlierIncident{}
 	seq := map[int]int{}
-	for _, start := range starts {
+	for n, start := range starts {
 		seq[start.Year()]++
 		id := string(incident.FormatID(start.Year(), seq[start.Year()]))
 		c.Incidents++
@@ -116,21 +163,54 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 			end = benchNow
 		}
 		by := person()
-		if err := incidents.add(id, fmt.Sprintf("Checkout errors on entity %d", rng.IntN(len(w.ents))), string(sev), string(status),
+		first := hot.pick()
+		if err := incidents.add(id, fmt.Sprintf("Checkout errors on %s", first.Name()), string(sev), string(status),
 			"Requests to the checkout path failed for a share of shoppers; the release was rolled back.",
 			"About 2% of checkouts failed for 40 minutes.", "alertmanager", raw.ts(start), raw.ts(detected), raw.ts(declared),
 			raw.ts(mitigated), raw.ts(resolved), by, raw.ts(declared), raw.ts(end)); err != nil {
 			return c, err
 		}
-		first := w.failable().Ref
 		if err := failed.add(id, string(first), true, 0); err != nil {
 			return c, err
 		}
 		if rng.IntN(3) == 0 {
-			if second := w.failable().Ref; second != first {
+			if second := hot.pick(); second != first {
 				if err := failed.add(id, string(second), false, 1); err != nil {
 					return c, err
 				}
+			}
+		}
+		// Alertmanager's fingerprint and the label naming the entity; one
+		// alert in fifty names a service the catalog does not know.
+		label := "service=" + first.Name()
+		if rng.IntN(50) == 0 {
+			label = fmt.Sprintf("service=legacy-%d", rng.IntN(200))
+		}
+		if err := signals.add(id, "fingerprint", fmt.Sprintf("%016x", hash64(string(first))+uint64(rng.IntN(4)))); err != nil {
+			return c, err
+		}
+		if err := signals.add(id, "label", label); err != nil {
+			return c, err
+		}
+		c.Signals += 2
+		// The deploy of the failed entity shortly before the start, linked
+		// to the incident one time in five; inside a freeze, usually with an
+		// approved exception.
+		changeAt := start.Add(-minutes(5, 240))
+		actor := w.deployer(first, rng)
+		approver := ""
+		if freezes.covers(first, changeAt) && rng.IntN(10) < 7 {
+			approver = leader()
+		}
+		changeID := "ch-" + id
+		if err := changes.add(changeID, string(first), fmt.Sprintf("v%d.%d", rng.IntN(40), rng.IntN(100)), actor, raw.ts(changeAt),
+			"github", approver, raw.ts(changeAt.Add(time.Minute)), actor); err != nil {
+			return c, err
+		}
+		c.Changes++
+		if rng.IntN(5) == 0 {
+			if err := linked.add(id, changeID, raw.ts(capNow(declared.Add(minutes(5, 120)))), by); err != nil {
+				return c, err
 			}
 		}
 
@@ -219,6 +299,7 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 		// Follow-ups: due by severity after creation; most are done by the
 		// time they are due, a few are abandoned open.
 		nf := rng.IntN(2*spec.FollowUps + 1)
+		var fus []genFollowUp
 		for k := range nf {
 			created := declared.Add(minutes(60, 3*24*60))
 			if created.After(benchNow) {
@@ -251,13 +332,57 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 			if rng.IntN(100) < 2 {
 				rule = "A4"
 			}
-			if err := followups.add(fmt.Sprintf("fu-%s-%d", id, k), id, "Add a load test for the payment client's retry policy",
-				owner(), due.Format(time.DateOnly), []string{"P1", "P2", "P3"}[rng.IntN(3)], status, "", "", rule,
+			fu := genFollowUp{id: fmt.Sprintf("fu-%s-%d", id, k), owner: owner(), due: due.Format(time.DateOnly), created: created, closed: closed}
+			fus = append(fus, fu)
+			if err := followups.add(fu.id, id, "Add a load test for the payment client's retry policy",
+				fu.owner, fu.due, []string{"P1", "P2", "P3"}[rng.IntN(3)], status, "", "", rule,
 				raw.ts(created), by, raw.ts(closed), raw.ts(maxT(created, closed))); err != nil {
 				return c, err
 			}
 			c.FollowUps++
+			// The chase's reminders and escalations (F4), since it started.
+			for _, step := range chaseSteps(due) {
+				if step.at.Before(chaseFrom) || step.at.After(benchNow) || !fu.isOpenAt(step.at) {
+					continue
+				}
+				to := fu.owner
+				if step.kind == followup.Escalation || step.kind == followup.EscalationUp {
+					to = leader()
+				}
+				if err := notices.add(fu.id+"/"+string(step.kind)+"/"+fu.due, fu.id, string(step.kind), fu.due, fu.owner, to, raw.ts(step.at)); err != nil {
+					return c, err
+				}
+				c.Notices++
+			}
 		}
+
+		// A recurrence of the entity's previous incident within a year:
+		// confirmed one time in eight (recording the follow-ups it found
+		// still open, F7), dismissed one in twelve.
+		if prev, ok := last[first]; ok && start.Sub(prev.start) < 365*24*time.Hour {
+			p := rng.IntN(1000)
+			decided := capNow(declared.Add(minutes(30, 3*24*60)))
+			if p < 208 {
+				state := "confirmed"
+				if p >= 125 {
+					state = "dismissed"
+				}
+				if err := recurrences.add(id, prev.id, state, "", person(), raw.ts(decided)); err != nil {
+					return c, err
+				}
+				c.Recurrences++
+				for _, fu := range prev.fus {
+					if state != "confirmed" || !fu.isOpenAt(start) {
+						continue
+					}
+					if err := missed.add(id, fu.id, prev.id, fu.owner, fu.due, raw.ts(decided), nil); err != nil {
+						return c, err
+					}
+					c.Missed++
+				}
+			}
+		}
+		last[first] = earlierIncident{id: id, start: start, fus: fus}
 
 		// Timeline entries between the start and the resolution.
 		nt := rng.IntN(2*spec.Timeline + 1)
@@ -290,6 +415,9 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 		if err := g.step(); err != nil {
 			return c, err
 		}
+		if progress != nil && (n+1)%50000 == 0 {
+			progress(n + 1)
+		}
 	}
 	if err := g.close(); err != nil {
 		return c, err
@@ -299,6 +427,29 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec) (
 		return c, fmt.Errorf("link attributions: %w", err)
 	}
 	return c, nil
+}
+
+// chaseStep is a reminder or escalation of the chase, and when it went.
+type chaseStep struct {
+	kind followup.NoticeKind
+	at   time.Time
+}
+
+// chaseSteps are F4's steps for a follow-up due on due, at 09:00 UTC: a
+// reminder three days before and one on the day, an escalation the day
+// after, and one to the next leader up after 14 days overdue.
+func chaseSteps(due time.Time) []chaseStep {
+	at := func(days int) time.Time { return due.AddDate(0, 0, days).Add(9 * time.Hour) }
+	return []chaseStep{{followup.ReminderBefore, at(-3)}, {followup.ReminderDue, at(0)}, {followup.Escalation, at(1)}, {followup.EscalationUp, at(15)}}
+}
+
+// hash64 is FNV-1a: a stable number for a string.
+func hash64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := range len(s) {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
 }
 
 func sevs2i(s incident.Severity) int { return s.Rank() - 1 }
@@ -346,7 +497,7 @@ func BenchmarkWeeklyReview(b *testing.B) {
 			if err := writeOrg(ctx, raw, w); err != nil {
 				b.Fatal(err)
 			}
-			c, err := writeHistory(ctx, raw, w, spec)
+			c, err := writeHistory(ctx, raw, w, spec, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

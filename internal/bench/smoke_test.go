@@ -59,7 +59,7 @@ func TestHistoryAndReviewFloor(t *testing.T) {
 	if err := writeOrg(ctx, raw, w); err != nil {
 		t.Fatal(err)
 	}
-	c, err := writeHistory(ctx, raw, w, historySpec{Incidents: 1500, FollowUps: 5, Timeline: 4, Weeks: 20, Seed: 1})
+	c, err := writeHistory(ctx, raw, w, historySpec{Incidents: 1500, FollowUps: 5, Timeline: 4, Weeks: 20, Seed: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
