@@ -39,8 +39,9 @@ type rowCheck struct {
 // checkRowState folds the row index up to the event upto and checks every
 // row against it. It needs the chain only to be trusted, not to be read,
 // so it runs beside the walk.
-func (a *App) checkRowState(ctx context.Context, upto int64) (c rowCheck) {
+func (a *App) checkRowState(ctx context.Context, upto, block int64) (c rowCheck) {
 	c.upto = upto
+	c.index.Block = block
 	// No event has a sequence number below 1: an entry there was not
 	// written by the product.
 	c.err = a.db.WalkRowIndex(ctx, math.MinInt64, 0, func(seq int64, s audit.RowState) error {
@@ -80,7 +81,8 @@ func (a *App) useRowCheck(ctx context.Context, res *audit.Outcome, chain *audit.
 		return nil
 	}
 	if block := chain.FirstDifference(&c.index); block >= 0 {
-		from, to := block*audit.StateBlock, min((block+1)*audit.StateBlock, c.upto)
+		n := c.index.BlockSize()
+		from, to := block*n, min((block+1)*n, c.upto)
 		b, err := a.locateIndexDifference(ctx, from, to)
 		if err != nil {
 			return err

@@ -205,10 +205,56 @@ type Verifier struct {
 	// hashes, so sum always stands for the PrevHash being hashed.
 	sum [sha256.Size]byte
 	buf []byte
+	// summed says that sum stands for head.Hash.
+	summed bool
+	// span says that the first event's PrevHash is taken as claimed
+	// (NewSpanVerifier), and link and linked keep it.
+	span   bool
+	link   string
+	linked bool
 }
 
 // NewVerifier starts at the genesis.
-func NewVerifier() *Verifier { return &Verifier{head: Head{Hash: Genesis}} }
+func NewVerifier() *Verifier { return &Verifier{head: Head{Hash: Genesis}, summed: true} }
+
+// NewVerifierAfter continues a chain verified up to h: the next event must
+// be h.Seq+1 and link to h.Hash. A malformed h.Hash matches no event.
+func NewVerifierAfter(h Head) *Verifier {
+	v := &Verifier{head: h}
+	v.summed = decodeHash(&v.sum, h.Hash)
+	return v
+}
+
+// NewSpanVerifier verifies the events after the event after on their own,
+// as one span of a chain whose earlier events are verified elsewhere, so
+// that spans can be verified side by side. The span's first event must be
+// after+1; its PrevHash is taken as it claims (Link returns it) and every
+// later link is checked as NewVerifier checks it. The chain is whole only
+// if each span's Link equals the Hash of the event before it, which the
+// span before ends with (Genesis for the first span): the caller holds
+// the spans together that way.
+func NewSpanVerifier(after int64) *Verifier {
+	return &Verifier{head: Head{Seq: after}, span: true}
+}
+
+// Link returns the PrevHash the span's first event claims, and whether a
+// first event got that far (its sequence number and version were right).
+func (v *Verifier) Link() (string, bool) { return v.link, v.linked }
+
+// decodeHash decodes a lower-case hex SHA-256 into sum and reports
+// whether it was one.
+func decodeHash(sum *[sha256.Size]byte, h string) bool {
+	if len(h) != hex.EncodedLen(sha256.Size) {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	_, err := hex.Decode(sum[:], []byte(h))
+	return err == nil
+}
 
 // Next checks e against everything seen so far and returns a *Break
 // (wrapping ErrChainBroken) at the first event that does not follow.
@@ -228,17 +274,27 @@ func (v *Verifier) next(e *Event) error {
 	case e.Version == 1 && len(e.States) > 0:
 		// Version 1 does not hash States, so it cannot vouch for them.
 		return &Break{Seq: e.Seq, Reason: "an event of encoding version 1 carries row states, which that version does not cover (they were added after it was written)"}
-	case e.PrevHash != v.head.Hash:
+	}
+	if v.span && v.count == 0 {
+		// The first event of a span: its link is checked by whoever
+		// verified the span before. A malformed one links to no event.
+		v.link, v.linked = e.PrevHash, true
+		v.head.Hash = e.PrevHash
+		if v.summed = decodeHash(&v.sum, e.PrevHash); !v.summed {
+			return &Break{Seq: e.Seq, Reason: "its previous hash does not match the event before it"}
+		}
+	}
+	if e.PrevHash != v.head.Hash {
 		return &Break{Seq: e.Seq, Reason: "its previous hash does not match the event before it"}
 	}
-	if v.count == 0 && v.head.Hash != Genesis {
+	if !v.summed {
 		// Only a Verifier not made by NewVerifier gets here; its v.sum
 		// does not stand for its head.
 		if HashOf(*e) != e.Hash {
 			return &Break{Seq: e.Seq, Reason: "its content does not match its hash (it was changed after it was written)"}
 		}
 		v.head, v.count = Head{Seq: e.Seq, Hash: e.Hash}, 1
-		_, _ = hex.Decode(v.sum[:], []byte(e.Hash))
+		v.summed = decodeHash(&v.sum, e.Hash)
 		return nil
 	}
 	// HashOf(e) != e.Hash, without its allocations: e.PrevHash is

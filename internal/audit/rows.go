@@ -259,12 +259,17 @@ func (f RowFinding) String() string {
 const StateBlock = 4096
 
 // StateDigests folds the States of events, in sequence order, into one
-// SHA-256 per block of StateBlock sequence numbers. Verifying computes it
-// once from the chain and once from the row index, then compares them
-// block by block: memory grows by 32 bytes a block, and a difference is
-// narrowed to one block, which is small enough to read again and compare
-// line by line. The zero value is ready to use.
+// SHA-256 per block of Block sequence numbers (StateBlock when 0).
+// Verifying computes it once from the chain and once from the row index,
+// then compares them block by block: memory grows by 32 bytes a block, and
+// a difference is narrowed to one block, which is small enough to read
+// again and compare line by line. Spans of the chain folded apart, each
+// into digests of its own, are joined with Merge when the spans start on
+// block boundaries. The zero value is ready to use.
 type StateDigests struct {
+	// Block is how many sequence numbers a digest covers; set it before
+	// the first Add, alike on both sides of a comparison.
+	Block int64
 	sums  [][sha256.Size]byte
 	h     hash.Hash
 	block int64
@@ -272,10 +277,18 @@ type StateDigests struct {
 	num   [2 * binary.MaxVarintLen64]byte
 }
 
+// BlockSize returns how many sequence numbers one digest covers.
+func (d *StateDigests) BlockSize() int64 {
+	if d.Block > 0 {
+		return d.Block
+	}
+	return StateBlock
+}
+
 // Add folds the states text of event seq. Calls must come in increasing
 // seq; events without states need no call.
 func (d *StateDigests) Add(seq int64, states []byte) {
-	b := (seq - 1) / StateBlock
+	b := (seq - 1) / d.BlockSize()
 	if d.open && b != d.block {
 		d.close()
 	}
@@ -300,9 +313,32 @@ func (d *StateDigests) close() {
 	d.open = false
 }
 
+// Merge folds o, the digests of a later or earlier span of events, into
+// d. The two must have the same block size and cover different blocks:
+// spans that start on block boundaries. o is closed and not changed
+// otherwise.
+func (d *StateDigests) Merge(o *StateDigests) {
+	if o.open {
+		o.close()
+	}
+	if d.open {
+		d.close()
+	}
+	var zero [sha256.Size]byte
+	for b, s := range o.sums {
+		if s == zero {
+			continue // no states in the block, or a block of another span
+		}
+		for len(d.sums) <= b {
+			d.sums = append(d.sums, zero)
+		}
+		d.sums[b] = s
+	}
+}
+
 // FirstDifference closes both digests and returns the first block in
 // which they differ, or -1 when they agree. Block b covers sequence
-// numbers b*StateBlock+1 to (b+1)*StateBlock.
+// numbers b*BlockSize()+1 to (b+1)*BlockSize().
 func (d *StateDigests) FirstDifference(o *StateDigests) int64 {
 	for _, x := range []*StateDigests{d, o} {
 		if x.open {

@@ -118,8 +118,20 @@ func (db *DB) WalkAudit(ctx context.Context, after int64, limit int, fn func(*au
 	if limit > 0 {
 		q += " LIMIT " + itoa(limit)
 	}
+	return db.walkAudit(ctx, q, []any{after}, fn)
+}
+
+// WalkAuditSpan is WalkAudit over the events with after < seq <= upto: one
+// span of the chain, which verifying reads beside the others, each in a
+// read transaction (and on PostgreSQL a connection) of its own.
+func (db *DB) WalkAuditSpan(ctx context.Context, after, upto int64, fn func(*audit.Event) error) error {
+	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`
+	return db.walkAudit(ctx, q, []any{after, upto}, fn)
+}
+
+func (db *DB) walkAudit(ctx context.Context, q string, args []any, fn func(*audit.Event) error) error {
 	if db.engine != Postgres {
-		return db.View(ctx, func(tx *Tx) error { return tx.walkAudit(q, after, fn) })
+		return db.View(ctx, func(tx *Tx) error { return tx.walkAudit(q, args, fn) })
 	}
 	conn, err := db.read.Conn(ctx)
 	if err != nil {
@@ -131,15 +143,15 @@ func (db *DB) WalkAudit(ctx context.Context, after int64, limit int, fn func(*au
 		if !ok {
 			return fmt.Errorf("read audit events: unexpected driver connection %T", dc)
 		}
-		return db.mapError(walkAuditPgx(ctx, c.Conn(), q, after, fn), "read audit events")
+		return db.mapError(walkAuditPgx(ctx, c.Conn(), q, args, fn), "read audit events")
 	})
 }
 
-func (tx *Tx) walkAudit(q string, after int64, fn func(*audit.Event) error) error {
+func (tx *Tx) walkAudit(q string, args []any, fn func(*audit.Event) error) error {
 	var ev audit.Event
 	dest := []any{&ev.Seq, &ev.ID, tm(&ev.At), &ev.Actor, &ev.Action, &ev.Subject, (*sql.RawBytes)(&ev.Data), &ev.Version, &ev.PrevHash, &ev.Hash,
 		(*sql.RawBytes)(&ev.States)}
-	return tx.each("read audit events", q, []any{after}, func(rows *sql.Rows) error {
+	return tx.each("read audit events", q, args, func(rows *sql.Rows) error {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
@@ -155,7 +167,7 @@ var auditOIDs = [...]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TimestamptzOI
 // walkAuditPgx runs q in a read-only transaction on c, with every column in
 // binary, and decodes each row in place. The six text columns other than
 // data and states are copied into one string per row.
-func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, after int64, fn func(*audit.Event) error) (err error) {
+func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, args []any, fn func(*audit.Event) error) (err error) {
 	tx, err := c.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return err
@@ -167,7 +179,7 @@ func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, after int64, fn fu
 			err = errors.Join(err, rerr)
 		}
 	}()
-	rows, err := tx.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode}, after)
+	rows, err := tx.Query(ctx, q, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)...)
 	if err != nil {
 		return err
 	}

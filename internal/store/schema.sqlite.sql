@@ -86,7 +86,7 @@ table audit_events
     hash text NOT NULL
     id text NOT NULL
     prev_hash text NOT NULL
-    seq bigint
+    seq integer
     states text NOT NULL
     subject text NOT NULL
     version integer NOT NULL
