@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"blameful.dev/blameful/internal/audit"
 	"blameful.dev/blameful/internal/store"
@@ -38,7 +40,9 @@ type rowCheck struct {
 
 // checkRowState folds the row index up to the event upto and checks every
 // row against it. It needs the chain only to be trusted, not to be read,
-// so it runs beside the walk.
+// so it runs beside the walk. Its work is split as the walk's is, and done
+// side by side: the index in the chain's spans, the rows a table at a
+// time, each on a reader of its own.
 func (a *App) checkRowState(ctx context.Context, upto, block int64) (c rowCheck) {
 	c.upto = upto
 	c.index.Block = block
@@ -55,17 +59,133 @@ func (a *App) checkRowState(ctx context.Context, upto, block int64) (c rowCheck)
 		}
 		return c
 	}
-	if c.err = a.foldRowIndex(ctx, 0, upto, func(seq int64, text []byte) { c.index.Add(seq, text) }); c.err != nil {
+	tables, err := a.db.RowTables(ctx)
+	if err != nil {
+		c.err = err
 		return c
 	}
-	c.units, c.err = a.db.CheckRows(ctx, func(f audit.RowFinding) error {
-		c.count++
-		if len(c.findings) < MaxRowFindings {
-			c.findings = append(c.findings, f)
+	// The tables first: they take longest, and the index's spans fill
+	// in around them.
+	var tasks []rowTask
+	for _, t := range tables {
+		tasks = append(tasks, rowTask{table: t})
+	}
+	size := int64(a.batchOf())
+	for after := int64(0); after < upto; after += size {
+		tasks = append(tasks, rowTask{after: after, upto: min(after+size, upto), states: audit.StateDigests{Block: block}})
+	}
+	a.runRowTasks(ctx, tasks)
+	for i := range tasks {
+		t := &tasks[i]
+		if t.err != nil {
+			c.err = t.err
+			return c
 		}
+		if t.table == "" {
+			c.index.Merge(&t.states)
+			continue
+		}
+		c.units += t.units
+		c.count += t.count
+		c.findings = append(c.findings, t.findings[:min(len(t.findings), MaxRowFindings-len(c.findings))]...)
+	}
+	return c
+}
+
+// rowTask is one part of the row check: the rows of a table, or the index
+// entries of a span of events.
+type rowTask struct {
+	table       string
+	after, upto int64
+	states      audit.StateDigests
+	units       int64
+	findings    []audit.RowFinding
+	count       int64
+	err         error
+}
+
+// runRowTasks does the tasks on verifyWorkers readers.
+func (a *App) runRowTasks(ctx context.Context, tasks []rowTask) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(verifyWorkers(), len(tasks)) {
+		wg.Go(func() {
+			r, err := a.db.AuditReader()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(tasks)) {
+					break
+				}
+				t := &tasks[i]
+				switch {
+				case err != nil:
+					t.err = err
+				case t.table != "":
+					t.units, t.err = r.CheckTable(ctx, t.table, func(f audit.RowFinding) error {
+						t.count++
+						if len(t.findings) < MaxRowFindings {
+							t.findings = append(t.findings, f)
+						}
+						return nil
+					})
+				default:
+					t.err = foldIndexSpan(ctx, r, t.after, t.upto, &t.states)
+				}
+			}
+			if err == nil {
+				r.Close()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// foldIndexSpan folds the index entries of the events after < seq <= upto
+// into d, each event's as the states text audit.EncodeStates would make of
+// them.
+func foldIndexSpan(ctx context.Context, r *store.AuditReader, after, upto int64, d *audit.StateDigests) error {
+	var (
+		cur        int64
+		started    bool
+		sorted     = true
+		text       []byte
+		table, key []byte
+		flushErr   error
+	)
+	flush := func() {
+		if !started {
+			return
+		}
+		if !sorted {
+			// Not in the order of the states text: sort its lines.
+			states, err := audit.ParseStates(text)
+			if err != nil {
+				flushErr = err
+				return
+			}
+			text = audit.EncodeStates(states)
+		}
+		d.Add(cur, text)
+		text, sorted = text[:0], true
+	}
+	err := r.WalkRowIndex(ctx, after, upto, func(seq int64, tbl, k, hash []byte) error {
+		switch {
+		case !started || seq != cur:
+			flush()
+			cur, started = seq, true
+		case sorted:
+			c := bytes.Compare(tbl, table)
+			sorted = c > 0 || c == 0 && bytes.Compare(k, key) > 0
+		}
+		text = audit.AppendStateText(text, tbl, k, hash)
+		table, key = append(table[:0], tbl...), append(key[:0], k...)
 		return nil
 	})
-	return c
+	if err != nil {
+		return err
+	}
+	flush()
+	return flushErr
 }
 
 // useRowCheck completes a verification whose chain holds with the row

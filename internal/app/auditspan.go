@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"blameful.dev/blameful/internal/audit"
+	"blameful.dev/blameful/internal/store"
 )
 
 // The chain is verified in spans of consecutive events, several at once,
@@ -85,13 +86,23 @@ func (a *App) walkSpans(ctx context.Context, hashAt map[int64]string, states *au
 	stop.Store(int64(len(spans)))
 	for range min(verifyWorkers(), len(spans)) {
 		wg.Go(func() {
+			r, err := a.db.AuditReader()
+			if err != nil {
+				// The span this worker would have read reports it.
+				i := next.Add(1) - 1
+				if i < int64(len(spans)) {
+					spans[i].err = err
+				}
+				return
+			}
+			defer r.Close()
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(len(spans)) || i > stop.Load() {
 					return
 				}
 				s := &spans[i]
-				a.verifySpan(ctx, s, hashAt, states.BlockSize())
+				a.verifySpan(ctx, r, s, hashAt, states.BlockSize())
 				if s.err == nil && s.broken == nil {
 					continue
 				}
@@ -106,10 +117,10 @@ func (a *App) walkSpans(ctx context.Context, hashAt map[int64]string, states *au
 
 // verifySpan verifies one span on its own. It only reads hashAt, which the
 // spans share.
-func (a *App) verifySpan(ctx context.Context, s *span, hashAt map[int64]string, block int64) {
+func (a *App) verifySpan(ctx context.Context, r *store.AuditReader, s *span, hashAt map[int64]string, block int64) {
 	v := audit.NewSpanVerifier(s.after)
 	s.states.Block = block
-	s.err = a.db.WalkAuditSpan(ctx, s.after, s.upto, func(e *audit.Event) error {
+	s.err = r.WalkSpan(ctx, s.after, s.upto, func(e *audit.Event) error {
 		if err := v.NextRef(e); err != nil {
 			errors.As(err, &s.broken)
 			return errStop

@@ -68,6 +68,29 @@ func AppendState(dst []byte, s RowState) []byte {
 	return append(dst, '\n')
 }
 
+// AppendStateText is AppendState for a state given as bytes, which saves
+// making strings of them: the same line, byte for byte.
+func AppendStateText(dst, table, key, hash []byte) []byte {
+	dst = append(append(dst, table...), ' ')
+	if plain(key) {
+		dst = append(append(append(dst, '"'), key...), '"')
+	} else {
+		dst = strconv.AppendQuote(dst, string(key))
+	}
+	return append(append(append(dst, ' '), hash...), '\n')
+}
+
+// plain reports whether strconv.Quote would only put quotes around key:
+// printable ASCII without a quote or a backslash.
+func plain(key []byte) bool {
+	for _, c := range key {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // ParseStates reads a states text back into its states, in its order.
 func ParseStates(text []byte) ([]RowState, error) {
 	var out []RowState
@@ -162,6 +185,47 @@ func (r *RowHasher) Add(values []any) error {
 	r.h.Write(b)
 	r.rows++
 	return nil
+}
+
+// StartRow begins a row of columns values given one at a time, as Text
+// and Null, and ended by EndRow: Add for a reader that holds each value as
+// the bytes the database stores, which saves making each a Go value first.
+// A value's bytes are what Add would encode it as: text as it is, an
+// integer (or a boolean, 0 or 1) in decimal, a time in rowTimeLayout,
+// which is how SQLite stores them all.
+func (r *RowHasher) StartRow(columns int) {
+	b := r.buf[:0]
+	if r.rows == 0 {
+		b = append(b, rowMagic...)
+	}
+	b = append(b, 'r')
+	r.buf = binary.AppendUvarint(b, uint64(columns))
+}
+
+// Text adds a value of the row begun by StartRow.
+func (r *RowHasher) Text(v []byte) {
+	r.buf = append(binary.AppendUvarint(append(r.buf, 1), uint64(len(v))), v...)
+}
+
+// Null adds a NULL to the row begun by StartRow.
+func (r *RowHasher) Null() { r.buf = append(r.buf, 0) }
+
+// EndRow ends the row begun by StartRow.
+func (r *RowHasher) EndRow() {
+	r.h.Write(r.buf)
+	r.rows++
+}
+
+// Is reports whether the unit's state hash is state (Sum() == string(state))
+// without allocating.
+func (r *RowHasher) Is(state []byte) bool {
+	if r.rows == 0 {
+		return string(state) == Gone
+	}
+	var sum [sha256.Size]byte
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], r.h.Sum(sum[:0]))
+	return string(hx[:]) == string(state)
 }
 
 func boolIndex(v bool) int {

@@ -182,3 +182,40 @@ func TestStateDigests(t *testing.T) {
 		})
 	}
 }
+
+// The byte-level ways in (AppendStateText, StartRow … EndRow, Is) must give
+// exactly what the value-level ones give.
+func TestTextFormsMatch(t *testing.T) {
+	for _, key := range []string{"INC-2026-0001", "", `a "quoted" key`, "back\\slash", "tab\there", "naïve ✓", "\x00\xff", "line\nbreak"} {
+		s := RowState{Table: "incidents", Key: key, Hash: "ab12"}
+		if got, want := AppendStateText(nil, []byte(s.Table), []byte(s.Key), []byte(s.Hash)), AppendState(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("key %q: %q, want %q", key, got, want)
+		}
+	}
+	at := time.Date(2026, 11, 20, 14, 0, 0, 123456000, time.UTC)
+	rows := [][]any{{"INC-1", int64(42), true, nil, at}, {"INC-1", int64(-7), false, "x", at.Add(time.Second)}}
+	texts := [][][]byte{{[]byte("INC-1"), []byte("42"), []byte("1"), nil, []byte("2026-11-20T14:00:00.123456Z")},
+		{[]byte("INC-1"), []byte("-7"), []byte("0"), []byte("x"), []byte("2026-11-20T14:00:01.123456Z")}}
+	a, b := NewRowHasher(), NewRowHasher()
+	if !b.Is([]byte(Gone)) || b.Is([]byte("x")) {
+		t.Fatal("a unit without rows is not Gone")
+	}
+	for i := range rows {
+		if err := a.Add(rows[i]); err != nil {
+			t.Fatal(err)
+		}
+		b.StartRow(len(texts[i]))
+		for _, v := range texts[i] {
+			if v == nil {
+				b.Null()
+			} else {
+				b.Text(v)
+			}
+		}
+		b.EndRow()
+		sum := a.Sum()
+		if b.Sum() != sum || !b.Is([]byte(sum)) || b.Is([]byte(Gone)) {
+			t.Fatalf("after row %d: %s, want %s", i, b.Sum(), sum)
+		}
+	}
+}

@@ -249,3 +249,106 @@ func (tx *Tx) AuditHead() (audit.Head, error) {
 	err := tx.get("audit head", `SELECT seq, hash FROM audit_head WHERE id = 1`, nil, &h.Seq, &h.Hash)
 	return h, err
 }
+
+// AuditReader reads spans of the chain for verifying them side by side:
+// one reader per goroutine. On SQLite it holds a connection of its own
+// (auditraw.go), opened once for all the spans it reads; on PostgreSQL it
+// takes a connection from the pool per span, as WalkAuditSpan does.
+type AuditReader struct {
+	db *DB
+	sq *sqliteReader
+}
+
+// AuditReader opens a reader of the chain. Close it when done.
+func (db *DB) AuditReader() (*AuditReader, error) {
+	r := &AuditReader{db: db}
+	if db.engine != SQLite {
+		return r, nil
+	}
+	_, path, err := ParseDSN(db.dsn)
+	if err != nil {
+		return nil, err
+	}
+	if r.sq, err = openSQLiteReader(path, 10*time.Second); err != nil {
+		return nil, db.mapError(err, "open a reader of the audit log")
+	}
+	return r, nil
+}
+
+// Close releases the reader's connection.
+func (r *AuditReader) Close() {
+	if r.sq != nil {
+		r.sq.close()
+		r.sq = nil
+	}
+}
+
+// WalkSpan is DB.WalkAuditSpan through the reader: the events with after <
+// seq <= upto, in order, in one read transaction; the *audit.Event passed
+// to fn, its Data and its States, are valid only until fn returns (its
+// strings may be kept).
+func (r *AuditReader) WalkSpan(ctx context.Context, after, upto int64, fn func(*audit.Event) error) error {
+	if r.sq == nil {
+		return r.db.WalkAuditSpan(ctx, after, upto, fn)
+	}
+	var (
+		ev   audit.Event
+		text []byte
+	)
+	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`
+	err := r.sq.query(ctx, q, []any{after, upto}, func(w *sqliteRow) error {
+		ev.Seq, ev.Version = w.int64(0), int(w.int64(7))
+		at, err := parseStoredTime(w.bytes(2))
+		if err != nil {
+			return fmt.Errorf("event %d: %w", ev.Seq, err)
+		}
+		ev.At = at
+		ev.Data, ev.States = w.bytes(6), w.bytes(10)
+		// The six short text columns, copied into one string.
+		id, actor, action, subject, prev, hash := w.bytes(1), w.bytes(3), w.bytes(4), w.bytes(5), w.bytes(8), w.bytes(9)
+		text = append(append(append(append(append(append(text[:0], id...), actor...), action...), subject...), prev...), hash...)
+		all := string(text)
+		all, ev.ID = all[len(id):], all[:len(id)]
+		all, ev.Actor = all[len(actor):], all[:len(actor)]
+		all, ev.Action = all[len(action):], all[:len(action)]
+		all, ev.Subject = all[len(subject):], all[:len(subject)]
+		ev.PrevHash, ev.Hash = all[:len(prev)], all[len(prev):]
+		return fn(&ev)
+	})
+	return r.db.mapError(err, "read audit events")
+}
+
+// parseStoredTime reads a time as SQLite keeps it (timeLayout), without
+// the general parser for that layout, and any other RFC 3339 text with it.
+func parseStoredTime(b []byte) (time.Time, error) {
+	if len(b) == len(timeLayout) && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[19] == '.' && b[26] == 'Z' {
+		n := func(from, to int) (int, bool) {
+			v := 0
+			for _, c := range b[from:to] {
+				if c < '0' || c > '9' {
+					return 0, false
+				}
+				v = v*10 + int(c-'0')
+			}
+			return v, true
+		}
+		y, ok1 := n(0, 4)
+		mo, ok2 := n(5, 7)
+		d, ok3 := n(8, 10)
+		h, ok4 := n(11, 13)
+		mi, ok5 := n(14, 16)
+		s, ok6 := n(17, 19)
+		us, ok7 := n(20, 26)
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 60 {
+			t := time.Date(y, time.Month(mo), d, h, mi, s, us*1000, time.UTC)
+			if t.Day() == d { // not 31 February
+				return t, nil
+			}
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read time %q: %w", b, err)
+	}
+	return t.UTC(), nil
+}

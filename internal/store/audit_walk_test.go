@@ -68,6 +68,33 @@ func TestWalkAuditMatchesAuditEvents(t *testing.T) {
 				}
 			}
 		}
+		// A reader's spans, as verifying reads them side by side.
+		r, err := db.AuditReader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for _, sp := range [][2]int64{{0, 7}, {0, 3}, {2, 4}, {5, 9}, {7, 7}} {
+			var got []audit.Event
+			err := r.WalkSpan(ctx, sp[0], sp[1], func(e *audit.Event) error {
+				c := *e
+				c.Data, c.States = bytes.Clone(e.Data), bytes.Clone(e.States)
+				got = append(got, c)
+				return nil
+			})
+			exp := want[sp[0]:min(sp[1], int64(len(want)))]
+			if err != nil || len(got) != len(exp) {
+				t.Fatalf("span %v: %d events, %v; want %d", sp, len(got), err, len(exp))
+			}
+			for i := range exp {
+				g, w := got[i], exp[i]
+				if !g.At.Equal(w.At) || g.At.Location() != w.At.Location() || !bytes.Equal(g.Data, w.Data) || !bytes.Equal(g.States, w.States) ||
+					g.Seq != w.Seq || g.ID != w.ID || g.Actor != w.Actor || g.Action != w.Action || g.Subject != w.Subject ||
+					g.Version != w.Version || g.PrevHash != w.PrevHash || g.Hash != w.Hash {
+					t.Fatalf("span %v, event %d: got %+v, want %+v", sp, w.Seq, g, w)
+				}
+			}
+		}
 		// An error from fn stops the walk and comes back.
 		stop := errors.New("stop")
 		n := 0

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -19,31 +20,78 @@ import (
 // never mistaken for tampering. It trusts audit_rows to hold what the
 // chain's events recorded: the caller checks that with WalkRowIndex.
 func (db *DB) CheckRows(ctx context.Context, fn func(audit.RowFinding) error) (int64, error) {
-	var units int64
-	applied, _, err := db.SchemaVersion(ctx)
+	tables, err := db.RowTables(ctx)
 	if err != nil {
 		return 0, err
 	}
-	for _, t := range accountables {
-		if t.since > applied {
-			continue // an older schema, without the table
-		}
-		err := db.View(ctx, func(tx *Tx) error {
-			recorded, all, err := tx.checkRecorded(t, fn)
-			units += recorded
-			if err != nil || recorded == all {
-				return err
-			}
-			// Some units have rows that no event recorded: name them.
-			n, err := tx.checkUnrecorded(t, fn)
-			units += n
-			return err
-		})
+	r, err := db.AuditReader()
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	var units int64
+	for _, t := range tables {
+		n, err := r.CheckTable(ctx, t, fn)
+		units += n
 		if err != nil {
 			return units, err
 		}
 	}
 	return units, nil
+}
+
+// RowTables returns the accountable tables the database's schema holds, in
+// the order CheckRows checks them: verifying checks them side by side, a
+// table to a reader (CheckTable).
+func (db *DB) RowTables(ctx context.Context) ([]string, error) {
+	applied, _, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range accountables {
+		if t.since <= applied { // an older schema has no such table
+			out = append(out, t.name)
+		}
+	}
+	return out, nil
+}
+
+// CheckTable is CheckRows for one accountable table, through the reader:
+// it calls fn for each unit of the table that is not what the audit log
+// last recorded, and returns how many units have rows.
+func (r *AuditReader) CheckTable(ctx context.Context, table string, fn func(audit.RowFinding) error) (int64, error) {
+	t, ok := accountableNamed(table)
+	if !ok {
+		return 0, fmt.Errorf("store: %s is not an accountable table", table)
+	}
+	if r.sq != nil {
+		var units int64
+		err := r.sq.read(ctx, func() error {
+			recorded, all, err := r.checkRecordedRaw(ctx, t, fn)
+			units += recorded
+			if err != nil || recorded == all {
+				return err
+			}
+			n, err := r.checkUnrecordedRaw(ctx, t, fn)
+			units += n
+			return err
+		})
+		return units, r.db.mapError(err, "check "+t.name+" against the audit log")
+	}
+	var units int64
+	err := r.db.View(ctx, func(tx *Tx) error {
+		recorded, all, err := tx.checkRecorded(t, fn)
+		units += recorded
+		if err != nil || recorded == all {
+			return err
+		}
+		// Some units have rows that no event recorded: name them.
+		n, err := tx.checkUnrecorded(t, fn)
+		units += n
+		return err
+	})
+	return units, err
 }
 
 // headNow is the chain's last event, as a column of the same statement.
@@ -161,4 +209,99 @@ func (db *DB) WalkRowIndex(ctx context.Context, after, upto int64, fn func(seq i
 				return fn(seq, s)
 			})
 	})
+}
+
+// checkRecordedRaw is checkRecorded on SQLite through the reader's own
+// connection: each value is hashed as the bytes SQLite holds, and a unit is
+// compared with its recorded state without making a string of either, so
+// only a unit that differs costs an allocation.
+func (r *AuditReader) checkRecordedRaw(ctx context.Context, t accountable, fn func(audit.RowFinding) error) (units, all int64, err error) {
+	var (
+		head, seq int64
+		key, hash []byte
+		open      bool
+		rows      int
+	)
+	hasher := audit.NewRowHasher()
+	keyAt := 5 + t.keyIndex()
+	cols := len(t.columns)
+	judge := func() error {
+		if !open {
+			return nil
+		}
+		open = false
+		if rows > 0 {
+			units++
+		}
+		if seq >= 1 && seq <= head && hasher.Is(hash) {
+			return nil
+		}
+		if f, bad := audit.JudgeRow(t.name, string(key), seq, string(hash), hasher.Sum(), head); bad {
+			return fn(f)
+		}
+		return nil
+	}
+	q := (&Tx{dialect: r.db.dialect}).checkRecordedQuery(t)
+	err = r.sq.query(ctx, q, []any{t.name}, func(w *sqliteRow) error {
+		k := w.bytes(2)
+		if !open || !bytes.Equal(k, key) {
+			if err := judge(); err != nil {
+				return err
+			}
+			head, all, seq = w.int64(0), w.int64(1), w.int64(3)
+			key, hash = append(key[:0], k...), append(hash[:0], w.bytes(4)...)
+			hasher.Reset()
+			open, rows = true, 0
+		}
+		if w.null(keyAt) {
+			return nil // the unit has no rows: the outer join's NULLs
+		}
+		hasher.StartRow(cols)
+		for i := 5; i < 5+cols; i++ {
+			if v := w.bytes(i); v != nil {
+				hasher.Text(v)
+			} else {
+				hasher.Null()
+			}
+		}
+		hasher.EndRow()
+		rows++
+		return nil
+	})
+	if err == nil {
+		err = judge()
+	}
+	if units == 0 && err == nil {
+		// No unit was recorded, so no row carried the count.
+		err = r.sq.query(ctx, t.countUnits(), nil, func(w *sqliteRow) error { all = w.int64(0); return nil })
+	}
+	return units, all, err
+}
+
+// checkUnrecordedRaw is checkUnrecorded through the reader's connection.
+func (r *AuditReader) checkUnrecordedRaw(ctx context.Context, t accountable, fn func(audit.RowFinding) error) (int64, error) {
+	q := `SELECT DISTINCT ` + headNow + `, t.` + t.key + ` FROM ` + t.name + ` t
+WHERE NOT EXISTS (SELECT 1 FROM audit_rows r WHERE r.tbl = $1 AND r.key = t.` + t.key + `)`
+	var n int64
+	err := r.sq.query(ctx, q, []any{t.name}, func(w *sqliteRow) error {
+		n++
+		f, _ := audit.JudgeRow(t.name, string(w.bytes(1)), 0, "", "", w.int64(0))
+		return fn(f)
+	})
+	return n, err
+}
+
+// WalkRowIndex is DB.WalkRowIndex through the reader, with each entry's
+// table, key and hash as bytes that are valid only until fn returns.
+func (r *AuditReader) WalkRowIndex(ctx context.Context, after, upto int64, fn func(seq int64, table, key, hash []byte) error) error {
+	if r.sq == nil {
+		return r.db.WalkRowIndex(ctx, after, upto, func(seq int64, s audit.RowState) error {
+			return fn(seq, []byte(s.Table), []byte(s.Key), []byte(s.Hash))
+		})
+	}
+	err := r.sq.query(ctx, `SELECT seq, tbl, key, hash FROM audit_rows WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
+		[]any{after, upto}, func(w *sqliteRow) error {
+			return fn(w.int64(0), w.bytes(1), w.bytes(2), w.bytes(3))
+		})
+	return r.db.mapError(err, "read the row index")
 }
