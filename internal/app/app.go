@@ -45,6 +45,8 @@ type App struct {
 	mapping ingest.Mapping
 	// ingest commits alert deliveries in groups (ingest_commit.go).
 	ingest *committer
+	// tokens remembers authenticated tokens (authcache.go).
+	tokens *authCache
 }
 
 // Option adjusts an App at construction.
@@ -71,6 +73,7 @@ func New(db *store.DB, opts ...Option) *App {
 	if a.newID == nil {
 		a.newID = uuidV7(a.now)
 	}
+	a.tokens = newAuthCache(db)
 	return a
 }
 

@@ -113,17 +113,26 @@ func withMember(roles []org.Role) []org.Role {
 
 // Authenticate turns a bearer secret into the actor it acts as, with the
 // leader role added when the person leads a team now. Any failure is
-// Unauthenticated, without saying which part failed.
+// Unauthenticated, without saying which part failed. What a token
+// authenticated as is remembered for a while (authCache says how long, and
+// what makes it forget); everything else reads one statement: the token,
+// its person and whether they lead a team now.
 func (a *App) Authenticate(ctx context.Context, secret string) (org.Actor, error) {
 	denied := errs.E(errs.Unauthenticated, "invalid or expired token")
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return org.Actor{}, denied
 	}
 	now := a.Now()
-	// One statement reads the token, its person and whether they lead a
-	// team now; nothing is cached, so revocation, expiry and leaving take
-	// effect on the next request.
-	c, err := a.db.Credential(ctx, hashSecret(secret), now)
+	hash := hashSecret(secret)
+	if e, ok := a.tokens.get(ctx, hash, now); ok {
+		if now.Sub(e.lastUsed) > time.Hour {
+			a.touchToken(ctx, e.tokenID, now)
+			a.tokens.touched(hash, now)
+		}
+		return e.actor, nil
+	}
+	before := a.tokens.snapshot()
+	c, err := a.db.Credential(ctx, hash, now)
 	if errors.Is(err, errs.NotFound) {
 		return org.Actor{}, denied
 	}
@@ -134,24 +143,37 @@ func (a *App) Authenticate(ctx context.Context, secret string) (org.Actor, error
 	if !t.IsValidAt(now) {
 		return org.Actor{}, denied
 	}
-	id := t.ID
-	touch := now.Sub(t.LastUsedAt) > time.Hour
 	actor := org.Actor{Ref: t.Actor, Roles: t.Roles}
+	until := t.ExpiresAt
 	if t.Actor.IsPerson() {
 		var ok bool
 		if actor, ok = personActor(t.Actor, t.Roles, c.Principal, now); !ok {
 			return org.Actor{}, denied // the person left: their tokens stop working
 		}
+		if left := c.Principal.Person.Left; !left.IsZero() && (until.IsZero() || left.Before(until)) {
+			until = left
+		}
 	}
-	if touch {
-		// Last use is bookkeeping kept at an hour's grain, so reads stay
-		// reads; it is not audited. It never holds a request up for long:
-		// when the database is busy, it waits for the next use.
-		tctx, cancel := context.WithTimeout(ctx, touchTimeout)
-		_ = a.db.Update(tctx, func(tx *store.Tx) error { return tx.TouchToken(id, now) })
-		cancel()
+	if until.IsZero() {
+		until = now.Add(maxAuthAge)
 	}
+	lastUsed := t.LastUsedAt
+	if now.Sub(lastUsed) > time.Hour {
+		a.touchToken(ctx, t.ID, now)
+		lastUsed = now
+	}
+	a.tokens.put(hash, authEntry{actor: actor, tokenID: t.ID, at: now, wall: time.Now(), until: until, lastUsed: lastUsed}, before)
 	return actor, nil
+}
+
+// touchToken records a token's last use. It is bookkeeping kept at an
+// hour's grain, so reads stay reads; it is not audited. It never holds a
+// request up for long: when the database is busy, it waits for the next
+// use.
+func (a *App) touchToken(ctx context.Context, id string, now time.Time) {
+	tctx, cancel := context.WithTimeout(ctx, touchTimeout)
+	_ = a.db.Update(tctx, func(tx *store.Tx) error { return tx.TouchToken(id, now) })
+	cancel()
 }
 
 // personActor is the actor of a credential that acts as the person ref
@@ -182,4 +204,77 @@ func newSecret() string {
 func hashSecret(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
+}
+
+// Tokens lists the API tokens, newest first, without their hashes. Only
+// admins see them.
+func (a *App) Tokens(ctx context.Context, actor org.Actor) ([]org.Token, error) {
+	if err := require(actor, org.RoleAdmin); err != nil {
+		return nil, err
+	}
+	var out []org.Token
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = tx.Tokens()
+		return err
+	})
+	for i := range out {
+		out[i].Hash = ""
+	}
+	return out, err
+}
+
+// RevokeToken revokes the token with the given id, or the only unrevoked
+// token of that name. Every server refuses it from then on: this one at
+// once, the others within about a second (authCache). Revoking a revoked
+// token is a conflict that changes nothing. Only admins revoke.
+func (a *App) RevokeToken(ctx context.Context, actor org.Actor, idOrName string) (org.Token, error) {
+	key := strings.TrimSpace(idOrName)
+	if key == "" {
+		return org.Token{}, errs.Field("token", "name the token to revoke, by id or name")
+	}
+	var t org.Token
+	err := a.write(ctx, actor, []org.Role{org.RoleAdmin}, func(tx *store.Tx) error {
+		var err error
+		if t, err = findToken(tx, key); err != nil {
+			return err
+		}
+		revoked, err := tx.RevokeToken(t.ID, a.Now())
+		if err != nil {
+			return err
+		}
+		if !revoked {
+			return errs.E(errs.Conflict, "token %s (%s) is already revoked", t.Name, t.ID)
+		}
+		t.RevokedAt = a.Now()
+		return a.record(tx, actor, "token.revoke", "token:"+t.ID, tokenRecord{ID: t.ID, Name: t.Name, Actor: string(t.Actor), Roles: t.Roles, ExpiresAt: t.ExpiresAt})
+	})
+	t.Hash = ""
+	return t, err
+}
+
+// findToken is the token with id key, or else the one unrevoked token
+// named key.
+func findToken(tx *store.Tx, key string) (org.Token, error) {
+	t, err := tx.Token(key)
+	if !errors.Is(err, errs.NotFound) {
+		return t, err
+	}
+	all, err := tx.Tokens()
+	if err != nil {
+		return org.Token{}, err
+	}
+	var found []org.Token
+	for _, t := range all {
+		if t.Name == key && t.RevokedAt.IsZero() {
+			found = append(found, t)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return org.Token{}, errs.E(errs.NotFound, "no token with id or name %q in force", key)
+	case 1:
+		return found[0], nil
+	}
+	return org.Token{}, errs.E(errs.Conflict, "%d tokens in force are named %q: revoke one by its id (blameful token list)", len(found), key)
 }

@@ -106,8 +106,10 @@ func commands() map[string]command {
 			{"unlink", "EMAIL: stop the OpenID provider's logins reaching the account", userUnlink},
 			{"enable", "EMAIL: let a disabled account log in again", userSetDisabled(false)},
 		}},
-		"token": {summary: "create an API token", verbs: []verb{
+		"token": {summary: "create|list|revoke: API tokens", verbs: []verb{
 			{"create", "a token acting as a person or with roles; shown once", tokenCreate},
+			{"list", "every token: who it acts as, its roles, last use, expiry and revocation", tokenList},
+			{"revoke", "ID|NAME: stop a token working, on every server within a second", tokenRevoke},
 		}},
 		"audit": {summary: "verify|checkpoint|keygen: the audit chain and its signed checkpoints", verbs: []verb{
 			{"verify", "walk the chain, and check it against signed checkpoints", runAuditVerify},

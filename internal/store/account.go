@@ -187,10 +187,10 @@ func (db *DB) LoginCredential(ctx context.Context, email string, at time.Time) (
 	var person, roles string
 	var pr principalScan
 	dest := append(accountDest(&c.Account, &person, &roles), pr.dest()...)
-	err := db.read.QueryRowContext(ctx, db.bind(`
+	err := db.readRow(ctx, `
 SELECT `+accountColumns+`, `+principalColumns+`
 FROM accounts a LEFT JOIN people p ON p.ref = a.person
-WHERE a.email = $1`), email, db.t(at)).Scan(dest...)
+WHERE a.email = $1`, []any{email, db.t(at)}, dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AccountCredential{}, errs.E(errs.NotFound, "unknown account")
 	}
@@ -210,10 +210,10 @@ func (db *DB) SessionCredential(ctx context.Context, hash string, at time.Time) 
 	var pr principalScan
 	s := &c.Session
 	dest := append([]any{&s.Hash, &s.Account, tm(&s.CreatedAt), tm(&s.LastSeenAt), tm(&s.ExpiresAt)}, accountDest(&c.Account, &person, &roles)...)
-	err := db.read.QueryRowContext(ctx, db.bind(`
+	err := db.readRow(ctx, `
 SELECT s.hash, s.account, s.created_at, s.last_seen_at, s.expires_at, `+accountColumns+`, `+principalColumns+`
 FROM sessions s JOIN accounts a ON a.id = s.account LEFT JOIN people p ON p.ref = a.person
-WHERE s.hash = $1`), hash, db.t(at)).Scan(append(dest, pr.dest()...)...)
+WHERE s.hash = $1`, []any{hash, db.t(at)}, append(dest, pr.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AccountCredential{}, errs.E(errs.NotFound, "unknown session")
 	}

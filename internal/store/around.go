@@ -39,15 +39,17 @@ const (
 	partReached
 )
 
-// surroundingsSQL reads the surroundings of n start entities. $1 is the
-// moment, $2 one more than the most reachable entities to read, and $3 on
-// the start entities. The start is a VALUES list rather than one array
+// surroundingsSQL reads the surroundings of n start entities, reaching at
+// most limit entities. $1 is the moment and $2 on the start entities. The
+// limit is written into the text, not bound: SQLite plans a LIMIT from its
+// bound value, so a bound one made it compile the statement again on every
+// use (the re-prepare inside step that was most of an attribution's time). The start is a VALUES list rather than one array
 // parameter so that PostgreSQL knows how few rows it holds and walks the
 // edges through their indexes. SQLite stops the recursion itself at the
 // limit; PostgreSQL evaluates a recursive CTE only as far as it is read, so
 // the LIMIT of "near" stops it. CROSS JOIN fixes SQLite's join order (it
 // plans without statistics); PostgreSQL treats it as a plain join.
-func (d dialect) surroundingsSQL(n int) string {
+func (d dialect) surroundingsSQL(n, limit int) string {
 	const active = `(e.valid_from IS NULL OR e.valid_from <= $1) AND (e.valid_to IS NULL OR e.valid_to > $1)`
 	const cols = `e.id, e.relation, e.subject, e.object, e.source, e.valid_from, e.valid_to`
 	var start strings.Builder
@@ -55,21 +57,22 @@ func (d dialect) surroundingsSQL(n int) string {
 		if i > 0 {
 			start.WriteString(", ")
 		}
-		start.WriteString("(CAST($" + itoa(3+i) + " AS text))")
+		start.WriteString("(CAST($" + itoa(2+i) + " AS text))")
 	}
-	limit := `
-    LIMIT $2`
+	lim := `
+    LIMIT ` + itoa(limit)
+	reachLimit := lim
 	if d.engine == Postgres {
-		limit = ``
+		reachLimit = ``
 	}
 	return `
 WITH RECURSIVE reach(ref) AS (
     VALUES ` + start.String() + `
     UNION
     SELECT e.object FROM reach r CROSS JOIN edges e
-    WHERE e.subject = r.ref AND e.relation IN ('part_of', 'depends_on') AND ` + active + limit + `
+    WHERE e.subject = r.ref AND e.relation IN ('part_of', 'depends_on') AND ` + active + reachLimit + `
 ),
-near AS (SELECT ref FROM reach LIMIT $2),
+near AS (SELECT ref FROM reach` + lim + `),
 cat AS (
     SELECT ` + cols + ` FROM near n CROSS JOIN edges e
     WHERE e.subject = n.ref AND e.relation IN ('owned_by', 'part_of', 'depends_on')
@@ -122,9 +125,9 @@ func (tx *Tx) Surroundings(start []org.Ref, t time.Time, max int) (Surroundings,
 	if len(start) > maxSurroundingsStart {
 		return s, nil // not Complete: the caller walks instead
 	}
-	args := append([]any{tx.t(t), max + 1}, refArgs(start)...)
+	args := append([]any{tx.t(t)}, refArgs(start)...)
 	reached := 0
-	err := tx.each("read the surroundings of the failed entities", tx.surroundingsSQL(len(start)), args,
+	err := tx.each("read the surroundings of the failed entities", tx.surroundingsSQL(len(start), max+1), args,
 		func(rows *sql.Rows) error {
 			var part int
 			var e org.Edge

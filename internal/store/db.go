@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,6 +38,12 @@ type DB struct {
 	// read serves read-only transactions; on PostgreSQL it is write.
 	read *sql.DB
 	dsn  string
+	// readStmts and writeStmts keep the statements of each SQLite pool
+	// prepared (see stmtCache); nil on PostgreSQL.
+	readStmts, writeStmts *stmtCache
+	// credentialWrites counts the transactions committed through this DB
+	// that moved the credential epoch (see CredentialEpoch).
+	credentialWrites atomic.Uint64
 }
 
 // ParseDSN tells which engine a DSN names and returns what its driver needs:
@@ -162,7 +169,12 @@ func openSQLite(ctx context.Context, path string, o options) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
-	return &DB{dialect: dialect{SQLite}, write: w, read: r, dsn: "sqlite:" + path}, nil
+	// Keep every reader open: a connection closed when idle takes its
+	// prepared statements and its page cache with it, and under load the
+	// default of two idle connections closed and reopened one at a time.
+	r.SetMaxIdleConns(8)
+	return &DB{dialect: dialect{SQLite}, write: w, read: r, dsn: "sqlite:" + path,
+		readStmts: newStmtCache(r), writeStmts: newStmtCache(w)}, nil
 }
 
 // Engine returns the database engine.
@@ -170,6 +182,11 @@ func (db *DB) Engine() Engine { return db.engine }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	for _, c := range []*stmtCache{db.readStmts, db.writeStmts} {
+		if c != nil {
+			c.close()
+		}
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -213,24 +230,33 @@ type Tx struct {
 	// written are rows touched by touchWritten, with the values that
 	// hash their state.
 	written map[rowRef][]any
-	// stmts are the statements prepared for this transaction by
-	// execPrepared and eachPrepared, by text.
+	// stmts are the statements prepared for this transaction, by text.
 	stmts map[string]*sql.Stmt
+	// cache is the pool's statement cache, nil on PostgreSQL.
+	cache *stmtCache
+	// credentials is set by writes that may change what a token
+	// authenticates as; the commit then moves the credential epoch.
+	credentials bool
 }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.read, &sql.TxOptions{ReadOnly: true}, fn)
+	return db.run(ctx, db.read, db.readStmts, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
 // Update runs fn in a read-write transaction, committing if fn returns nil
 // and rolling back otherwise. Everything fn writes lands together or not at
 // all.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.write, nil, fn)
+	return db.run(ctx, db.write, db.writeStmts, nil, fn)
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+func (db *DB) run(ctx context.Context, pool *sql.DB, cache *stmtCache, opts *sql.TxOptions, fn func(*Tx) error) error {
+	if cache != nil {
+		// Once the transaction has given its connection back, prepare on
+		// the pool what it ran for the first time.
+		defer cache.prepareWanted(ctx, db.bind)
+	}
 	if db.engine == SQLite {
 		opts = nil // the read pool is read-only by mode; SQLite rejects the option
 	}
@@ -238,10 +264,13 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return db.mapError(err, "begin transaction")
 	}
-	tx := &Tx{dialect: db.dialect, tx: sqlTx, ctx: ctx}
+	tx := &Tx{dialect: db.dialect, tx: sqlTx, ctx: ctx, cache: cache}
 	err = fn(tx)
 	if err == nil {
 		err = tx.flushAudit()
+	}
+	if err == nil && tx.credentials {
+		err = tx.moveCredentialEpoch()
 	}
 	if err != nil {
 		_ = sqlTx.Rollback() // the error from fn is the one that matters
@@ -255,24 +284,34 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 		}
 		return db.mapError(err, "commit")
 	}
+	if tx.credentials {
+		db.credentialWrites.Add(1)
+	}
 	return nil
 }
 
 func (tx *Tx) exec(what, q string, args ...any) (sql.Result, error) {
+	if tx.cache != nil {
+		return tx.execPrepared(what, q, args...)
+	}
 	res, err := tx.tx.ExecContext(tx.ctx, tx.bind(q), args...)
 	return res, tx.mapError(err, what)
 }
 
 // prepared returns q prepared once for this transaction: a statement a
 // transaction sends many times (the multi-row inserts of an alert storm,
-// the audit log's reads and writes of many rows) is parsed once. The
-// statements close with the transaction.
+// the audit log's reads and writes of many rows) is parsed once. On SQLite
+// it comes from the pool's statement cache when there, so that it is parsed
+// once per connection. The statements close with the transaction.
 func (tx *Tx) prepared(what, q string) (*sql.Stmt, error) {
 	if st, ok := tx.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := tx.tx.PrepareContext(tx.ctx, tx.bind(q))
-	if err != nil {
+	var st *sql.Stmt
+	var err error
+	if shared := tx.cachedStmt(q); shared != nil {
+		st = tx.tx.StmtContext(tx.ctx, shared)
+	} else if st, err = tx.tx.PrepareContext(tx.ctx, tx.bind(q)); err != nil {
 		return nil, tx.mapError(err, what)
 	}
 	if tx.stmts == nil {
@@ -311,7 +350,22 @@ func (tx *Tx) eachPrepared(what, q string, args []any, scan func(*sql.Rows) erro
 	return tx.mapError(rows.Err(), what)
 }
 
+func (tx *Tx) cachedStmt(q string) *sql.Stmt {
+	if tx.cache == nil {
+		return nil
+	}
+	return tx.cache.lookup(q)
+}
+
 func (tx *Tx) query(what, q string, args ...any) (*sql.Rows, error) {
+	if tx.cache != nil {
+		st, err := tx.prepared(what, q)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := st.QueryContext(tx.ctx, args...)
+		return rows, tx.mapError(err, what)
+	}
 	rows, err := tx.tx.QueryContext(tx.ctx, tx.bind(q), args...)
 	return rows, tx.mapError(err, what)
 }
@@ -319,7 +373,17 @@ func (tx *Tx) query(what, q string, args ...any) (*sql.Rows, error) {
 // get runs a one-row query and scans it; no row is NotFound with message
 // notFound.
 func (tx *Tx) get(notFound, q string, args []any, dest ...any) error {
-	err := tx.tx.QueryRowContext(tx.ctx, tx.bind(q), args...).Scan(dest...)
+	var row *sql.Row
+	if tx.cache != nil {
+		st, err := tx.prepared(notFound, q)
+		if err != nil {
+			return err
+		}
+		row = st.QueryRowContext(tx.ctx, args...)
+	} else {
+		row = tx.tx.QueryRowContext(tx.ctx, tx.bind(q), args...)
+	}
+	err := row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errs.E(errs.NotFound, "%s", notFound)
 	}

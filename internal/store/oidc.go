@@ -81,10 +81,10 @@ func (db *DB) IdentityCredential(ctx context.Context, issuer, subject string, at
 	var person, roles string
 	var pr principalScan
 	dest := append(accountDest(&c.Account, &person, &roles), pr.dest()...)
-	err := db.read.QueryRowContext(ctx, db.bind(`
+	err := db.readRow(ctx, `
 SELECT `+accountColumns+`, `+principalColumns+`
 FROM oidc_identities i JOIN accounts a ON a.id = i.account LEFT JOIN people p ON p.ref = a.person
-WHERE i.issuer = $3 AND i.subject = $1`), subject, db.t(at), issuer).Scan(dest...)
+WHERE i.issuer = $3 AND i.subject = $1`, []any{subject, db.t(at), issuer}, dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AccountCredential{}, errs.E(errs.NotFound, "unknown identity")
 	}

@@ -98,6 +98,7 @@ func (tx *Tx) People(refs []org.Ref) ([]org.Person, error) {
 // keeps.
 func (tx *Tx) SavePerson(p org.Person, now time.Time) error {
 	tx.touch("people", string(p.Ref))
+	tx.credentialsChanged()
 	_, err := tx.exec("save person "+string(p.Ref), `
 INSERT INTO people (ref, name, email, handle, left_at, created_at, updated_at, nonce)
 VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
@@ -260,6 +261,7 @@ func (tx *Tx) Edges(f EdgeFilter) ([]org.Edge, error) {
 // OpenEdge records a new edge; e.ID must be set.
 func (tx *Tx) OpenEdge(e org.Edge, now time.Time) error {
 	tx.touch("edges", e.ID)
+	tx.edgeChanged(e)
 	_, err := tx.exec("open edge", `
 INSERT INTO edges (id, relation, subject, object, source, valid_from, valid_to, recorded_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -270,6 +272,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 // CloseEdge ends an open edge at e.To.
 func (tx *Tx) CloseEdge(e org.Edge) error {
 	tx.touch("edges", e.ID)
+	tx.edgeChanged(e)
 	_, err := tx.exec("close edge", `UPDATE edges SET valid_to = $2 WHERE id = $1 AND valid_to IS NULL`, e.ID, tx.t(e.To))
 	return err
 }
@@ -278,6 +281,7 @@ func (tx *Tx) CloseEdge(e org.Edge) error {
 // since-date given on import).
 func (tx *Tx) CorrectEdge(e org.Edge) error {
 	tx.touch("edges", e.ID)
+	tx.edgeChanged(e)
 	_, err := tx.exec("correct edge", `UPDATE edges SET valid_from = $2 WHERE id = $1 AND valid_to IS NULL`, e.ID, tx.t(e.From))
 	return err
 }
@@ -312,4 +316,12 @@ func (d dialect) refsArg(refs []org.Ref) any {
 		out[i] = string(r)
 	}
 	return out
+}
+
+// edgeChanged notes a write of e: a leads edge decides the leader role of
+// a token's person. An edge of unknown relation counts as one.
+func (tx *Tx) edgeChanged(e org.Edge) {
+	if e.Relation == org.Leads || e.Relation == "" {
+		tx.credentialsChanged()
+	}
 }

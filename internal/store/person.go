@@ -134,6 +134,7 @@ func rowMaps(rows *sql.Rows) ([]map[string]any, error) {
 // row the audit log keeps were hashed with the old one, which is then gone,
 // so a guessed name cannot be confirmed against them.
 func (tx *Tx) ErasePerson(ref org.Ref, now time.Time) error {
+	tx.credentialsChanged()
 	tx.touch("people", string(ref))
 	res, err := tx.exec("erase person", `UPDATE people SET name = '', email = '', handle = '', erased_at = $2, updated_at = $2, nonce = $3
 WHERE ref = $1`,

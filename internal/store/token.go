@@ -82,10 +82,10 @@ func (db *DB) Credential(ctx context.Context, hash string, at time.Time) (Creden
 	var c Credential
 	var actor, roles string
 	var pr principalScan
-	err := db.read.QueryRowContext(ctx, db.bind(`
+	err := db.readRow(ctx, `
 SELECT t.id, t.name, t.hash, t.actor, t.roles, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, `+principalColumns+`
 FROM tokens t LEFT JOIN people p ON p.ref = t.actor
-WHERE t.hash = $1`), hash, db.t(at)).Scan(append([]any{
+WHERE t.hash = $1`, []any{hash, db.t(at)}, append([]any{
 		&c.Token.ID, &c.Token.Name, &c.Token.Hash, &actor, &roles,
 		tm(&c.Token.CreatedAt), tm(&c.Token.ExpiresAt), tm(&c.Token.RevokedAt), tm(&c.Token.LastUsedAt)}, pr.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -107,4 +107,86 @@ func splitRoles(s string) []org.Role {
 		}
 	}
 	return out
+}
+
+// credentialsChanged notes that this transaction writes something that can
+// change what a token authenticates as, so that its commit moves the
+// credential epoch.
+func (tx *Tx) credentialsChanged() { tx.credentials = true }
+
+func (tx *Tx) moveCredentialEpoch() error {
+	_, err := tx.exec("move the credential epoch", `UPDATE credential_epoch SET epoch = epoch + 1 WHERE id = 1`)
+	return err
+}
+
+// CredentialEpoch is where credentials stand: Stored moves with every
+// committed change, by any server, that can change what a token
+// authenticates as; Local counts those committed through this DB, so this
+// server sees its own at once, without reading. A server that remembers
+// authenticated tokens forgets them when either has moved.
+type CredentialEpoch struct {
+	Stored int64
+	Local  uint64
+}
+
+// LocalCredentialWrites is CredentialEpoch's Local, without reading.
+func (db *DB) LocalCredentialWrites() uint64 { return db.credentialWrites.Load() }
+
+// CredentialEpoch reads the stored epoch, with the local count taken
+// before it.
+func (db *DB) CredentialEpoch(ctx context.Context) (CredentialEpoch, error) {
+	e := CredentialEpoch{Local: db.credentialWrites.Load()}
+	err := db.readRow(ctx, `SELECT epoch FROM credential_epoch WHERE id = 1`, nil, &e.Stored)
+	if err != nil {
+		return CredentialEpoch{}, db.mapError(err, "read the credential epoch")
+	}
+	return e, nil
+}
+
+// Tokens returns every token, newest first (hashes included; secrets are
+// never stored).
+func (tx *Tx) Tokens() ([]org.Token, error) {
+	var out []org.Token
+	err := tx.each("list tokens", `
+SELECT id, name, hash, actor, roles, created_at, expires_at, revoked_at, last_used_at
+FROM tokens ORDER BY created_at DESC, id`, nil, func(rows *sql.Rows) error {
+		t, err := scanToken(rows)
+		out = append(out, t)
+		return err
+	})
+	return out, err
+}
+
+// Token returns one token by its id.
+func (tx *Tx) Token(id string) (org.Token, error) {
+	var t org.Token
+	err := tx.one("no token "+id, `
+SELECT id, name, hash, actor, roles, created_at, expires_at, revoked_at, last_used_at
+FROM tokens WHERE id = $1`, []any{id}, func(rows *sql.Rows) error {
+		var err error
+		t, err = scanToken(rows)
+		return err
+	})
+	return t, err
+}
+
+func scanToken(rows *sql.Rows) (org.Token, error) {
+	var t org.Token
+	var actor, roles string
+	err := rows.Scan(&t.ID, &t.Name, &t.Hash, &actor, &roles,
+		tm(&t.CreatedAt), tm(&t.ExpiresAt), tm(&t.RevokedAt), tm(&t.LastUsedAt))
+	t.Actor, t.Roles = org.Ref(actor), splitRoles(roles)
+	return t, err
+}
+
+// RevokeToken revokes a token at at. It reports whether the token was
+// still unrevoked; a token already revoked keeps its first revocation.
+func (tx *Tx) RevokeToken(id string, at time.Time) (bool, error) {
+	tx.credentialsChanged()
+	res, err := tx.exec("revoke token", `UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, tx.t(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, tx.mapError(err, "revoke token")
 }

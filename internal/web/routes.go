@@ -88,6 +88,8 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/people/{ref}", s.api(s.getPerson)},
 		{"GET /api/v1/people/{ref}/export", s.api(s.exportPerson)},
 		{"POST /api/v1/people/{ref}/erasure", s.api(s.erasePerson)},
+		{"GET /api/v1/tokens", s.api(s.listTokens)},
+		{"DELETE /api/v1/tokens/{id}", s.api(s.revokeToken)},
 		{"GET /api/v1/teams", s.api(s.listTeams)},
 		{"GET /api/v1/teams/{ref}", s.api(s.getTeam)},
 		{"GET /api/v1/entities", s.api(s.listEntities)},
