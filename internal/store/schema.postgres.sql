@@ -141,6 +141,9 @@ table codeowners_rules
 table counters
     name text NOT NULL
     value bigint NOT NULL
+table credential_epoch
+    epoch bigint NOT NULL
+    id integer NOT NULL
 table edges
     id text NOT NULL
     object text NOT NULL

@@ -141,6 +141,9 @@ table codeowners_rules
 table counters
     name text
     value bigint NOT NULL
+table credential_epoch
+    epoch integer NOT NULL
+    id integer
 table edges
     id text
     object text NOT NULL
