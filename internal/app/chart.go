@@ -73,10 +73,9 @@ func weeksTo(last review.Week, n int) (labels []string, starts []time.Time) {
 	return labels, starts
 }
 
-// teamTrends counts the incidents per week of the teams the review's
-// decisions name (review.TrendTeamsOf), for the review of week.
-func teamTrends(tx *store.Tx, week review.Week, decided []review.AttributionLine) ([]review.TeamTrend, error) {
-	teams := review.TrendTeamsOf(decided)
+// teamTrends counts the incidents per week of teams (those the week's
+// decisions named most, review.TrendTeamsNamed), for the review of week.
+func teamTrends(tx *store.Tx, week review.Week, teams []org.Ref) ([]review.TeamTrend, error) {
 	_, starts := weeksTo(week, review.TrendWeeks)
 	counts, err := tx.PartyWeeks(teams, starts)
 	if err != nil {

@@ -222,8 +222,8 @@ func (a *App) queueDigest(ctx context.Context, j Jobs) (string, error) {
 func DigestMessage(r review.Review) map[string]any {
 	return map[string]any{
 		"week": r.Week.String(), "link": "/reviews/" + r.Week.String(), "blocks": review.Slack(r, "").Blocks,
-		"incidents": r.IncidentsTotal, "attributions": len(r.Attributions),
-		"postmortems_overdue": len(r.OverduePostmortems), "followups_overdue": r.OverdueTotal,
+		"incidents": r.IncidentsTotal, "attributions": r.AttributionsTotal,
+		"postmortems_overdue": r.OverduePostmortemsTotal, "followups_overdue": r.OverdueTotal,
 		"integrity_flags_open": r.FlagsTotal,
 	}
 }

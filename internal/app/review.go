@@ -23,29 +23,33 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 	}
 	in := review.Input{Week: week, AsOf: asOf, PostmortemDueDays: a.cfg.PostmortemDueDays}
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
+		if err := weekCounts(tx, week, &in); err != nil {
+			return err
+		}
 		var err error
-		for i := range in.Counts {
-			w := week.Add(-i)
-			if in.Counts[i], err = tx.SeverityCounts(w.Start(), w.End()); err != nil {
-				return err
-			}
-		}
-		for _, n := range in.Counts[0] {
-			in.IncidentsTotal += n
-		}
 		if in.Incidents, err = tx.WeekIncidents(from, to, review.ListLimit); err != nil {
 			return err
 		}
-		// A postmortem is due at least as many calendar days after
-		// resolution as business days, so only those resolved that long
-		// before asOf can be overdue; review ones are listed regardless.
-		if in.OpenPostmortems, err = tx.OpenPostmortems(asOf.AddDate(0, 0, -a.cfg.PostmortemDueDays)); err != nil {
+		if err := a.waitingPostmortems(tx, &in); err != nil {
 			return err
 		}
-		if in.Attributions, err = tx.DecidedAttributions(from, to); err != nil {
+		if in.Attributions, err = tx.DecidedAttributions(from, to, review.ListLimit); err != nil {
 			return err
 		}
-		if in.Trend, err = teamTrends(tx, week, in.Attributions); err != nil {
+		named, err := tx.PartyRules(from, to)
+		if err != nil {
+			return err
+		}
+		parties := map[org.Ref]int{}
+		in.A4Week = map[org.Ref]int{}
+		for _, l := range named {
+			parties[l.Party] += l.Count
+			in.AttributionsTotal += l.Count
+			if l.Rule == string(blame.A4) {
+				in.A4Week[l.Party] += l.Count
+			}
+		}
+		if in.Trend, err = teamTrends(tx, week, review.TrendTeamsNamed(parties)); err != nil {
 			return err
 		}
 		today := followup.Day(asOf)
@@ -62,7 +66,7 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.Gaps, err = tx.FollowUps(followup.Filter{Rule: string(blame.A4), CreatedFrom: from, CreatedBefore: to, Limit: review.ListLimit}); err != nil {
 			return err
 		}
-		if in.Unowned, err = tx.Unowned(asOf); err != nil {
+		if in.Unowned, in.UnownedTotal, err = tx.Unowned(asOf, review.ListLimit); err != nil {
 			return err
 		}
 		facts, err := a.driftFacts(tx, asOf, review.DefaultDriftDays)
@@ -70,9 +74,6 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 			return err
 		}
 		in.Drift = review.Drift(facts)
-		if in.A4Week, err = tx.LeaderA4Counts(from, to); err != nil {
-			return err
-		}
 		if in.A4Recent, err = tx.LeaderA4Counts(to.AddDate(0, 0, -90), to); err != nil {
 			return err
 		}
@@ -94,6 +95,55 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		return review.Review{}, err
 	}
 	return review.Build(in), nil
+}
+
+// weekCounts counts the incidents of week and the four before it by
+// severity, in one read.
+func weekCounts(tx *store.Tx, week review.Week, in *review.Input) error {
+	starts := make([]time.Time, len(in.Counts))
+	for i := range starts {
+		starts[i] = week.Add(i - len(starts) + 1).Start()
+	}
+	counts, err := tx.SeverityWeeks(starts, week.End())
+	if err != nil {
+		return err
+	}
+	for i := range in.Counts {
+		in.Counts[i] = counts[len(counts)-1-i]
+	}
+	for _, n := range in.Counts[0] {
+		in.IncidentsTotal += n
+	}
+	return nil
+}
+
+// waitingPostmortems reads the open postmortems the review lists and
+// counts, without reading them all: those in review resolved first (and
+// how many there are), those resolved before review.SurelyOverdueBefore
+// first (and how many: all overdue), and every one resolved since then
+// early enough to be overdue, a few days' worth, which Build judges one by
+// one. A postmortem is due at least as many calendar days after
+// resolution as business days, so none resolved later can be overdue.
+func (a *App) waitingPostmortems(tx *store.Tx, in *review.Input) error {
+	days := a.cfg.PostmortemDueDays
+	sure := review.SurelyOverdueBefore(in.AsOf, days)
+	inReview := store.WaitingFilter{InReview: true, Limit: review.ListLimit}
+	old := store.WaitingFilter{ResolvedBefore: sure, Limit: review.ListLimit}
+	edge := store.WaitingFilter{ResolvedFrom: sure, ResolvedBefore: in.AsOf.AddDate(0, 0, -days)}
+	for _, f := range []store.WaitingFilter{inReview, old, edge} {
+		list, err := tx.WaitingPostmortems(f)
+		if err != nil {
+			return err
+		}
+		in.OpenPostmortems = append(in.OpenPostmortems, list...)
+	}
+	var err error
+	if in.AwaitingTotal, err = tx.CountWaitingPostmortems(inReview); err != nil {
+		return err
+	}
+	in.SureOverdueBefore = sure
+	in.SureOverdueTotal, err = tx.CountWaitingPostmortems(old)
+	return err
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -8,10 +8,6 @@ import (
 	"blameful.dev/blameful/internal/store"
 )
 
-// weekChangesChecked bounds the changes of a week checked against freezes
-// for the review.
-const weekChangesChecked = 2000
-
 // followThrough fills in the week's follow-through for the review: the
 // reminders and escalations sent (F4), the recurrences confirmed (F6) with
 // the follow-ups found missed (F7), and the changes made inside a covering
@@ -37,16 +33,21 @@ func (a *App) followThrough(tx *store.Tx, from, to time.Time, ft *review.FollowT
 	for _, l := range links {
 		ft.Recurrences = append(ft.Recurrences, review.RecurrenceLine{Incident: l.Incident, Earlier: l.Earlier, DecidedBy: l.DecidedBy, DecidedAt: l.DecidedAt})
 	}
-	missed, err := tx.MissedFollowUps(store.MissedFilter{ActiveOnly: true, Since: from, Before: to})
+	week := store.MissedFilter{ActiveOnly: true, Since: from, Before: to, Limit: review.ListLimit}
+	missed, err := tx.MissedFollowUps(week)
 	if err != nil {
 		return err
 	}
-	ft.MissedTotal = len(missed)
-	for _, m := range missed[:min(len(missed), review.ListLimit)] {
+	if ft.MissedTotal, err = tx.CountMissedFollowUps(week); err != nil {
+		return err
+	}
+	for _, m := range missed {
 		ft.Missed = append(ft.Missed, review.MissedLine{FollowUp: m.FollowUp, Owner: m.Owner, Incident: m.Incident, Earlier: m.Earlier, Due: m.Due})
 	}
 
-	changes, err := tx.Changes(store.ChangeFilter{Since: from, Before: to, Limit: weekChangesChecked})
+	// Only a change inside a freeze's window, without an exception, can
+	// have broken it: the store finds those among the week's changes.
+	changes, err := tx.Changes(store.ChangeFilter{Since: from, Before: to, Unexcused: true})
 	if err != nil {
 		return err
 	}

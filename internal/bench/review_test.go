@@ -17,7 +17,6 @@ import (
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/org"
-	"blameful.dev/blameful/internal/policy"
 	"blameful.dev/blameful/internal/review"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
@@ -482,31 +481,26 @@ const reviewClients = 8
 var reviewWeek = review.WeekOf(benchNow).Add(-1)
 
 // BenchmarkWeeklyReview is the weekly-review bar (≤ 200 ms and ≤ 2 × the
-// floor over 1M incidents, 5M follow-ups, 20M timeline entries), at the
-// scale the -review.* flags set. review runs app.WeeklyReview for
-// reviewWeek; floor runs the same queries as plain SQL in one read
-// transaction and only reads the rows.
+// floor over 1M incidents, 5M follow-ups, 20M timeline entries), on the
+// data set of -size (largeSet; -size large is the bar's). Each iteration
+// runs app.WeeklyReview for reviewWeek and then floorReview, the same
+// answer read with plain SQL in one read transaction, so the two are
+// alternated in the same sitting; it reports the median, fastest and
+// slowest of each and their ratio, checks that both read the same answer,
+// and logs where the time goes, query by query, for both.
 func BenchmarkWeeklyReview(b *testing.B) {
 	w := worldFor(flagOrg())
-	spec := historySpec{Incidents: *reviewIncidents, FollowUps: *reviewFollowUps, Timeline: *reviewTimeline, Weeks: *reviewWeeks, Seed: 9}
 	for _, engine := range storetest.Engines(b) {
 		b.Run(string(engine), func(b *testing.B) {
 			ctx := context.Background()
-			dsn, db, raw := freshDB(b, engine)
 			start := time.Now()
-			if err := writeOrg(ctx, raw, w); err != nil {
-				b.Fatal(err)
-			}
-			c, err := writeHistory(ctx, raw, w, spec, nil)
+			dsn := largeSet(b, engine)
+			b.Logf("data set ready in %s%s", time.Since(start).Round(time.Second), fileSize(dsn))
+			db, err := store.Open(ctx, dsn)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if engine == store.Postgres {
-				if err := analyze(ctx, raw); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.Logf("generated %+v over %d weeks, with %d entities, in %s%s", c, spec.Weeks, len(w.ents), time.Since(start).Round(time.Second), fileSize(dsn))
+			defer db.Close()
 			a := app.New(db, fixedClock())
 			floor, err := openRaw(dsn, true)
 			if err != nil {
@@ -517,40 +511,61 @@ func BenchmarkWeeklyReview(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			sink = rv
-			fc, err := floorReview(ctx, floor, benchNow, reviewWeek)
+			fa, err := floorReview(ctx, floor, benchNow, reviewWeek)
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Logf("%s: the floor read %d rows", reviewWeek, fc)
-			b.Run("review", func(b *testing.B) {
+			if diff := fa.differs(answerOf(rv)); diff != "" {
+				b.Fatalf("the floor and the product disagree on %s:\n%s", reviewWeek, diff)
+			}
+			b.Logf("%s: %s", reviewWeek, answerOf(rv).summary())
+			b.Run("alternated", func(b *testing.B) {
+				var product, plain []time.Duration
 				for b.Loop() {
+					t0 := time.Now()
 					rv, err := a.WeeklyReview(ctx, member, reviewWeek)
 					if err != nil {
 						b.Fatal(err)
 					}
 					sink = rv
-				}
-			})
-			b.Run("floor", func(b *testing.B) {
-				for b.Loop() {
+					t1 := time.Now()
 					if _, err := floorReview(ctx, floor, benchNow, reviewWeek); err != nil {
 						b.Fatal(err)
 					}
+					product, plain = append(product, t1.Sub(t0)), append(plain, time.Since(t1))
 				}
+				p, f := spread(product), spread(plain)
+				b.ReportMetric(p[1], "review-median-ms")
+				b.ReportMetric(p[0], "review-min-ms")
+				b.ReportMetric(p[2], "review-max-ms")
+				b.ReportMetric(f[1], "floor-median-ms")
+				b.ReportMetric(f[0], "floor-min-ms")
+				b.ReportMetric(f[2], "floor-max-ms")
+				b.ReportMetric(p[1]/f[1], "ratio")
 			})
-			// Where the floor's time goes, query by query.
-			took := map[string]time.Duration{}
+			// Where the time goes, query by query.
+			took, ftook := map[string]time.Duration{}, map[string]time.Duration{}
 			const reps = 5
 			for range reps {
-				if _, err := floorReviewTimed(ctx, floor, benchNow, reviewWeek, took); err != nil {
+				if err := productTimed(ctx, db, benchNow, reviewWeek, took); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := floorReviewTimed(ctx, floor, benchNow, reviewWeek, ftook); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.Logf("floor, mean per query: %s", breakdown(took, reps))
-			b.Run("serve", func(b *testing.B) { serveLarge(b, dsn, db, raw, w) })
+			b.Logf("product's store reads, mean per query: %s", breakdown(took, reps))
+			b.Logf("floor, mean per query: %s", breakdown(ftook, reps))
+			b.Run("serve", func(b *testing.B) { serveLarge(b, dsn, db, floor, w) })
 		})
 	}
+}
+
+// spread returns the fastest, the median and the slowest of ds, in ms.
+func spread(ds []time.Duration) [3]float64 {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return [3]float64{ms(s[0]), ms(s[len(s)/2]), ms(s[len(s)-1])}
 }
 
 // serveLarge is the API harness over the large data set, for the memory
@@ -619,87 +634,6 @@ func breakdown(took map[string]time.Duration, reps int) string {
 		parts = append(parts, fmt.Sprintf("%s %.1f ms", n, ms(took[n]/time.Duration(reps))))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// floorReview runs, as plain SQL in one read transaction, the queries
-// app.WeeklyReview runs for week at now, and reads every row they return
-// without building anything. It returns how many rows it read.
-func floorReview(ctx context.Context, db *rawDB, now time.Time, week review.Week) (int, error) {
-	return floorReviewTimed(ctx, db, now, week, nil)
-}
-
-// floorReviewTimed is floorReview that, given a map, adds each query's time
-// to it under a short name.
-func floorReviewTimed(ctx context.Context, db *rawDB, now time.Time, week review.Week, took map[string]time.Duration) (int, error) {
-	from, to := week.Start(), week.End()
-	asOf := minT(to, now)
-	dueDays := policy.Default().PostmortemDueDays
-	today := followup.Day(asOf)
-	tx, err := db.BeginTx(ctx, readOnly(db))
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only
-	rows := 0
-	run := func(name, q string, args ...any) error {
-		start := time.Now()
-		n, err := drain(ctx, tx, db.q(q), args...)
-		if took != nil {
-			took[name] += time.Since(start)
-		}
-		rows += n
-		return err
-	}
-	const fuCols = `id, incident, title, owner, due, priority, status, reason, tracker_url, rule, created_at, created_by, closed_at`
-	limit := fmt.Sprint(review.ListLimit)
-	for i := range 5 {
-		wk := week.Add(-i)
-		if err := run("severity counts (5 weeks)", `SELECT severity, COUNT(*) FROM incidents WHERE started_at >= $1 AND started_at < $2 GROUP BY severity`,
-			db.ts(wk.Start()), db.ts(wk.End())); err != nil {
-			return rows, err
-		}
-	}
-	queries := []struct {
-		name string
-		q    string
-		args []any
-	}{
-		{"week's incidents", `SELECT i.id, i.title, i.severity, i.status, i.started_at, a.party, a.rule, p.state
-FROM incidents i LEFT JOIN attributions a ON a.id = i.attribution LEFT JOIN postmortems p ON p.incident = i.id
-WHERE i.started_at >= $1 AND i.started_at < $2 ORDER BY i.started_at DESC, i.id DESC LIMIT ` + limit, []any{db.ts(from), db.ts(to)}},
-		{"open postmortems", `SELECT i.id, i.title, i.severity, p.state, i.resolved_at FROM postmortems p JOIN incidents i ON i.id = p.incident
-WHERE p.state IN ('draft', 'in_review') AND i.resolved_at IS NOT NULL AND (p.state = 'in_review' OR i.resolved_at < $1)
-ORDER BY i.resolved_at, i.id`, []any{db.ts(asOf.AddDate(0, 0, -dueDays))}},
-		{"decided attributions", `SELECT i.id, i.title, a.party, a.rule, a.suggested_party, a.decided_at FROM attributions a JOIN incidents i ON i.attribution = a.id
-WHERE a.decided_at >= $1 AND a.decided_at < $2 ORDER BY a.decided_at, i.id`, []any{db.ts(from), db.ts(to)}},
-		{"follow-ups due", `SELECT ` + fuCols + ` FROM followups WHERE status = $1 AND due >= $2 AND due < $3 ORDER BY due, id LIMIT ` + limit,
-			[]any{"open", maxT(from, today).Format(time.DateOnly), to.Format(time.DateOnly)}},
-		{"follow-ups overdue", `SELECT ` + fuCols + ` FROM followups WHERE status = $1 AND due < $2 ORDER BY due, id LIMIT ` + limit,
-			[]any{"open", today.Format(time.DateOnly)}},
-		{"count overdue", `SELECT COUNT(*) FROM followups WHERE status = $1 AND due < $2`, []any{"open", today.Format(time.DateOnly)}},
-		{"ownership gaps (A4 follow-ups)", `SELECT ` + fuCols + ` FROM followups WHERE created_at >= $1 AND created_at < $2 AND rule = $3 ORDER BY due, id LIMIT ` + limit,
-			[]any{db.ts(from), db.ts(to), "A4"}},
-		{"unowned entities", `SELECT ref FROM entities WHERE kind <> 'domain' AND NOT EXISTS (
-    SELECT 1 FROM edges e WHERE e.subject = entities.ref AND e.relation = 'owned_by'
-      AND (e.valid_from IS NULL OR e.valid_from <= $1) AND (e.valid_to IS NULL OR e.valid_to > $1)) ORDER BY ref`, []any{db.ts(asOf)}},
-		{"A4 counts, week", `SELECT a.party, COUNT(*) FROM attributions a JOIN incidents i ON i.attribution = a.id
-WHERE a.rule = 'A4' AND a.decided_at >= $1 AND a.decided_at < $2 GROUP BY a.party`, []any{db.ts(from), db.ts(to)}},
-		{"A4 counts, 90 days", `SELECT a.party, COUNT(*) FROM attributions a JOIN incidents i ON i.attribution = a.id
-WHERE a.rule = 'A4' AND a.decided_at >= $1 AND a.decided_at < $2 GROUP BY a.party`, []any{db.ts(to.AddDate(0, 0, -90)), db.ts(to)}},
-		{"fairness flags, week", `SELECT about, COUNT(*) FROM fairness_flags WHERE rule = 'A8' AND created_at >= $1 AND created_at < $2 GROUP BY about`,
-			[]any{db.ts(from), db.ts(to)}},
-		{"fairness flags, 90 days", `SELECT about, COUNT(*) FROM fairness_flags WHERE rule = 'A8' AND created_at >= $1 AND created_at < $2 GROUP BY about`,
-			[]any{db.ts(to.AddDate(0, 0, -90)), db.ts(to)}},
-		{"open integrity flags", `SELECT id, rule, incident, key, suspect, evidence, state, subject, reason, reviewed_by, reviewed_at, raised_at
-FROM integrity_flags WHERE raised_at <= $1 AND (state = 'open' OR reviewed_at > $2) ORDER BY raised_at DESC, id LIMIT ` + limit, []any{db.ts(asOf), db.ts(asOf)}},
-		{"count open flags", `SELECT COUNT(*) FROM integrity_flags WHERE raised_at <= $1 AND (state = 'open' OR reviewed_at > $2)`, []any{db.ts(asOf), db.ts(asOf)}},
-	}
-	for _, q := range queries {
-		if err := run(q.name, q.q, q.args...); err != nil {
-			return rows, err
-		}
-	}
-	return rows, tx.Commit()
 }
 
 // drain runs q and reads every column of every row as the driver hands it.

@@ -51,7 +51,7 @@ func TestFactsMatchApp(t *testing.T) {
 }
 
 // TestHistoryAndReviewFloor generates a small history and checks that the
-// product's review and the floor's queries see the same week.
+// product's review and the floor read the same answer.
 func TestHistoryAndReviewFloor(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(tinyOrg)
@@ -76,13 +76,15 @@ func TestHistoryAndReviewFloor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer floor.Close()
-	n, err := floorReview(ctx, floor, benchNow, reviewWeek)
+	fa, err := floorReview(ctx, floor, benchNow, reviewWeek)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := rv.IncidentsTotal
-	if in == 0 || n < in/10 {
-		t.Fatalf("review of %s: %d incidents in the week, floor read %d rows", reviewWeek, in, n)
+	if diff := fa.differs(answerOf(rv)); diff != "" {
+		t.Fatalf("review of %s: the floor and the product disagree:\n%s", reviewWeek, diff)
+	}
+	if rv.IncidentsTotal == 0 || rv.AttributionsTotal == 0 {
+		t.Fatalf("review of %s: %s", reviewWeek, answerOf(rv).summary())
 	}
 }
 

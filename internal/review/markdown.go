@@ -36,15 +36,17 @@ func Markdown(r Review) string {
 	more(&b, len(r.Incidents), r.IncidentsTotal)
 
 	w("\n## Postmortems\n\n")
-	w("Awaiting review: %d. Overdue: %d.\n\n", len(r.AwaitingReview), len(r.OverduePostmortems))
+	w("Awaiting review: %d. Overdue: %d.\n\n", r.AwaitingTotal, r.OverduePostmortemsTotal)
 	for _, p := range r.AwaitingReview {
 		w("- in review: **%s** %s (due %s)\n", p.Incident, md(p.Title), day(p.Due))
 	}
+	moreOf(&b, "in review", len(r.AwaitingReview), r.AwaitingTotal)
 	for _, p := range r.OverduePostmortems {
 		w("- **overdue** since %s: **%s** %s %s (%s)\n", day(p.Due), p.Incident, p.Severity, md(p.Title), state(string(p.State)))
 	}
+	moreOf(&b, "overdue", len(r.OverduePostmortems), r.OverduePostmortemsTotal)
 
-	w("\n## Attributions decided (%d)\n\n", len(r.Attributions))
+	w("\n## Attributions decided (%d)\n\n", r.AttributionsTotal)
 	if len(r.Attributions) == 0 {
 		w("None.\n")
 	}
@@ -55,6 +57,7 @@ func Markdown(r Review) string {
 		}
 		w("- **%s** %s: %s by %s%s\n", a.Incident, md(a.Title), a.Party.Short(), a.Rule, note)
 	}
+	more(&b, len(r.Attributions), r.AttributionsTotal)
 
 	w("\n## Follow-ups\n\n")
 	w("Due this week: %d. Overdue: %d.\n\n", len(r.FollowUpsDue), r.OverdueTotal)
@@ -80,7 +83,11 @@ func Markdown(r Review) string {
 		for i, u := range r.Unowned {
 			names[i] = u.Short()
 		}
-		w("- no owner today: %s\n", strings.Join(names, ", "))
+		rest := ""
+		if r.UnownedTotal > len(r.Unowned) {
+			rest = fmt.Sprintf(" and %d more", r.UnownedTotal-len(r.Unowned))
+		}
+		w("- no owner today (%d): %s%s\n", r.UnownedTotal, strings.Join(names, ", "), rest)
 	}
 
 	w("\n## Ownership drift (%d)\n\n", r.DriftTotal)
@@ -132,6 +139,13 @@ func Markdown(r Review) string {
 func more(b *strings.Builder, shown, total int) {
 	if total > shown {
 		fmt.Fprintf(b, "- … and %d more\n", total-shown)
+	}
+}
+
+// moreOf is more naming what the rest are.
+func moreOf(b *strings.Builder, what string, shown, total int) {
+	if total > shown {
+		fmt.Fprintf(b, "- … and %d more %s\n", total-shown, what)
 	}
 }
 

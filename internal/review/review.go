@@ -10,6 +10,8 @@
 package review
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"time"
 
@@ -35,16 +37,32 @@ type Input struct {
 	Incidents      []IncidentLine
 	IncidentsTotal int
 	// Open postmortems (draft or in review) of resolved incidents, with the
-	// time of resolution, from which due dates are worked out.
-	OpenPostmortems []PostmortemLine
-	Attributions    []AttributionLine
-	FollowUpsDue    []followup.FollowUp
-	FollowUpsLate   []followup.FollowUp
-	LateTotal       int
+	// time of resolution, from which due dates are worked out: at least
+	// the ListLimit in review that were resolved first, the ListLimit
+	// resolved first before SureOverdueBefore, and all of those resolved
+	// since then that can be overdue (the store reads no more than that).
+	// AwaitingTotal counts those in review, and SureOverdueTotal those
+	// resolved before SureOverdueBefore (SurelyOverdueBefore), all
+	// overdue; Build counts the overdue among the rest itself. With a
+	// zero SureOverdueBefore, OpenPostmortems holds them all.
+	OpenPostmortems   []PostmortemLine
+	AwaitingTotal     int
+	SureOverdueBefore time.Time
+	SureOverdueTotal  int
+	// Attributions are the first ListLimit decisions of the week, and
+	// AttributionsTotal how many there were.
+	Attributions      []AttributionLine
+	AttributionsTotal int
+	FollowUpsDue      []followup.FollowUp
+	FollowUpsLate     []followup.FollowUp
+	LateTotal         int
 	// Gaps are the follow-ups the engine opened this week to clarify
 	// ownership (A4), and Unowned the entities with no owner at AsOf.
 	Gaps    []followup.FollowUp
 	Unowned []org.Ref
+	// UnownedTotal counts the entities with no owner; Unowned lists the
+	// first ListLimit of them by reference.
+	UnownedTotal int
 	// Drift is the ownership drift found at AsOf (Drift), beside the gaps.
 	Drift []Finding
 	// A4 counts decisions naming each leader under A4, this week and over
@@ -71,6 +89,13 @@ type Input struct {
 	FollowThrough FollowThrough
 
 	PostmortemDueDays int
+}
+
+// PartyRule is how many decisions in force named a party under a rule.
+type PartyRule struct {
+	Party org.Ref
+	Rule  string
+	Count int
 }
 
 // RuleLine is how the decisions on one rule's suggestions went.
@@ -146,29 +171,35 @@ type LeaderLine struct {
 
 // Review is the weekly review.
 type Review struct {
-	Week               Week
-	From, To           time.Time
-	AsOf               time.Time
-	Counts             []SeverityCount
-	Total              SeverityCount
-	Incidents          []IncidentLine
-	IncidentsTotal     int
-	AwaitingReview     []PostmortemLine
-	OverduePostmortems []PostmortemLine
-	Attributions       []AttributionLine
-	FollowUpsDue       []followup.FollowUp
-	FollowUpsOverdue   []followup.FollowUp
-	OverdueTotal       int
-	OwnershipGaps      []followup.FollowUp
-	Unowned            []org.Ref
-	Drift              []Finding
-	DriftTotal         int
-	Flags              []FlagLine
-	FlagsTotal         int
-	Leaders            []LeaderLine
-	Rules              []RuleLine
-	Trend              []TeamTrend
-	FollowThrough      FollowThrough
+	Week           Week
+	From, To       time.Time
+	AsOf           time.Time
+	Counts         []SeverityCount
+	Total          SeverityCount
+	Incidents      []IncidentLine
+	IncidentsTotal int
+	// AwaitingReview and OverduePostmortems list, resolved longest ago
+	// first, at most ListLimit postmortems each; the totals count them all.
+	AwaitingReview          []PostmortemLine
+	AwaitingTotal           int
+	OverduePostmortems      []PostmortemLine
+	OverduePostmortemsTotal int
+	Attributions            []AttributionLine
+	AttributionsTotal       int
+	FollowUpsDue            []followup.FollowUp
+	FollowUpsOverdue        []followup.FollowUp
+	OverdueTotal            int
+	OwnershipGaps           []followup.FollowUp
+	Unowned                 []org.Ref
+	UnownedTotal            int
+	Drift                   []Finding
+	DriftTotal              int
+	Flags                   []FlagLine
+	FlagsTotal              int
+	Leaders                 []LeaderLine
+	Rules                   []RuleLine
+	Trend                   []TeamTrend
+	FollowThrough           FollowThrough
 	// PostmortemDueDays is F5's deadline, in business days after
 	// resolution, that made the overdue list.
 	PostmortemDueDays int
@@ -180,10 +211,11 @@ func Build(in Input) Review {
 		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
 		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
 		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, Rules: in.Rules, Trend: in.Trend,
-		PostmortemDueDays: in.PostmortemDueDays, FollowThrough: in.FollowThrough, Drift: in.Drift, DriftTotal: len(in.Drift)}
-	if len(r.Drift) > ListLimit {
-		r.Drift = r.Drift[:ListLimit]
-	}
+		PostmortemDueDays: in.PostmortemDueDays, FollowThrough: in.FollowThrough, Drift: in.Drift, DriftTotal: len(in.Drift),
+		AttributionsTotal: max(in.AttributionsTotal, len(in.Attributions)), UnownedTotal: max(in.UnownedTotal, len(in.Unowned))}
+	r.Drift = r.Drift[:min(len(r.Drift), ListLimit)]
+	r.Attributions = r.Attributions[:min(len(r.Attributions), ListLimit)]
+	r.Unowned = r.Unowned[:min(len(r.Unowned), ListLimit)]
 	r.Total.Severity = "all"
 	for _, sev := range incident.Severities {
 		c := SeverityCount{Severity: sev, Week: in.Counts[0][sev]}
@@ -198,18 +230,7 @@ func Build(in Input) Review {
 		r.Counts = append(r.Counts, c)
 	}
 	r.Total.Average = float64(r.Total.Previous[0]+r.Total.Previous[1]+r.Total.Previous[2]+r.Total.Previous[3]) / 4
-	for _, p := range in.OpenPostmortems {
-		p.Due = postmortem.DueAt(p.ResolvedAt, in.PostmortemDueDays)
-		pm := postmortem.Postmortem{State: p.State}
-		p.Overdue = pm.IsOverdue(p.Due, in.AsOf)
-		if p.State == postmortem.InReview {
-			r.AwaitingReview = append(r.AwaitingReview, p)
-		}
-		if p.Overdue {
-			r.OverduePostmortems = append(r.OverduePostmortems, p)
-		}
-	}
-	sort.Slice(r.OverduePostmortems, func(i, j int) bool { return r.OverduePostmortems[i].Due.Before(r.OverduePostmortems[j].Due) })
+	buildPostmortems(&r, in)
 	leaders := map[org.Ref]bool{}
 	for _, m := range []map[org.Ref]int{in.A4Recent, in.FairnessRecent} {
 		for l := range m {
@@ -231,4 +252,54 @@ func Build(in Input) Review {
 		return a.Leader < b.Leader
 	})
 	return r
+}
+
+// buildPostmortems works out the due dates of the open postmortems and
+// lists those awaiting review and those overdue, resolved longest ago
+// first (for overdue ones, nearly the most overdue first: a due date is a
+// number of business days after resolution), at most ListLimit each, with
+// their totals.
+func buildPostmortems(r *Review, in Input) {
+	open := slices.Clone(in.OpenPostmortems)
+	slices.SortFunc(open, func(a, b PostmortemLine) int {
+		return cmp.Or(a.ResolvedAt.Compare(b.ResolvedAt), cmp.Compare(a.Incident, b.Incident))
+	})
+	open = slices.CompactFunc(open, func(a, b PostmortemLine) bool { return a.Incident == b.Incident })
+	awaiting, overdue := 0, 0
+	for _, p := range open {
+		p.Due = postmortem.DueAt(p.ResolvedAt, in.PostmortemDueDays)
+		pm := postmortem.Postmortem{State: p.State}
+		p.Overdue = pm.IsOverdue(p.Due, in.AsOf)
+		if p.State == postmortem.InReview {
+			awaiting++
+			if len(r.AwaitingReview) < ListLimit {
+				r.AwaitingReview = append(r.AwaitingReview, p)
+			}
+		}
+		if p.Overdue {
+			if p.ResolvedAt.Before(in.SureOverdueBefore) {
+				// Counted by SureOverdueTotal.
+				overdue--
+			}
+			overdue++
+			if len(r.OverduePostmortems) < ListLimit {
+				r.OverduePostmortems = append(r.OverduePostmortems, p)
+			}
+		}
+	}
+	r.AwaitingTotal = max(in.AwaitingTotal, awaiting)
+	r.OverduePostmortemsTotal = max(in.SureOverdueTotal+overdue, len(r.OverduePostmortems))
+}
+
+// SurelyOverdueBefore returns the moment before which every postmortem
+// resolved and still open is overdue at asOf, when postmortems are due
+// businessDays business days after resolution (postmortem.DueAt): asOf
+// less the longest that many business days can take in calendar days.
+func SurelyOverdueBefore(asOf time.Time, businessDays int) time.Time {
+	longest := 0
+	for d := range 7 {
+		t := asOf.AddDate(0, 0, d)
+		longest = max(longest, int(postmortem.DueAt(t, businessDays).Sub(t).Hours()+0.5)/24)
+	}
+	return asOf.AddDate(0, 0, -longest)
 }

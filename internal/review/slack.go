@@ -55,7 +55,7 @@ type slackButton struct {
 func Slack(r Review, baseURL string) SlackMessage {
 	title := fmt.Sprintf("Incident review %s", r.Week)
 	m := SlackMessage{Text: fmt.Sprintf("%s: %d incidents, %d attributions decided, %d postmortems overdue, %d follow-ups overdue, %d integrity flags open",
-		title, r.IncidentsTotal, len(r.Attributions), len(r.OverduePostmortems), r.OverdueTotal, r.FlagsTotal)}
+		title, r.IncidentsTotal, r.AttributionsTotal, r.OverduePostmortemsTotal, r.OverdueTotal, r.FlagsTotal)}
 	add := func(b SlackBlock) { m.Blocks = append(m.Blocks, b) }
 	add(SlackBlock{Type: "header", Text: &SlackText{Type: "plain_text", Text: clipText(title, slackHeaderMax)}})
 	add(SlackBlock{Type: "context", Elements: []any{mrkdwn(fmt.Sprintf("%s to %s (UTC), as of %s",
@@ -87,13 +87,13 @@ func Slack(r Review, baseURL string) SlackMessage {
 		}
 		lines = append(lines, fmt.Sprintf("• *%s* %s: %s by %s%s", a.Incident, esc(a.Title), a.Party.Short(), a.Rule, note))
 	}
-	add(section(fmt.Sprintf("*Attributions decided (%d)*", len(r.Attributions)), lines, len(r.Attributions)))
+	add(section(fmt.Sprintf("*Attributions decided (%d)*", r.AttributionsTotal), lines, r.AttributionsTotal))
 
 	lines = nil
 	for _, p := range r.OverduePostmortems {
 		lines = append(lines, fmt.Sprintf("• overdue since %s: *%s* %s %s (%s)", day(p.Due), p.Incident, p.Severity, esc(p.Title), state(string(p.State))))
 	}
-	add(section(fmt.Sprintf("*Postmortems*: %d awaiting review, %d overdue", len(r.AwaitingReview), len(r.OverduePostmortems)), lines, len(lines)))
+	add(section(fmt.Sprintf("*Postmortems*: %d awaiting review, %d overdue", r.AwaitingTotal, r.OverduePostmortemsTotal), lines, r.OverduePostmortemsTotal))
 
 	lines = nil
 	for _, f := range r.FollowUpsDue {

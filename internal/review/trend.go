@@ -32,13 +32,19 @@ type TeamTrend struct {
 func TrendTeamsOf(decided []AttributionLine) []org.Ref {
 	named := map[org.Ref]int{}
 	for _, l := range decided {
-		if l.Party.IsTeam() {
-			named[l.Party]++
-		}
+		named[l.Party]++
 	}
+	return TrendTeamsNamed(named)
+}
+
+// TrendTeamsNamed is TrendTeamsOf from how many decisions named each
+// party: the TrendTeams teams named most, ties by reference.
+func TrendTeamsNamed(named map[org.Ref]int) []org.Ref {
 	teams := make([]org.Ref, 0, len(named))
 	for t := range named {
-		teams = append(teams, t)
+		if t.IsTeam() {
+			teams = append(teams, t)
+		}
 	}
 	slices.SortFunc(teams, func(a, b org.Ref) int { return cmp.Or(cmp.Compare(named[b], named[a]), cmp.Compare(a, b)) })
 	return teams[:min(len(teams), TrendTeams)]

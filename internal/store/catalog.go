@@ -154,31 +154,30 @@ ON CONFLICT (ref) DO UPDATE SET kind = excluded.kind, title = excluded.title, de
 	return err
 }
 
-// unownedQuery finds the entities without an owner at $1. SQLite probes
-// each entity's ownership edges through edges_subject, which it does
-// fastest; PostgreSQL hashes the subjects owned at $1 once, four times
-// faster over 50,000 entities than probing each.
-var unownedQuery = map[Engine]string{
-	SQLite: `SELECT ref FROM entities
-WHERE kind <> 'domain' AND NOT EXISTS (
+// unownedQuery finds the entities without an owner at $1 among the
+// candidates entity_owned_since keeps (migration 0021): those with no
+// open-ended ownership, or with one that started after $1. Only they are
+// probed, a few percent of the catalog, instead of every entity.
+const unownedQuery = `SELECT o.entity FROM entity_owned_since o JOIN entities en ON en.ref = o.entity
+WHERE (o.since IS NULL OR o.since > $1) AND en.kind <> 'domain' AND NOT EXISTS (
     SELECT 1 FROM edges e
-    WHERE e.subject = entities.ref AND e.relation = 'owned_by'
-      AND (e.valid_from IS NULL OR e.valid_from <= $1) AND (e.valid_to IS NULL OR e.valid_to > $1))`,
-	Postgres: `SELECT ref FROM entities
-WHERE kind <> 'domain' AND ref NOT IN (
-    SELECT e.subject FROM edges e
-    WHERE e.relation = 'owned_by'
-      AND (e.valid_from IS NULL OR e.valid_from <= $1) AND (e.valid_to IS NULL OR e.valid_to > $1))`,
-}
+    WHERE e.subject = o.entity AND e.relation = 'owned_by'
+      AND (e.valid_from IS NULL OR e.valid_from <= $1) AND (e.valid_to IS NULL OR e.valid_to > $1))`
 
-// Unowned returns the entities (not domains) that had no owner at t.
-func (tx *Tx) Unowned(t time.Time) ([]org.Ref, error) {
+// Unowned returns the first limit entities (not domains) by reference that
+// had no owner at t, and how many there were.
+func (tx *Tx) Unowned(t time.Time, limit int) ([]org.Ref, int, error) {
 	var out []org.Ref
-	err := tx.each("list unowned entities", unownedQuery[tx.engine]+` ORDER BY ref`, []any{tx.t(t)}, func(rows *sql.Rows) error {
+	n := 0
+	err := tx.each("list unowned entities", unownedQuery+` ORDER BY o.entity`, []any{tx.t(t)}, func(rows *sql.Rows) error {
+		n++
+		if len(out) >= limit {
+			return nil
+		}
 		var r string
 		err := rows.Scan(&r)
 		out = append(out, org.Ref(r))
 		return err
 	})
-	return out, err
+	return out, n, err
 }

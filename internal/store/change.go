@@ -49,7 +49,11 @@ type ChangeFilter struct {
 	Since, Before time.Time
 	// Incident selects the changes linked to one incident.
 	Incident incident.ID
-	Limit    int
+	// Unexcused keeps the changes made inside some freeze's window without
+	// an approved exception: those that may have broken a freeze,
+	// whatever its scope.
+	Unexcused bool
+	Limit     int
 }
 
 // Changes returns the changes matching f, the latest first.
@@ -73,6 +77,9 @@ func (tx *Tx) Changes(f ChangeFilter) ([]freeze.Change, error) {
 	}
 	if !f.Before.IsZero() {
 		add("c.at < ?", tx.t(f.Before))
+	}
+	if f.Unexcused {
+		where = append(where, `c.exception_approved_by = '' AND EXISTS (SELECT 1 FROM freezes fz WHERE fz.starts_at <= c.at AND fz.ends_at > c.at)`)
 	}
 	q := `SELECT ` + changeColumns + from
 	if len(where) > 0 {

@@ -609,11 +609,54 @@ type MissedFilter struct {
 	ActiveOnly bool
 	// Since and Before bound when they were recorded.
 	Since, Before time.Time
+	// Limit caps a listing; zero lists them all.
+	Limit int
 }
 
 // MissedFollowUps returns the missed follow-ups matching f, the earliest
 // recorded first.
 func (tx *Tx) MissedFollowUps(f MissedFilter) ([]recurrence.Missed, error) {
+	where, args, none := missedWhere(f, tx)
+	if none {
+		return nil, nil
+	}
+	q := `SELECT incident, followup, earlier, owner, due, recorded_at, withdrawn_at FROM missed_followups` + where
+	q += " ORDER BY recorded_at, incident, followup"
+	if f.Limit > 0 {
+		q += " LIMIT " + itoa(f.Limit)
+	}
+	var out []recurrence.Missed
+	err := tx.each("list missed follow-ups", q, args, func(rows *sql.Rows) error {
+		var m recurrence.Missed
+		var inc, earlier, owner, due string
+		if err := rows.Scan(&inc, &m.FollowUp, &earlier, &owner, &due, tm(&m.RecordedAt), tm(&m.WithdrawnAt)); err != nil {
+			return err
+		}
+		d, err := time.Parse(time.DateOnly, due)
+		if err != nil {
+			return err
+		}
+		m.Incident, m.Earlier, m.Owner, m.Due = incident.ID(inc), incident.ID(earlier), org.Ref(owner), d
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// CountMissedFollowUps counts the missed follow-ups matching f, its Limit
+// aside.
+func (tx *Tx) CountMissedFollowUps(f MissedFilter) (int, error) {
+	where, args, none := missedWhere(f, tx)
+	if none {
+		return 0, nil
+	}
+	var n int
+	err := tx.get("count missed follow-ups", `SELECT COUNT(*) FROM missed_followups`+where, args, &n)
+	return n, err
+}
+
+// missedWhere is the WHERE clause of f, or none when f selects nothing.
+func missedWhere(f MissedFilter, tx *Tx) (string, []any, bool) {
 	var where []string
 	var args []any
 	in := func(col string, vals []string) {
@@ -625,7 +668,7 @@ func (tx *Tx) MissedFollowUps(f MissedFilter) ([]recurrence.Missed, error) {
 	}
 	if f.Incidents != nil {
 		if len(f.Incidents) == 0 {
-			return nil, nil
+			return "", nil, true
 		}
 		vals := make([]string, len(f.Incidents))
 		for i, id := range f.Incidents {
@@ -635,7 +678,7 @@ func (tx *Tx) MissedFollowUps(f MissedFilter) ([]recurrence.Missed, error) {
 	}
 	if f.Owners != nil {
 		if len(f.Owners) == 0 {
-			return nil, nil
+			return "", nil, true
 		}
 		vals := make([]string, len(f.Owners))
 		for i, r := range f.Owners {
@@ -657,25 +700,8 @@ func (tx *Tx) MissedFollowUps(f MissedFilter) ([]recurrence.Missed, error) {
 		args = append(args, tx.t(f.Before))
 		where = append(where, "recorded_at < $"+itoa(len(args)))
 	}
-	q := `SELECT incident, followup, earlier, owner, due, recorded_at, withdrawn_at FROM missed_followups`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", args, false
 	}
-	q += " ORDER BY recorded_at, incident, followup"
-	var out []recurrence.Missed
-	err := tx.each("list missed follow-ups", q, args, func(rows *sql.Rows) error {
-		var m recurrence.Missed
-		var inc, earlier, owner, due string
-		if err := rows.Scan(&inc, &m.FollowUp, &earlier, &owner, &due, tm(&m.RecordedAt), tm(&m.WithdrawnAt)); err != nil {
-			return err
-		}
-		d, err := time.Parse(time.DateOnly, due)
-		if err != nil {
-			return err
-		}
-		m.Incident, m.Earlier, m.Owner, m.Due = incident.ID(inc), incident.ID(earlier), org.Ref(owner), d
-		out = append(out, m)
-		return nil
-	})
-	return out, err
+	return " WHERE " + strings.Join(where, " AND "), args, false
 }

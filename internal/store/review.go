@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/incident"
@@ -10,19 +11,41 @@ import (
 	"blameful.dev/blameful/internal/review"
 )
 
-// SeverityCounts counts incidents started in [from, to) by severity. It
-// reads only the started_at index range.
-func (tx *Tx) SeverityCounts(from, to time.Time) (map[incident.Severity]int, error) {
-	out := map[incident.Severity]int{}
-	err := tx.each("count incidents", `
-SELECT severity, COUNT(*) FROM incidents WHERE started_at >= $1 AND started_at < $2 GROUP BY severity`,
-		[]any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
-			var sev string
-			var n int
-			err := rows.Scan(&sev, &n)
-			out[incident.Severity(sev)] = n
-			return err
-		})
+// SeverityWeeks counts incidents by severity in each of the weeks that
+// start at starts (oldest first, each ending where the next starts, the
+// last at end), in one read of the started_at index range.
+func (tx *Tx) SeverityWeeks(starts []time.Time, end time.Time) ([]map[incident.Severity]int, error) {
+	out := make([]map[incident.Severity]int, len(starts))
+	for i := range out {
+		out[i] = map[incident.Severity]int{}
+	}
+	if len(starts) == 0 {
+		return out, nil
+	}
+	args := []any{}
+	for _, s := range starts {
+		args = append(args, tx.t(s))
+	}
+	args = append(args, tx.t(end))
+	n := len(starts)
+	var week strings.Builder
+	week.WriteString("CASE")
+	for k := n - 1; k > 0; k-- {
+		week.WriteString(" WHEN started_at >= $" + itoa(k+1) + " THEN " + itoa(k))
+	}
+	week.WriteString(" ELSE 0 END")
+	err := tx.each("count incidents by week", `
+SELECT `+week.String()+` AS week, severity, COUNT(*) FROM incidents
+WHERE started_at >= $1 AND started_at < $`+itoa(n+1)+`
+GROUP BY 1, 2`, args, func(rows *sql.Rows) error {
+		var k, c int
+		var sev string
+		err := rows.Scan(&k, &sev, &c)
+		if k >= 0 && k < n {
+			out[k][incident.Severity(sev)] = c
+		}
+		return err
+	})
 	return out, err
 }
 
@@ -49,17 +72,49 @@ LIMIT `+itoa(limit), []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
 	return out, err
 }
 
-// OpenPostmortems lists postmortems still in draft or review whose incident
-// is resolved and either in review or resolved before resolvedBefore (the
-// only ones that can be overdue).
-func (tx *Tx) OpenPostmortems(resolvedBefore time.Time) ([]review.PostmortemLine, error) {
-	var out []review.PostmortemLine
-	err := tx.each("list open postmortems", `
+// WaitingFilter selects postmortems still in draft or review whose
+// incident is resolved.
+type WaitingFilter struct {
+	// InReview keeps only those in review.
+	InReview bool
+	// ResolvedFrom and ResolvedBefore bound the incident's resolution.
+	ResolvedFrom, ResolvedBefore time.Time
+	// Limit caps a listing; zero lists them all.
+	Limit int
+}
+
+func waitingWhere(tx *Tx, f WaitingFilter) (string, []any) {
+	where := `p.state IN ('draft', 'in_review') AND i.resolved_at IS NOT NULL`
+	if f.InReview {
+		where = `p.state = 'in_review' AND i.resolved_at IS NOT NULL`
+	}
+	var args []any
+	if !f.ResolvedFrom.IsZero() {
+		args = append(args, tx.t(f.ResolvedFrom))
+		where += ` AND i.resolved_at >= $` + itoa(len(args))
+	}
+	if !f.ResolvedBefore.IsZero() {
+		args = append(args, tx.t(f.ResolvedBefore))
+		where += ` AND i.resolved_at < $` + itoa(len(args))
+	}
+	return where, args
+}
+
+// WaitingPostmortems lists the postmortems f selects, resolved longest
+// ago first. They are found through postmortems_state: open postmortems
+// are few beside all of them.
+func (tx *Tx) WaitingPostmortems(f WaitingFilter) ([]review.PostmortemLine, error) {
+	where, args := waitingWhere(tx, f)
+	q := `
 SELECT i.id, i.title, i.severity, p.state, i.resolved_at
 FROM postmortems p JOIN incidents i ON i.id = p.incident
-WHERE p.state IN ('draft', 'in_review') AND i.resolved_at IS NOT NULL
-  AND (p.state = 'in_review' OR i.resolved_at < $1)
-ORDER BY i.resolved_at, i.id`, []any{tx.t(resolvedBefore)}, func(rows *sql.Rows) error {
+WHERE ` + where + `
+ORDER BY i.resolved_at, i.id`
+	if f.Limit > 0 {
+		q += ` LIMIT ` + itoa(f.Limit)
+	}
+	var out []review.PostmortemLine
+	err := tx.each("list open postmortems", q, args, func(rows *sql.Rows) error {
 		var l review.PostmortemLine
 		var id, sev, state string
 		err := rows.Scan(&id, &l.Title, &sev, &state, tm(&l.ResolvedAt))
@@ -70,19 +125,49 @@ ORDER BY i.resolved_at, i.id`, []any{tx.t(resolvedBefore)}, func(rows *sql.Rows)
 	return out, err
 }
 
-// DecidedAttributions lists the decisions in force that were made in
-// [from, to).
-func (tx *Tx) DecidedAttributions(from, to time.Time) ([]review.AttributionLine, error) {
+// CountWaitingPostmortems counts the postmortems f selects, its Limit
+// aside.
+func (tx *Tx) CountWaitingPostmortems(f WaitingFilter) (int, error) {
+	where, args := waitingWhere(tx, f)
+	var n int
+	err := tx.get("count open postmortems", `SELECT COUNT(*) FROM postmortems p JOIN incidents i ON i.id = p.incident WHERE `+where, args, &n)
+	return n, err
+}
+
+// DecidedAttributions lists the first limit decisions in force that were
+// made in [from, to), earliest first.
+func (tx *Tx) DecidedAttributions(from, to time.Time, limit int) ([]review.AttributionLine, error) {
 	var out []review.AttributionLine
 	err := tx.each("list decided attributions", `
 SELECT i.id, i.title, a.party, a.rule, a.suggested_party, a.decided_at
 FROM attributions a JOIN incidents i ON i.attribution = a.id
 WHERE a.decided_at >= $1 AND a.decided_at < $2
-ORDER BY a.decided_at, i.id`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+ORDER BY a.decided_at, i.id
+LIMIT `+itoa(limit), []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
 		var l review.AttributionLine
 		var id, party, suggested string
 		err := rows.Scan(&id, &l.Title, &party, &l.Rule, &suggested, tm(&l.DecidedAt))
 		l.Incident, l.Party, l.Overridden = incident.ID(id), org.Ref(party), party != suggested
+		out = append(out, l)
+		return err
+	})
+	return out, err
+}
+
+// PartyRules counts the decisions in force made in [from, to) by party
+// and rule, in one read: the week's total, the teams it named most and
+// its A4 faults all come from it.
+func (tx *Tx) PartyRules(from, to time.Time) ([]review.PartyRule, error) {
+	var out []review.PartyRule
+	err := tx.each("count decisions by party", `
+SELECT a.party, a.rule, COUNT(*)
+FROM attributions a JOIN incidents i ON i.attribution = a.id
+WHERE a.decided_at >= $1 AND a.decided_at < $2
+GROUP BY a.party, a.rule`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+		var l review.PartyRule
+		var party string
+		err := rows.Scan(&party, &l.Rule, &l.Count)
+		l.Party = org.Ref(party)
 		out = append(out, l)
 		return err
 	})

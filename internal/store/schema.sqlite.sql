@@ -163,6 +163,9 @@ table entities
     title text NOT NULL
     type text NOT NULL
     updated_at text NOT NULL
+table entity_owned_since
+    entity text NOT NULL
+    since text
 table fairness_flags
     about text NOT NULL
     created_at text NOT NULL
@@ -437,6 +440,7 @@ index changes_entity_at
 index edges_object
 index edges_open
 index edges_subject
+index entity_owned_since_since
 index fairness_flags_about
 index fairness_flags_raised_to
 index followup_entities_entity
@@ -460,11 +464,13 @@ index incident_signals_value
 index incidents_attribution
 index incidents_resolved
 index incidents_started
+index incidents_started_severity
 index integrity_flags_incident
 index integrity_flags_state
 index integrity_flags_subject
 index missed_followups_followup
 index missed_followups_owner
+index missed_followups_recorded
 index oidc_identities_account
 index outbox_deliveries_due
 index outbox_deliveries_message

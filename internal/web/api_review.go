@@ -75,13 +75,17 @@ type reviewJSON struct {
 	Incidents          []reviewIncidentJSON    `json:"incidents"`
 	IncidentsTotal     int                     `json:"incidents_total"`
 	AwaitingReview     []reviewPostmortemJSON  `json:"postmortems_awaiting_review"`
+	AwaitingTotal      int                     `json:"postmortems_awaiting_review_total"`
 	OverduePostmortems []reviewPostmortemJSON  `json:"postmortems_overdue"`
+	OverdueTotalPM     int                     `json:"postmortems_overdue_total"`
 	Attributions       []reviewAttributionJSON `json:"attributions_decided"`
+	AttributionsTotal  int                     `json:"attributions_decided_total"`
 	FollowUpsDue       []followUpJSON          `json:"followups_due"`
 	FollowUpsOverdue   []followUpJSON          `json:"followups_overdue"`
 	OverdueTotal       int                     `json:"followups_overdue_total"`
 	OwnershipGaps      []followUpJSON          `json:"ownership_gaps"`
 	Unowned            []string                `json:"unowned_entities"`
+	UnownedTotal       int                     `json:"unowned_entities_total"`
 	Drift              []driftJSON             `json:"ownership_drift"`
 	DriftTotal         int                     `json:"ownership_drift_total"`
 	Flags              []reviewFlagJSON        `json:"integrity_flags_open"`
@@ -123,8 +127,8 @@ func followUpList(fs []followup.FollowUp, now time.Time) []followUpJSON {
 func toReviewJSON(r review.Review) reviewJSON {
 	j := reviewJSON{Week: r.Week.String(), From: rfc3339(r.From), To: rfc3339(r.To), AsOf: rfc3339(r.AsOf),
 		Counts: []severityCountJSON{}, Total: countJSON(r.Total), Incidents: []reviewIncidentJSON{}, IncidentsTotal: r.IncidentsTotal,
-		AwaitingReview: pmLines(r.AwaitingReview), OverduePostmortems: pmLines(r.OverduePostmortems),
-		Attributions: []reviewAttributionJSON{}, FollowUpsDue: followUpList(r.FollowUpsDue, r.AsOf),
+		AwaitingReview: pmLines(r.AwaitingReview), AwaitingTotal: r.AwaitingTotal, OverduePostmortems: pmLines(r.OverduePostmortems),
+		OverdueTotalPM: r.OverduePostmortemsTotal, Attributions: []reviewAttributionJSON{}, AttributionsTotal: r.AttributionsTotal, UnownedTotal: r.UnownedTotal, FollowUpsDue: followUpList(r.FollowUpsDue, r.AsOf),
 		FollowUpsOverdue: followUpList(r.FollowUpsOverdue, r.AsOf), OverdueTotal: r.OverdueTotal,
 		OwnershipGaps: followUpList(r.OwnershipGaps, r.AsOf), Unowned: refStrings(r.Unowned), Flags: []reviewFlagJSON{}, FlagsTotal: r.FlagsTotal, Leaders: []leaderLineJSON{},
 		Rules: []ruleLineJSON{}, FollowThrough: toFollowThroughJSON(r.FollowThrough), Drift: driftList(r.Drift), DriftTotal: r.DriftTotal}

@@ -24,11 +24,16 @@ type reviewPage struct {
 	// often each rule's suggestions were overridden, and Teams the
 	// incidents per week of the teams decided accountable in the week.
 	Trend, Rules, Teams report.Chart
+	// OverdueMore, AwaitingMore and UnownedMore count what the review's
+	// bounded lists leave out.
+	OverdueMore, AwaitingMore, UnownedMore int
 }
 
 func newReviewPage(rv review.Review, now time.Time) reviewPage {
 	p := reviewPage{Review: rv, Previous: rv.Week.Add(-1).String(), LastDay: rv.To.AddDate(0, 0, -1),
-		Trend: report.SeverityChart("severity", severityWeeks(rv)), Rules: report.RuleChart("rules", ruleCounts(rv.Rules))}
+		Trend: report.SeverityChart("severity", severityWeeks(rv)), Rules: report.RuleChart("rules", ruleCounts(rv.Rules)),
+		OverdueMore: rv.OverduePostmortemsTotal - len(rv.OverduePostmortems), AwaitingMore: rv.AwaitingTotal - len(rv.AwaitingReview),
+		UnownedMore: rv.UnownedTotal - len(rv.Unowned)}
 	if len(rv.Trend) > 0 {
 		teams := make([]report.TeamCounts, len(rv.Trend))
 		for i, t := range rv.Trend {
