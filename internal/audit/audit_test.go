@@ -93,3 +93,58 @@ func FuzzEncodeDistinguishes(f *testing.F) {
 		}
 	})
 }
+
+// A span verified on its own holds exactly when its events do, and hands
+// its first link to whoever holds the spans together.
+func TestSpanVerifier(t *testing.T) {
+	c := chain(9)
+	spans := [][]Event{c[:3], c[3:6], c[6:]}
+	prev := Genesis
+	for i, s := range spans {
+		v := NewSpanVerifier(int64(3 * i))
+		for _, e := range s {
+			if err := v.Next(e); err != nil {
+				t.Fatalf("span %d: %v", i, err)
+			}
+		}
+		if link, ok := v.Link(); !ok || link != prev || v.Count() != 3 {
+			t.Fatalf("span %d links to %q (%v), want %q", i, link, ok, prev)
+		}
+		prev = v.Head().Hash
+	}
+	// A first event that claims another predecessor, rehashed to agree,
+	// holds in its span: only its link shows it.
+	e := c[3]
+	e.PrevHash = c[1].Hash
+	e.Hash = HashOf(e)
+	v := NewSpanVerifier(3)
+	if err := v.Next(e); err != nil {
+		t.Fatal(err)
+	}
+	if link, _ := v.Link(); link == c[2].Hash {
+		t.Fatal("the forged link went unseen")
+	}
+	// A malformed first link breaks at once; a wrong first number too,
+	// before any link is taken.
+	e.PrevHash = "not a hash"
+	if err := NewSpanVerifier(3).Next(e); !errors.Is(err, ErrChainBroken) {
+		t.Fatalf("malformed link: %v", err)
+	}
+	v = NewSpanVerifier(4)
+	if err := v.Next(c[3]); !errors.Is(err, ErrChainBroken) {
+		t.Fatalf("wrong first event: %v", err)
+	}
+	if _, ok := v.Link(); ok {
+		t.Fatal("a link was taken from an event out of place")
+	}
+	// NewVerifierAfter goes on from a verified head.
+	v = NewVerifierAfter(Head{Seq: 6, Hash: c[5].Hash})
+	for _, e := range c[6:] {
+		if err := v.Next(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.Head().Hash != c[8].Hash || NewVerifierAfter(Head{Seq: 6, Hash: c[4].Hash}).Next(c[6]) == nil {
+		t.Fatal("continuing from a head")
+	}
+}
