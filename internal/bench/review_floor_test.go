@@ -617,10 +617,11 @@ func (f *floorTx) drift(a *reviewAnswer, asOf time.Time) error {
 	if err != nil {
 		return err
 	}
-	// The owners of the changed entities, and the whole org's tree and
-	// memberships: fewer statements than finding the teams under each.
+	// The owners of the changed entities, the team tree, and the actors'
+	// memberships.
 	edges := `SELECT relation, subject, object, valid_from, valid_to FROM edges e WHERE (e.relation = 'owned_by' AND e.subject IN (
-  SELECT entity FROM changes WHERE at >= $1 AND at < $2)) OR e.relation IN ('child_of', 'member_of', 'leads')`
+  SELECT entity FROM changes WHERE at >= $1 AND at < $2)) OR e.relation = 'child_of'
+  OR (e.relation IN ('member_of', 'leads') AND e.subject IN (SELECT actor FROM changes WHERE at >= $1 AND at < $2))`
 	err = f.rows(edges, window, func(r *sql.Rows) error {
 		var e org.Edge
 		var rel, subj, obj string

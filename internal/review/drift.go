@@ -75,9 +75,9 @@ type DriftFacts struct {
 	Codeowners []RepoRules
 	// Changes are the changes of [At - Days, At).
 	Changes []freeze.Change
-	// Edges are the owned_by edges of the changed entities, and the
-	// member_of, leads and child_of edges of their owning teams and the
-	// teams under them, with their history.
+	// Edges are the owned_by edges of the changed entities, the child_of
+	// edges of the team tree, and the member_of and leads edges of the
+	// changes' actors, with their history.
 	Edges []org.Edge
 	// AlertLabels are the values of the labels that name entities (the
 	// alert hooks' mapping, team aside) on the incidents that started in
