@@ -128,24 +128,26 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, actor or
 
 // writeIncident writes one incident with its alert signals.
 func (s *Server) writeIncident(w http.ResponseWriter, r *http.Request, actor org.Actor, status int, inc incident.Incident) error {
-	j := toIncidentJSON(inc)
-	alerts, err := s.app.IncidentAlerts(r.Context(), actor, inc.ID)
+	d, err := s.app.IncidentDetail(r.Context(), actor, inc.ID)
 	if err != nil {
 		return err
 	}
-	fps, labels := append([]string{}, alerts.Fingerprints...), map[string]string{}
-	for k, v := range alerts.Labels {
+	writeIncidentDetail(w, status, d)
+	return nil
+}
+
+// writeIncidentDetail writes an incident with its alert signals and
+// external keys.
+func writeIncidentDetail(w http.ResponseWriter, status int, d app.IncidentDetail) {
+	j := toIncidentJSON(d.Incident)
+	fps, labels := append([]string{}, d.Alerts.Fingerprints...), map[string]string{}
+	for k, v := range d.Alerts.Labels {
 		labels[k] = v
 	}
 	j.AlertFingerprints, j.AlertLabels = &fps, &labels
-	groups, err := s.app.IncidentExternalKeys(r.Context(), actor, inc.ID)
-	if err != nil {
-		return err
-	}
-	keys := toExternalKeys(groups)
+	keys := toExternalKeys(d.Groups)
 	j.ExternalKeys = &keys
 	writeJSON(w, status, j)
-	return nil
 }
 
 // pathID reads the {id} path value as an incident ID.
@@ -162,11 +164,12 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, actor org.A
 	if err != nil {
 		return err
 	}
-	inc, err := s.app.Incident(r.Context(), actor, id)
+	d, err := s.app.IncidentDetail(r.Context(), actor, id)
 	if err != nil {
 		return err
 	}
-	return s.writeIncident(w, r, actor, http.StatusOK, inc)
+	writeIncidentDetail(w, http.StatusOK, d)
+	return nil
 }
 
 type updateIncidentRequest struct {

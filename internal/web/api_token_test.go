@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
+	"blameful.dev/blameful/internal/app"
+	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
 )
@@ -38,4 +41,20 @@ func TestTokensAPI(t *testing.T) {
 		h.do(call{method: "DELETE", path: "/api/v1/tokens/as-ada"}).want(t, http.StatusNotFound)
 		h.do(call{method: "DELETE", path: "/api/v1/tokens/" + got["id"].(string)}).want(t, http.StatusConflict)
 	})
+}
+
+// tokens are a token in force and a revoked one, by id.
+func (f *fixture) tokens() map[string]string {
+	f.t.Helper()
+	out := map[string]string{}
+	for _, state := range []string{"in-force", "revoked"} {
+		t, _, err := f.h.app.CreateToken(context.Background(), adminActor(), app.NewToken{Name: "fixture-" + state, Roles: []org.Role{org.RoleHR}})
+		f.must(err)
+		if state == "revoked" {
+			_, err = f.h.app.RevokeToken(context.Background(), adminActor(), t.ID)
+			f.must(err)
+		}
+		out[state] = t.ID
+	}
+	return out
 }

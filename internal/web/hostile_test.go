@@ -69,6 +69,7 @@ var hostileRoutes = []hostileRoute{
 	{"POST /api/v1/integrity-flags/{id}/review", "/api/v1/integrity-flags/{flag}/review",
 		map[string]any{"confirm": true, "subject": "user:ada", "reason": "silenced the page"}},
 	{"POST /api/v1/outbox/{id}/retry", "/api/v1/outbox/{delivery}/retry", nil}, // reads no body
+	{"DELETE /api/v1/tokens/{id}", "/api/v1/tokens/no-such-token", nil},        // reads no body
 	{"POST /api/v1/people/{ref}/erasure", "/api/v1/people/user:dee/erasure", map[string]any{"reason": "their request"}},
 	{"POST /api/v1/import/org", "/api/v1/import/org", "version: 1\npeople:\n  - {id: zed, name: Zed Zero, email: zed@example.com}\nteams:\n  - {id: web, name: Web, leader: zed}\n"},
 	{"POST /api/v1/import/backstage", "/api/v1/import/backstage", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: web, description: The web}\nspec: {type: team, children: []}\n"},

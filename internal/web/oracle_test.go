@@ -106,6 +106,7 @@ func TestNoPrivateStateOracle(t *testing.T) {
 			{route: "POST /api/v1/import/codeowners", path: "/api/v1/import/codeowners?repo=acme/shop%s", body: "* @acme/payments\n",
 				ctype: "text/plain", states: (*fixture).nothing},
 			{route: "POST /api/v1/outbox/{id}/retry", path: "/api/v1/outbox/%s/retry", states: (*fixture).deliveries},
+			{route: "DELETE /api/v1/tokens/{id}", path: "/api/v1/tokens/%s", states: (*fixture).tokens},
 			// Last: erasing people changes who the tokens act for.
 			{route: "POST /api/v1/people/{ref}/erasure", path: "/api/v1/people/%s/erasure",
 				body: map[string]any{"reason": "their request of 1 November"}, states: (*fixture).people},
