@@ -44,6 +44,8 @@ var allowed = map[string][]string{
 	"cli":             {"web", "app", "store", "notify", "demo"},
 	"archtest":        {},
 	"testbin":         {},
+	// benchall only runs go test on internal/bench and reads its output.
+	"bench/cmd/benchall": {},
 }
 
 // forbiddenInDomain are standard packages that mean I/O or global state.

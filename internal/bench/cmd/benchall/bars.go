@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// bar is one quality bar of PRODUCT.md section 9 and the benchmark that
+// measures it. pattern and prefix hold {engine}: the -bench expression, and
+// what the result lines' names start with.
+type bar struct {
+	name            string
+	pattern, prefix string
+	// engines limits the engines; nil is every one available.
+	engines []string
+	// flags and benchtime are by size.
+	flags     map[string][]string
+	benchtime map[string]string
+	measures []measure
+}
+
+// measure is one row: a value read from the results, the floor it is set
+// beside (none when name is empty), and whether the pair meets the target.
+type measure struct {
+	label        string
+	value, floor ref
+	target       string
+	meets        func(value, floor float64) bool
+	// format writes one figure for the table.
+	format func(float64) string
+}
+
+// ref names a metric: the result line's name below the prefix, and the
+// unit it is printed with.
+type ref struct{ name, unit string }
+
+func (m measure) show(xs []float64) string {
+	f := m.format
+	if f == nil {
+		f = func(v float64) string { return fmt.Sprintf("%.3g", v) }
+	}
+	if len(xs) == 1 {
+		return f(xs[0])
+	}
+	lo, hi := slices.Min(xs), slices.Max(xs)
+	return fmt.Sprintf("%s (%s–%s)", f(median(xs)), f(lo), f(hi))
+}
+
+func (b bar) expand(s, engine string) string { return strings.ReplaceAll(s, "{engine}", engine) }
+
+// Formats.
+var (
+	msFromNS = func(v float64) string { return fmt.Sprintf("%.2f ms", v/1e6) }
+	ms       = func(v float64) string { return fmt.Sprintf("%.1f ms", v) }
+	perSec   = func(unit string) func(float64) string {
+		return func(v float64) string { return fmt.Sprintf("%s %s", thousands(v), unit) }
+	}
+	mb = func(v float64) string { return fmt.Sprintf("%.0f MB", v) }
+)
+
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// sizes say what each size is.
+var sizes = map[string]string{
+	"small": "small: a smoke run (an org of 1,000 people, 200 teams, 5,000 entities; 3,000 incidents; 20,000 audit events); figures are not the bars'",
+	"large": "large: PRODUCT.md §9 (10,000 people, 2,000 teams, 50,000 entities; 1M incidents, 5M follow-ups, 20M timeline entries; 1M audit events)",
+}
+
+var smallOrg = []string{"-org.people", "1000", "-org.teams", "200", "-org.entities", "5000", "-org.incidents", "200"}
+
+var bars = []bar{
+	{
+		name:    "attribution suggestion, whole call",
+		pattern: "^BenchmarkAttribution$/^app$/^{engine}$", prefix: "BenchmarkAttribution/app/{engine}",
+		flags:     map[string][]string{"small": smallOrg},
+		benchtime: map[string]string{"small": "200x", "large": "2s"},
+		measures: []measure{{
+			value: ref{"attribution", "ns/op"}, floor: ref{"floor", "ns/op"}, target: "≤ 1 ms",
+			meets: func(v, _ float64) bool { return v <= 1e6 }, format: msFromNS,
+		}},
+	},
+	{
+		name:    "API reads, 64 connections",
+		pattern: "^BenchmarkAPIRead64$/^{engine}$", prefix: "BenchmarkAPIRead64/{engine}",
+		flags:     map[string][]string{"small": {"-load.requests", "500"}},
+		benchtime: map[string]string{"small": "1x", "large": "5x"},
+		measures: []measure{
+			{label: "throughput", value: ref{"", "app-req/s"}, floor: ref{"", "floor-req/s"}, target: "≥ 0.5 × floor",
+				meets: func(v, f float64) bool { return f > 0 && v/f >= 0.5 }, format: perSec("req/s")},
+			{label: "p99", value: ref{"", "app-p99-ms"}, floor: ref{"", "floor-p99-ms"}, target: "≤ 2 × floor's p99",
+				meets: func(v, f float64) bool { return f > 0 && v/f <= 2 }, format: ms},
+			{label: "peak RSS", value: ref{"", "app-peak-rss-MB"}, floor: ref{"", "floor-peak-rss-MB"}, target: "≤ 200 MB",
+				meets: func(v, _ float64) bool { return v <= 200 }, format: mb},
+		},
+	},
+	{
+		name:    "weekly review",
+		pattern: "^BenchmarkWeeklyReview$/^{engine}$/^(review|floor)$", prefix: "BenchmarkWeeklyReview/{engine}",
+		flags:     map[string][]string{"small": {"-size", "small"}, "large": {"-size", "large"}},
+		benchtime: map[string]string{"small": "3x", "large": "10x"},
+		measures: []measure{{
+			value: ref{"review", "ns/op"}, floor: ref{"floor", "ns/op"}, target: "≤ 200 ms and ≤ 2 × floor",
+			meets: func(v, f float64) bool { return v <= 200e6 && f > 0 && v/f <= 2 }, format: msFromNS,
+		}},
+	},
+	{
+		name:    "recurrence candidates",
+		pattern: "^BenchmarkRecurrence$/^{engine}$/^(app|floor)$", prefix: "BenchmarkRecurrence/{engine}",
+		flags: map[string][]string{
+			"small": {"-recurrence.incidents", "3000", "-recurrence.lookups", "50"},
+			"large": {"-recurrence.incidents", "1000000"},
+		},
+		benchtime: map[string]string{"small": "1x", "large": "1x"},
+		measures: []measure{{
+			label: "p99", value: ref{"app", "p99-ms"}, floor: ref{"floor", "p99-ms"}, target: "≤ 20 ms p99",
+			meets: func(v, _ float64) bool { return v <= 20 }, format: ms,
+		}},
+	},
+	{
+		name:    "audit verify",
+		pattern: "^BenchmarkAuditVerify$/^{engine}$/^(verify|floor)$", prefix: "BenchmarkAuditVerify/{engine}",
+		flags:     map[string][]string{"small": {"-audit.events", "20000"}, "large": {"-audit.events", "1000000"}},
+		benchtime: map[string]string{"small": "2x", "large": "3x"},
+		measures: []measure{{
+			value: ref{"verify", "events/s"}, floor: ref{"floor", "events/s"}, target: "≥ 1,000,000 events/s",
+			meets: func(v, _ float64) bool { return v >= 1e6 }, format: perSec("events/s"),
+		}},
+	},
+	{
+		name:    "alert ingest via /hooks/alertmanager",
+		pattern: "^BenchmarkAlertIngest$/^{engine}$", prefix: "BenchmarkAlertIngest/{engine}",
+		flags:     map[string][]string{"small": {"-ingest.alerts", "5000"}},
+		benchtime: map[string]string{"small": "1x", "large": "1x"},
+		measures: []measure{{
+			value: ref{"", "app-alerts/s"}, floor: ref{"", "floor-alerts/s"}, target: "≥ 20,000 alerts/s and ≥ 0.4 × floor",
+			meets: func(v, f float64) bool { return v >= 20000 && f > 0 && v/f >= 0.4 }, format: perSec("alerts/s"),
+		}},
+	},
+}

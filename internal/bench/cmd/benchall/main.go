@@ -1,0 +1,327 @@
+// Command benchall runs every benchmark of PRODUCT.md section 9 against its
+// floor, on SQLite and (when BLAMEFUL_TEST_POSTGRES names a server) on
+// PostgreSQL, and writes the results as BENCHMARKS.md's generated tables:
+// value, floor, ratio, engine, data size, machine, date and commit.
+//
+//	go run ./internal/bench/cmd/benchall -size large            # the bars' sizes; hours
+//	go run ./internal/bench/cmd/benchall -size small -out -     # a smoke run; minutes
+//
+// It only starts `go test` on internal/bench, one benchmark at a time, and
+// reads what the benchmarks print; the measuring is theirs. Everything
+// talks to 127.0.0.1 only, and the whole run stops itself at -timeout.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	size := flag.String("size", "small", "data size: small (a smoke run, minutes) or large (PRODUCT.md §9's sizes, hours)")
+	out := flag.String("out", "BENCHMARKS.md", "file whose generated section is replaced, or - for standard output")
+	only := flag.String("only", "", "run only the bars whose name contains this")
+	count := flag.Int("count", 0, "runs of each benchmark (default: 1 small, 3 large)")
+	timeout := flag.Duration("timeout", 0, "stop everything after this long (default: 20m small, 6h large)")
+	flag.Parse()
+	if *size != "small" && *size != "large" {
+		fatalf("-size %q: small or large", *size)
+	}
+	if *count == 0 {
+		*count = map[string]int{"small": 1, "large": 3}[*size]
+	}
+	if *timeout == 0 {
+		*timeout = map[string]time.Duration{"small": 20 * time.Minute, "large": 6 * time.Hour}[*size]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+
+	engines := []string{"sqlite"}
+	if os.Getenv("BLAMEFUL_TEST_POSTGRES") != "" {
+		engines = append(engines, "postgres")
+	}
+	run := sitting{size: *size, count: *count, started: time.Now()}
+	var rows []row
+	for _, b := range bars {
+		if *only != "" && !strings.Contains(b.name, *only) {
+			continue
+		}
+		for _, engine := range engines {
+			if b.engines != nil && !slices.Contains(b.engines, engine) {
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "benchall: %s on %s (%s)…\n", b.name, engine, *size)
+			results, err := runBench(ctx, b, engine, run)
+			rows = append(rows, b.rows(engine, results, err)...)
+			if ctx.Err() != nil {
+				fatalf("stopped after %s (-timeout): %v", *timeout, ctx.Err())
+			}
+		}
+	}
+	report := run.markdown(rows)
+	if *out == "-" {
+		fmt.Print(report)
+		return
+	}
+	if err := replaceSection(*out, report); err != nil {
+		fatalf("%v", err)
+	}
+	fmt.Fprintf(os.Stderr, "benchall: wrote %d rows into %s in %s\n", len(rows), *out, time.Since(run.started).Round(time.Second))
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "benchall: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// sitting is one run of benchall.
+type sitting struct {
+	size    string
+	count   int
+	started time.Time
+}
+
+// result is one benchmark line: its name below the top benchmark and
+// engine ("attribution"), and its metrics by unit.
+type result struct {
+	name    string
+	metrics map[string]float64
+}
+
+// lineRE reads a benchmark result line: name, GOMAXPROCS suffix,
+// iterations, then value-unit pairs.
+var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+// runBench runs one bar's benchmark on one engine, -count times, and
+// returns its lines in order.
+func runBench(ctx context.Context, b bar, engine string, s sitting) ([]result, error) {
+	args := []string{"test", "./internal/bench", "-run", "^$", "-bench", b.expand(b.pattern, engine),
+		"-benchtime", b.benchtime[s.size], "-count", strconv.Itoa(s.count), "-timeout", "0"}
+	args = append(args, b.flags[s.size]...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Env = os.Environ()
+	if engine == "sqlite" {
+		// The benchmark runs PostgreSQL too when it can; this run is SQLite's.
+		cmd.Env = append(cmd.Env, "BLAMEFUL_TEST_POSTGRES=")
+	}
+	cmd.WaitDelay = 10 * time.Second
+	var buf bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&buf, progress{})
+	cmd.Stderr = os.Stderr
+	err := cmd.Run()
+	var out []result
+	prefix := b.expand(b.prefix, engine) + "/"
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		m := lineRE.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		name, ok := strings.CutPrefix(m[1]+"/", prefix)
+		if !ok {
+			continue
+		}
+		r := result{name: strings.TrimSuffix(name, "/"), metrics: map[string]float64{}}
+		f := strings.Fields(m[2])
+		for i := 0; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				r.metrics[f[i+1]] = v
+			}
+		}
+		out = append(out, r)
+	}
+	if err != nil {
+		err = fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+	}
+	return out, err
+}
+
+// progress echoes the benchmark's log lines, so a long run shows it is
+// alive.
+type progress struct{}
+
+func (progress) Write(p []byte) (int, error) { return os.Stderr.Write(p) }
+
+// series are the values of one metric of one line, a value per run.
+func series(results []result, name, unit string) []float64 {
+	var out []float64
+	for _, r := range results {
+		if v, ok := r.metrics[unit]; ok && r.name == name {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// row is one line of the table.
+type row struct {
+	bar, engine, target             string
+	value, floor, ratio, met, notes string
+}
+
+// rows turns one bar's results on one engine into table rows, one per
+// measure.
+func (b bar) rows(engine string, results []result, err error) []row {
+	var out []row
+	for _, m := range b.measures {
+		r := row{bar: b.name, engine: engine, target: m.target}
+		if m.label != "" {
+			r.bar += ": " + m.label
+		}
+		vs := series(results, m.value.name, m.value.unit)
+		var fs []float64
+		if m.floor.name != "" {
+			fs = series(results, m.floor.name, m.floor.unit)
+		}
+		switch {
+		case len(vs) == 0 && err != nil:
+			r.value, r.met, r.notes = "–", "**not measured**", oneLine(err.Error())
+		case len(vs) == 0:
+			r.value, r.met = "–", "**not measured**"
+		default:
+			r.value = m.show(vs)
+			if len(fs) > 0 {
+				r.floor = m.show(fs)
+				var ratios []float64
+				for i := range min(len(vs), len(fs)) {
+					if fs[i] != 0 {
+						ratios = append(ratios, vs[i]/fs[i])
+					}
+				}
+				r.ratio = fmt.Sprintf("%.2f", median(ratios))
+			}
+			r.met = "no"
+			if m.meets(median(vs), median(fs)) {
+				r.met = "yes"
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "/")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+// markdown is the generated section.
+func (s sitting) markdown(rows []row) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", beginMark)
+	fmt.Fprintf(&b, "Written by `go run ./internal/bench/cmd/benchall -size %s` (each benchmark run %d time(s); "+
+		"value and floor are medians with the range, measured alternately in the same sitting; ratio is value ÷ floor, the median of the runs' ratios).\n\n",
+		s.size, s.count)
+	fmt.Fprintf(&b, "- **Date:** %s (UTC), %s\n", s.started.UTC().Format("2006-01-02 15:04"), time.Since(s.started).Round(time.Second))
+	fmt.Fprintf(&b, "- **Commit:** %s\n", commit())
+	fmt.Fprintf(&b, "- **Machine:** %s\n", machine())
+	fmt.Fprintf(&b, "- **Data:** %s\n\n", sizes[s.size])
+	b.WriteString("| bar | engine | value | floor | ratio | target | met? | notes |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.bar, r.engine, r.value, orDash(r.floor), orDash(r.ratio), r.target, r.met, r.notes)
+	}
+	fmt.Fprintf(&b, "\n%s\n", endMark)
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+const (
+	beginMark = "<!-- benchall: begin (generated; do not edit by hand) -->"
+	endMark   = "<!-- benchall: end -->"
+)
+
+// replaceSection puts section between the marks in file, or, the first
+// time, after its first heading's paragraph under "## Latest run".
+func replaceSection(file, section string) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	text := string(b)
+	i, j := strings.Index(text, beginMark), strings.Index(text, endMark)
+	switch {
+	case i >= 0 && j > i:
+		text = text[:i] + strings.TrimSuffix(section, "\n") + text[j+len(endMark):]
+	case i >= 0 || j >= 0:
+		return errors.New(file + ": one benchall mark without the other")
+	default:
+		k := strings.Index(text, "\n## ")
+		if k < 0 {
+			k = len(text)
+		}
+		text = text[:k] + "\n## Latest run of every bar\n\n" + section + text[k:]
+	}
+	return os.WriteFile(file, []byte(text), 0o644)
+}
+
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		c += " with uncommitted changes"
+	}
+	return "`" + c + "`"
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.0f GiB RAM", float64(kb)/(1<<20))
+		}
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			load = ", load average " + f[0] + " at the end"
+		}
+	}
+	return fmt.Sprintf("%d CPUs (%s)%s, %s/%s, %s%s", runtime.NumCPU(), model, mem, runtime.GOOS, runtime.GOARCH, runtime.Version(), load)
+}
