@@ -54,6 +54,7 @@ func main() {
 	}
 	run := sitting{size: *size, count: *count, started: time.Now()}
 	var rows []row
+	failed := 0
 	for _, b := range bars {
 		if *only != "" && !strings.Contains(b.name, *only) {
 			continue
@@ -64,6 +65,10 @@ func main() {
 			}
 			fmt.Fprintf(os.Stderr, "benchall: %s on %s (%s)…\n", b.name, engine, *size)
 			results, err := runBench(ctx, b, engine, run)
+			if err != nil {
+				failed++
+				fmt.Fprintf(os.Stderr, "benchall: %s on %s failed: %v\n", b.name, engine, err)
+			}
 			rows = append(rows, b.rows(engine, results, err)...)
 			if ctx.Err() != nil {
 				fatalf("stopped after %s (-timeout): %v", *timeout, ctx.Err())
@@ -73,12 +78,16 @@ func main() {
 	report := run.markdown(rows)
 	if *out == "-" {
 		fmt.Print(report)
-		return
-	}
-	if err := replaceSection(*out, report); err != nil {
+	} else if err := replaceSection(*out, report); err != nil {
 		fatalf("%v", err)
+	} else {
+		fmt.Fprintf(os.Stderr, "benchall: wrote %d rows into %s in %s\n", len(rows), *out, time.Since(run.started).Round(time.Second))
 	}
-	fmt.Fprintf(os.Stderr, "benchall: wrote %d rows into %s in %s\n", len(rows), *out, time.Since(run.started).Round(time.Second))
+	// A bar missed is a finding; a benchmark that did not run is a broken
+	// harness, and fails the run.
+	if failed > 0 {
+		fatalf("%d benchmark run(s) failed", failed)
+	}
 }
 
 func fatalf(format string, args ...any) {
