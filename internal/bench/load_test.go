@@ -37,6 +37,7 @@ import (
 // whatever happens to the parent.
 const (
 	envDSN        = "BLAMEFUL_BENCH_DSN"
+	envJobs       = "BLAMEFUL_BENCH_JOBS"
 	childLifetime = 15 * time.Minute
 )
 
@@ -62,9 +63,32 @@ func serveChild() int {
 			return 1
 		}
 		log := slog.New(slog.NewTextHandler(devnull, nil))
-		s := web.New(app.New(db, app.WithLogger(log)), log, "bench")
+		a := app.New(db, app.WithLogger(log))
+		s := web.New(a, log, "bench")
 		s.MarkReady()
 		h = s
+		if os.Getenv(envJobs) != "" {
+			// The background jobs every second, as several servers run
+			// them; when it ends, the child says how many ran and failed.
+			jctx, stopJobs := context.WithCancel(ctx)
+			var runs, failed atomic.Int64
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				a.RunJobsEvery(jctx, time.Second, app.Jobs{Observe: func(_ app.JobReport, err error) {
+					runs.Add(1)
+					if err != nil && jctx.Err() == nil { // not the stop itself
+						failed.Add(1)
+						fmt.Fprintln(os.Stderr, "bench child: job:", err)
+					}
+				}})
+			}()
+			defer func() {
+				stopJobs()
+				<-done
+				fmt.Printf("JOBS runs=%d failed=%d\n", runs.Load(), failed.Load())
+			}()
+		}
 	case "floor":
 		db, err := openRaw(dsn, true)
 		if err != nil {
@@ -272,18 +296,21 @@ type child struct {
 	stdin io.WriteCloser
 	base  string
 	done  chan error
+	// jobs is what the child said of its background jobs when it ended
+	// (set once done has been received).
+	jobs string
 }
 
 // startChild starts this binary as a server of the given mode over dsn and
 // waits until it listens. It is stopped when the benchmark ends.
-func startChild(tb testing.TB, mode, dsn string) *child {
+func startChild(tb testing.TB, mode, dsn string, env ...string) *child {
 	tb.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), envChild+"="+mode, envDSN+"="+dsn)
+	cmd.Env = append(append(os.Environ(), envChild+"="+mode, envDSN+"="+dsn), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -304,6 +331,9 @@ func startChild(tb testing.TB, mode, dsn string) *child {
 		for lines.Scan() {
 			if addr, ok := strings.CutPrefix(lines.Text(), "LISTEN "); ok {
 				listening <- addr
+			}
+			if jobs, ok := strings.CutPrefix(lines.Text(), "JOBS "); ok {
+				c.jobs = jobs
 			}
 		}
 		c.done <- cmd.Wait()

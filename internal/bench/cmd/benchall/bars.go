@@ -105,6 +105,21 @@ var bars = []bar{
 		},
 	},
 	{
+		name:    "API reads, several servers on one database",
+		pattern: "^BenchmarkAPIReadInstances$/^postgres$", prefix: "BenchmarkAPIReadInstances/postgres",
+		engines:   []string{"postgres"},
+		flags:     map[string][]string{"small": {"-load.requests", "500"}},
+		benchtime: map[string]string{"small": "1x", "large": "5x"},
+		measures: []measure{
+			{label: "1 server", value: ref{"1", "req/s"}, target: "(the base)", format: perSec("req/s")},
+			{label: "2 servers", value: ref{"2", "req/s"}, floor: ref{"1", "req/s"}, target: "close to 2 × one (on 2 cores, the machine is the ceiling)", format: perSec("req/s")},
+			{label: "3 servers", value: ref{"3", "req/s"}, floor: ref{"1", "req/s"}, target: "close to 3 × one (on 2 cores, the machine is the ceiling)", format: perSec("req/s")},
+			{label: "busiest server's CPU, 3 servers", value: ref{"3", "max-cpu-%"}, target: "(one core is 100%)", format: func(v float64) string { return fmt.Sprintf("%.0f%%", v) }},
+			{label: "failed background jobs, 3 servers", value: ref{"3", "job-failures"}, target: "none",
+				meets: func(v, _ float64) bool { return v == 0 }, format: func(v float64) string { return fmt.Sprintf("%.0f", v) }},
+		},
+	},
+	{
 		name:    "weekly review",
 		pattern: "^BenchmarkWeeklyReview$/^{engine}$/^(review|floor)$", prefix: "BenchmarkWeeklyReview/{engine}",
 		flags:     map[string][]string{"small": {"-size", "small"}, "large": {"-size", "large"}},

@@ -223,9 +223,13 @@ func (b bar) rows(engine string, results []result, err error) []row {
 				}
 				r.ratio = fmt.Sprintf("%.2f", median(ratios))
 			}
-			r.met = "no"
-			if m.meets(median(vs), median(fs)) {
+			switch {
+			case m.meets == nil:
+				r.met = "–"
+			case m.meets(median(vs), median(fs)):
 				r.met = "yes"
+			default:
+				r.met = "no"
 			}
 		}
 		out = append(out, r)
