@@ -17,7 +17,7 @@ type bar struct {
 	// flags and benchtime are by size.
 	flags     map[string][]string
 	benchtime map[string]string
-	measures []measure
+	measures  []measure
 }
 
 // measure is one row: a value read from the results, the floor it is set
