@@ -50,6 +50,11 @@ func TestOutagePostgres(t *testing.T) {
 
 	p.cut()
 	cutAt := time.Now()
+	// A server believes a token it authenticated until its next look at
+	// the credential epoch, at most a second later (app/authcache.go); a
+	// route that needs nothing else (whoami) may answer from memory until
+	// then. After that look fails, every route needs the database.
+	time.Sleep(1100 * time.Millisecond)
 	for _, c := range outageCalls {
 		h.send(c.method, c.path, c.body).wantUnavailable(t)
 	}
