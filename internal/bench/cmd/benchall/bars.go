@@ -21,7 +21,8 @@ type bar struct {
 }
 
 // measure is one row: a value read from the results, the floor it is set
-// beside (none when name is empty), and whether the pair meets the target.
+// beside (none when its unit is empty), and whether the pair meets the
+// target (no verdict when meets is nil).
 type measure struct {
 	label        string
 	value, floor ref

@@ -203,7 +203,7 @@ func (b bar) rows(engine string, results []result, err error) []row {
 		}
 		vs := series(results, m.value.name, m.value.unit)
 		var fs []float64
-		if m.floor.name != "" {
+		if m.floor.unit != "" {
 			fs = series(results, m.floor.name, m.floor.unit)
 		}
 		switch {
