@@ -20,13 +20,13 @@ import (
 // the requests/s of all servers together, their p99, each server's share
 // of the machine's CPU (on 2 cores the machine, not the database or the
 // servers, is the ceiling), and the background job runs and failures the
-// servers counted. A failed request fails the benchmark.
+// servers counted. A failed request fails the benchmark. It reads the demo,
+// or with -size the generated set of that size.
 func BenchmarkAPIReadInstances(b *testing.B) {
 	if os.Getenv(storetest.EnvPostgres) == "" {
 		b.Skip("several instances share a PostgreSQL database: set " + storetest.EnvPostgres)
 	}
-	dsn := storetest.DSN(b, store.Postgres)
-	header, paths := demoServerData(b, dsn)
+	dsn, header, paths := serverData(b, store.Postgres)
 	for _, n := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("postgres/%d", n), func(b *testing.B) {
 			servers := make([]*child, n)

@@ -94,7 +94,7 @@ var bars = []bar{
 	{
 		name:    "API reads, 64 connections",
 		pattern: "^BenchmarkAPIRead64$/^{engine}$", prefix: "BenchmarkAPIRead64/{engine}",
-		flags:     map[string][]string{"small": {"-load.requests", "500"}},
+		flags:     map[string][]string{"small": {"-size", "small", "-load.requests", "500"}, "large": {"-size", "large"}},
 		benchtime: map[string]string{"small": "1x", "large": "5x"},
 		measures: []measure{
 			{label: "throughput", value: ref{"", "app-req/s"}, floor: ref{"", "floor-req/s"}, target: "≥ 0.5 × floor",
@@ -109,7 +109,7 @@ var bars = []bar{
 		name:    "API reads, several servers on one database",
 		pattern: "^BenchmarkAPIReadInstances$/^postgres$", prefix: "BenchmarkAPIReadInstances/postgres",
 		engines:   []string{"postgres"},
-		flags:     map[string][]string{"small": {"-load.requests", "500"}},
+		flags:     map[string][]string{"small": {"-size", "small", "-load.requests", "500"}, "large": {"-size", "large"}},
 		benchtime: map[string]string{"small": "1x", "large": "5x"},
 		measures: []measure{
 			{label: "1 server", value: ref{"1", "req/s"}, target: "(the base)", format: perSec("req/s")},
