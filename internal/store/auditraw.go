@@ -223,3 +223,38 @@ func (r *sqliteReader) read(ctx context.Context, fn func() error) error {
 	}
 	return err
 }
+
+// sqliteCursor is a statement stepped by its caller, so that two can be
+// read side by side on one connection (a merge).
+type sqliteCursor struct {
+	sqliteRow
+}
+
+// cursor prepares q with args bound; next steps it. Close it when done.
+func (r *sqliteReader) cursor(q string, args ...any) (*sqliteCursor, error) {
+	stmt, err := r.prepare(sqliteParams.Replace(q))
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range args {
+		if err := r.bind(stmt, int32(i+1), a); err != nil {
+			sqlite3.Xsqlite3_finalize(r.tls, stmt)
+			return nil, err
+		}
+	}
+	return &sqliteCursor{sqliteRow{r: r, stmt: stmt}}, nil
+}
+
+// next moves to the next row and reports whether there is one.
+func (c *sqliteCursor) next() (bool, error) {
+	switch rc := sqlite3.Xsqlite3_step(c.r.tls, c.stmt); rc {
+	case sqlite3.SQLITE_ROW:
+		return true, nil
+	case sqlite3.SQLITE_DONE:
+		return false, nil
+	default:
+		return false, c.r.err(rc)
+	}
+}
+
+func (c *sqliteCursor) close() { sqlite3.Xsqlite3_finalize(c.r.tls, c.stmt) }
