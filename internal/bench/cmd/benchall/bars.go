@@ -146,11 +146,12 @@ var bars = []bar{
 	},
 	{
 		name:    "audit verify",
-		pattern: "^BenchmarkAuditVerify$/^{engine}$/^(verify|floor)$", prefix: "BenchmarkAuditVerify/{engine}",
+		pattern: "^BenchmarkAuditVerify$/^{engine}$/^(verify|floor-all-par)$", prefix: "BenchmarkAuditVerify/{engine}",
 		flags:     map[string][]string{"small": {"-audit.events", "20000"}, "large": {"-audit.events", "1000000"}},
 		benchtime: map[string]string{"small": "2x", "large": "3x"},
 		measures: []measure{{
-			value: ref{"verify", "events/s"}, floor: ref{"floor", "events/s"}, target: "≥ 1,000,000 events/s",
+			label: "the chain and every row it vouches for",
+			value: ref{"verify", "events/s"}, floor: ref{"floor-all-par", "events/s"}, target: "≥ 1,000,000 events/s",
 			meets: func(v, _ float64) bool { return v >= 1e6 }, format: perSec("events/s"),
 		}},
 	},
