@@ -32,7 +32,7 @@ import (
 func main() {
 	size := flag.String("size", "small", "data size: small (a smoke run, minutes) or large (PRODUCT.md §9's sizes, hours)")
 	out := flag.String("out", "BENCHMARKS.md", "file whose generated section is replaced, or - for standard output")
-	only := flag.String("only", "", "run only the bars whose name contains this")
+	only := flag.String("only", "", "run only the bars whose name contains one of these comma-separated words")
 	count := flag.Int("count", 0, "runs of each benchmark (default: 1 small, 3 large)")
 	timeout := flag.Duration("timeout", 0, "stop everything after this long (default: 20m small, 6h large)")
 	flag.Parse()
@@ -52,11 +52,11 @@ func main() {
 	if os.Getenv("BLAMEFUL_TEST_POSTGRES") != "" {
 		engines = append(engines, "postgres")
 	}
-	run := sitting{size: *size, count: *count, started: time.Now()}
+	run := sitting{size: *size, only: *only, count: *count, started: time.Now()}
 	var rows []row
 	failed := 0
 	for _, b := range bars {
-		if *only != "" && !strings.Contains(b.name, *only) {
+		if !chosen(b.name, *only) {
 			continue
 		}
 		for _, engine := range engines {
@@ -90,6 +90,19 @@ func main() {
 	}
 }
 
+// chosen reports whether -only picks the bar named name.
+func chosen(name, only string) bool {
+	if only == "" {
+		return true
+	}
+	for w := range strings.SplitSeq(only, ",") {
+		if w = strings.TrimSpace(w); w != "" && strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benchall: "+format+"\n", args...)
 	os.Exit(1)
@@ -98,6 +111,7 @@ func fatalf(format string, args ...any) {
 // sitting is one run of benchall.
 type sitting struct {
 	size    string
+	only    string
 	count   int
 	started time.Time
 }
@@ -250,9 +264,13 @@ func oneLine(s string) string {
 func (s sitting) markdown(rows []row) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n", beginMark)
-	fmt.Fprintf(&b, "Written by `go run ./internal/bench/cmd/benchall -size %s` (each benchmark run %d time(s); "+
+	cmd := "go run ./internal/bench/cmd/benchall -size " + s.size
+	if s.only != "" {
+		cmd += " -only '" + s.only + "'"
+	}
+	fmt.Fprintf(&b, "Written by `%s` (each benchmark run %d time(s); "+
 		"value and floor are medians with the range, measured alternately in the same sitting; ratio is value ÷ floor, the median of the runs' ratios).\n\n",
-		s.size, s.count)
+		cmd, s.count)
 	fmt.Fprintf(&b, "- **Date:** %s (UTC), %s\n", s.started.UTC().Format("2006-01-02 15:04"), time.Since(s.started).Round(time.Second))
 	fmt.Fprintf(&b, "- **Commit:** %s\n", commit())
 	fmt.Fprintf(&b, "- **Machine:** %s\n", machine())
