@@ -112,10 +112,11 @@ func (a *App) VerifyAudit(ctx context.Context, actor org.Actor, opts ...VerifyOp
 	for _, an := range anchors {
 		hashAt[an.Seq] = ""
 	}
-	// The rows are checked while the chain is walked, which on two cores
-	// takes about as long as the walk alone. Both stop at the head as
-	// recorded now: the rows are held to the row index up to it, and the
-	// walk folds the states the same events recorded, to compare.
+	// The rows are checked while the chain is walked, both split into
+	// parts done side by side (auditspan.go, auditrows.go). Both stop at
+	// the head as recorded now: the rows are held to the row index up to
+	// it, and the walk folds the states the same events recorded, to
+	// compare.
 	var head audit.Head
 	if err := a.db.View(ctx, func(tx *store.Tx) (err error) {
 		head, err = tx.AuditHead()

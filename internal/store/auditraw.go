@@ -106,12 +106,6 @@ func (w *sqliteRow) null(i int) bool {
 	return sqlite3.Xsqlite3_column_type(w.r.tls, w.stmt, int32(i)) == sqlite3.SQLITE_NULL
 }
 
-// kind returns the storage class of column i (sqlite3.SQLITE_INTEGER,
-// SQLITE_TEXT, ...).
-func (w *sqliteRow) kind(i int) int32 {
-	return sqlite3.Xsqlite3_column_type(w.r.tls, w.stmt, int32(i))
-}
-
 // bytes returns column i as text, in place: an integer as its decimal
 // text, NULL as nil.
 func (w *sqliteRow) bytes(i int) []byte {
