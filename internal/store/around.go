@@ -40,10 +40,11 @@ const (
 )
 
 // surroundingsSQL reads the surroundings of n start entities, reaching at
-// most limit entities. $1 is the moment and $2 on the start entities. The
-// limit is written into the text, not bound: SQLite plans a LIMIT from its
-// bound value, so a bound one made it compile the statement again on every
-// use (the re-prepare inside step that was most of an attribution's time). The start is a VALUES list rather than one array
+// most limit entities. $1 is the moment and $2 on the start entities; on
+// PostgreSQL the limit follows them. On SQLite the limit is written into the
+// text, not bound: SQLite plans a LIMIT from its bound value, so a bound one
+// made it compile the statement again on every use (the re-prepare inside
+// step that was most of an attribution's time). The start is a VALUES list rather than one array
 // parameter so that PostgreSQL knows how few rows it holds and walks the
 // edges through their indexes. SQLite stops the recursion itself at the
 // limit; PostgreSQL evaluates a recursive CTE only as far as it is read, so
@@ -63,6 +64,11 @@ func (d dialect) surroundingsSQL(n, limit int) string {
     LIMIT ` + itoa(limit)
 	reachLimit := lim
 	if d.engine == Postgres {
+		// PostgreSQL plans the bound LIMIT better (with the literal, the
+		// whole call took 6.2 ms instead of 4.1 at 50k entities), and
+		// compiles its statement once either way.
+		lim = `
+    LIMIT $` + itoa(2+n)
 		reachLimit = ``
 	}
 	return `
@@ -126,6 +132,9 @@ func (tx *Tx) Surroundings(start []org.Ref, t time.Time, max int) (Surroundings,
 		return s, nil // not Complete: the caller walks instead
 	}
 	args := append([]any{tx.t(t)}, refArgs(start)...)
+	if tx.engine == Postgres {
+		args = append(args, max+1)
+	}
 	reached := 0
 	err := tx.each("read the surroundings of the failed entities", tx.surroundingsSQL(len(start), max+1), args,
 		func(rows *sql.Rows) error {
