@@ -116,7 +116,8 @@ func TestIngestAfterResolution(t *testing.T) {
 		if err != nil || !next.Opened || next.Incident == first.Incident {
 			t.Fatalf("firing again: %+v %v", next, err)
 		}
-		keys, err := a.IncidentExternalKeys(ctx, apptest.Admin(), first.Incident)
+		d, err := a.IncidentDetail(ctx, apptest.Admin(), first.Incident)
+		keys := d.Groups
 		if err != nil || len(keys) != 1 || keys[0].Current {
 			t.Fatalf("the first incident's group: %+v %v", keys, err)
 		}

@@ -105,18 +105,6 @@ func (a *App) IncidentAlertView(ctx context.Context, actor org.Actor, id inciden
 	return v, err
 }
 
-// IncidentExternalKeys returns the alert groups that feed an incident:
-// the keys its senders know it by.
-func (a *App) IncidentExternalKeys(ctx context.Context, actor org.Actor, id incident.ID) ([]incident.AlertGroup, error) {
-	var out []incident.AlertGroup
-	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		var err error
-		out, err = tx.IncidentAlertGroups(id)
-		return err
-	})
-	return out, err
-}
-
 // AlertsStored returns, per alert source, when the last alert event it
 // sent was stored (by any server) and how many have been. Admins only: it
 // is about the installation, not about incidents.

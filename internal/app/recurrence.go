@@ -218,17 +218,6 @@ func missedFacts(tx *store.Tx, id incident.ID) ([]blame.MissedFollowUp, error) {
 	return out, err
 }
 
-// IncidentAlerts returns an incident's alert fingerprints and labels.
-func (a *App) IncidentAlerts(ctx context.Context, actor org.Actor, id incident.ID) (recurrence.Alerts, error) {
-	var out recurrence.Alerts
-	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		m, err := tx.IncidentSignals([]incident.ID{id})
-		out = m[id]
-		return err
-	})
-	return out, err
-}
-
 // missedInSubtree fills a ledger's missed follow-ups: those, still
 // counting, of the owners in the leader's organisation (J6).
 func missedInSubtree(tx *store.Tx, l *Ledger, owners []org.Ref) error {

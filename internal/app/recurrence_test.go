@@ -107,7 +107,8 @@ func TestRecurrenceCandidates(t *testing.T) {
 		if _, err := a.UpdateIncident(ctx, apptest.Admin(), lookup.ID, app.IncidentPatch{AlertFingerprints: &fps, AlertLabels: &labels}); err != nil {
 			t.Fatal(err)
 		}
-		al, err := a.IncidentAlerts(ctx, apptest.Person("cy"), lookup.ID)
+		d, err := a.IncidentDetail(ctx, apptest.Person("cy"), lookup.ID)
+		al := d.Alerts
 		if err != nil || !slices.Equal(al.Fingerprints, []string{"a", "b"}) || al.Labels["alertname"] != "PoolExhausted" {
 			t.Fatalf("alerts %+v %v", al, err)
 		}
