@@ -310,6 +310,9 @@ table oidc_identities
     created_at timestamp with time zone NOT NULL
     issuer text NOT NULL
     subject text NOT NULL
+table org_epoch
+    epoch bigint NOT NULL
+    id integer NOT NULL
 table outbox
     attempts integer NOT NULL
     created_at timestamp with time zone NOT NULL

@@ -310,6 +310,9 @@ table oidc_identities
     created_at text NOT NULL
     issuer text NOT NULL
     subject text NOT NULL
+table org_epoch
+    epoch integer NOT NULL
+    id integer
 table outbox
     attempts integer NOT NULL
     created_at text NOT NULL
