@@ -60,7 +60,7 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.FollowUpsLate, err = tx.FollowUps(late); err != nil {
 			return err
 		}
-		if in.LateTotal, err = tx.CountFollowUps(late); err != nil {
+		if in.LateTotal, err = tx.CountOverdue(today); err != nil {
 			return err
 		}
 		if in.Gaps, err = tx.FollowUps(followup.Filter{Rule: string(blame.A4), CreatedFrom: from, CreatedBefore: to, Limit: review.ListLimit}); err != nil {

@@ -78,7 +78,7 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 				return err
 			}},
 			{"follow-ups overdue", func() error { _, err := tx.FollowUps(late); return err }},
-			{"count overdue", func() error { _, err := tx.CountFollowUps(late); return err }},
+			{"count overdue", func() error { _, err := tx.CountOverdue(today); return err }},
 			{"ownership gaps (A4 follow-ups)", func() error {
 				_, err := tx.FollowUps(followup.Filter{Rule: string(blame.A4), CreatedFrom: from, CreatedBefore: to, Limit: review.ListLimit})
 				return err

@@ -20,7 +20,8 @@ func scanChange(rows interface{ Scan(...any) error }) (freeze.Change, error) {
 	return c, err
 }
 
-// CreateChange inserts a change.
+// CreateChange inserts a change and judges whether it was made from
+// inside its entity's owner (change_drift).
 func (tx *Tx) CreateChange(c *freeze.Change) error {
 	tx.touch("changes", c.ID)
 	_, err := tx.exec("record change", `
@@ -28,7 +29,12 @@ INSERT INTO changes (id, entity, version, actor, at, source, exception_approved_
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		c.ID, string(c.Entity), c.Ref, string(c.Actor), tx.t(c.At), c.Source, string(c.ExceptionApprovedBy),
 		tx.t(c.RecordedAt), string(c.RecordedBy))
-	return err
+	if err != nil {
+		return err
+	}
+	// A trigger made its change_drift row (0023); it is judged here, in
+	// the same transaction, so the review need not.
+	return tx.judgeChange(c.ID)
 }
 
 // Change returns one change; NotFound when there is none.

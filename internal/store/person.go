@@ -46,6 +46,10 @@ var personColumnsByTable = []struct {
 	{"audit_rows", []string{"key"}, "seq, tbl"},
 	{"audit_runs", []string{"actor"}, "started_at, id"},
 	{"outbox", []string{"recipient"}, "created_at, id"},
+	// Derived copies the weekly review reads (0023, 0025), kept from
+	// changes and attributions by trigger.
+	{"change_drift", []string{"actor"}, "at, change_id"},
+	{"decision_days", []string{"party"}, "day, party, rule, suggested_rule, overridden"},
 }
 
 // PersonColumns returns "table.column" for every column a person export

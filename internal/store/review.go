@@ -84,32 +84,34 @@ type WaitingFilter struct {
 }
 
 func waitingWhere(tx *Tx, f WaitingFilter) (string, []any) {
-	where := `p.state IN ('draft', 'in_review') AND i.resolved_at IS NOT NULL`
+	where := `o.resolved_at IS NOT NULL`
 	if f.InReview {
-		where = `p.state = 'in_review' AND i.resolved_at IS NOT NULL`
+		where = `o.state = 'in_review' AND o.resolved_at IS NOT NULL`
 	}
 	var args []any
 	if !f.ResolvedFrom.IsZero() {
 		args = append(args, tx.t(f.ResolvedFrom))
-		where += ` AND i.resolved_at >= $` + itoa(len(args))
+		where += ` AND o.resolved_at >= $` + itoa(len(args))
 	}
 	if !f.ResolvedBefore.IsZero() {
 		args = append(args, tx.t(f.ResolvedBefore))
-		where += ` AND i.resolved_at < $` + itoa(len(args))
+		where += ` AND o.resolved_at < $` + itoa(len(args))
 	}
 	return where, args
 }
 
 // WaitingPostmortems lists the postmortems f selects, resolved longest
-// ago first. They are found through postmortems_state: open postmortems
-// are few beside all of them.
+// ago first. They are read from open_postmortems (0024), which keeps the
+// postmortems in draft or review with their incident's title, severity
+// and resolution: at a million incidents, finding the 17,000 of them
+// through postmortems_state and looking each incident up took 0.3-0.5 s.
 func (tx *Tx) WaitingPostmortems(f WaitingFilter) ([]review.PostmortemLine, error) {
 	where, args := waitingWhere(tx, f)
 	q := `
-SELECT i.id, i.title, i.severity, p.state, i.resolved_at
-FROM postmortems p JOIN incidents i ON i.id = p.incident
+SELECT o.incident, o.title, o.severity, o.state, o.resolved_at
+FROM open_postmortems o
 WHERE ` + where + `
-ORDER BY i.resolved_at, i.id`
+ORDER BY o.resolved_at, o.incident`
 	if f.Limit > 0 {
 		q += ` LIMIT ` + itoa(f.Limit)
 	}
@@ -130,7 +132,18 @@ ORDER BY i.resolved_at, i.id`
 func (tx *Tx) CountWaitingPostmortems(f WaitingFilter) (int, error) {
 	where, args := waitingWhere(tx, f)
 	var n int
-	err := tx.get("count open postmortems", `SELECT COUNT(*) FROM postmortems p JOIN incidents i ON i.id = p.incident WHERE `+where, args, &n)
+	err := tx.get("count open postmortems", `SELECT COUNT(*) FROM open_postmortems o WHERE `+where, args, &n)
+	return n, err
+}
+
+// CountOverdue counts the open follow-ups due before day (a UTC date),
+// from the counts kept per due day (open_followups_due, 0024): at a
+// million incidents, counting the 173,000 of them through
+// followups_status_due took 0.4 s on PostgreSQL.
+func (tx *Tx) CountOverdue(day time.Time) (int, error) {
+	var n int
+	err := tx.get("count overdue follow-ups", `SELECT COALESCE(SUM(n), 0) FROM open_followups_due WHERE due < $1`,
+		[]any{day.Format(time.DateOnly)}, &n)
 	return n, err
 }
 
@@ -156,14 +169,22 @@ LIMIT `+itoa(limit), []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
 
 // PartyRules counts the decisions in force made in [from, to) by party
 // and rule, in one read: the week's total, the teams it named most and
-// its A4 faults all come from it.
+// its A4 faults all come from it. Between UTC midnights it reads the daily
+// counts (decision_days, 0025).
 func (tx *Tx) PartyRules(from, to time.Time) ([]review.PartyRule, error) {
-	var out []review.PartyRule
-	err := tx.each("count decisions by party", `
+	q, args := `
 SELECT a.party, a.rule, COUNT(*)
 FROM attributions a JOIN incidents i ON i.attribution = a.id
 WHERE a.decided_at >= $1 AND a.decided_at < $2
-GROUP BY a.party, a.rule`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+GROUP BY a.party, a.rule`, []any{tx.t(from), tx.t(to)}
+	if d0, d1, ok := utcDays(from, to); ok {
+		q, args = `
+SELECT party, rule, SUM(n) FROM decision_days
+WHERE day >= $1 AND day < $2
+GROUP BY party, rule HAVING SUM(n) > 0`, []any{d0, d1}
+	}
+	var out []review.PartyRule
+	err := tx.each("count decisions by party", q, args, func(rows *sql.Rows) error {
 		var l review.PartyRule
 		var party string
 		err := rows.Scan(&party, &l.Rule, &l.Count)
@@ -174,16 +195,35 @@ GROUP BY a.party, a.rule`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) err
 	return out, err
 }
 
+// utcDays returns from and to as the UTC days decision_days is kept by,
+// when both are UTC midnights.
+func utcDays(from, to time.Time) (string, string, bool) {
+	midnight := func(t time.Time) bool { return t.UTC().Truncate(24 * time.Hour).Equal(t) }
+	if !midnight(from) || !midnight(to) {
+		return "", "", false
+	}
+	return from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly), true
+}
+
 // RuleCounts counts the decisions in force made in [from, to) by the rule
 // the engine suggested, and how many of them named another party than the
-// suggestion (A8 overrides), by rule.
+// suggestion (A8 overrides), by rule. Between UTC midnights it reads the
+// daily counts (decision_days, 0025): at a million incidents the join of
+// 90 days' 80,000 decisions to their incidents took 0.2-0.35 s.
 func (tx *Tx) RuleCounts(from, to time.Time) ([]review.RuleLine, error) {
-	var out []review.RuleLine
-	err := tx.each("count decisions by rule", `
+	q, args := `
 SELECT a.suggested_rule, COUNT(*), SUM(CASE WHEN a.party <> a.suggested_party THEN 1 ELSE 0 END)
 FROM attributions a JOIN incidents i ON i.attribution = a.id
 WHERE a.decided_at >= $1 AND a.decided_at < $2
-GROUP BY a.suggested_rule ORDER BY a.suggested_rule`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+GROUP BY a.suggested_rule ORDER BY a.suggested_rule`, []any{tx.t(from), tx.t(to)}
+	if d0, d1, ok := utcDays(from, to); ok {
+		q, args = `
+SELECT suggested_rule, SUM(n), SUM(CASE WHEN overridden = 1 THEN n ELSE 0 END) FROM decision_days
+WHERE day >= $1 AND day < $2
+GROUP BY suggested_rule HAVING SUM(n) > 0 ORDER BY suggested_rule`, []any{d0, d1}
+	}
+	var out []review.RuleLine
+	err := tx.each("count decisions by rule", q, args, func(rows *sql.Rows) error {
 		var l review.RuleLine
 		err := rows.Scan(&l.Rule, &l.Decided, &l.Overridden)
 		out = append(out, l)
@@ -193,14 +233,22 @@ GROUP BY a.suggested_rule ORDER BY a.suggested_rule`, []any{tx.t(from), tx.t(to)
 }
 
 // LeaderA4Counts counts decisions in force, made in [from, to), that name a
-// party under rule A4 (a leader answering for ambiguous ownership).
+// party under rule A4 (a leader answering for ambiguous ownership). Between
+// UTC midnights it reads the daily counts (decision_days, 0025).
 func (tx *Tx) LeaderA4Counts(from, to time.Time) (map[org.Ref]int, error) {
-	out := map[org.Ref]int{}
-	err := tx.each("count A4 faults", `
+	q, args := `
 SELECT a.party, COUNT(*)
 FROM attributions a JOIN incidents i ON i.attribution = a.id
 WHERE a.rule = 'A4' AND a.decided_at >= $1 AND a.decided_at < $2
-GROUP BY a.party`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+GROUP BY a.party`, []any{tx.t(from), tx.t(to)}
+	if d0, d1, ok := utcDays(from, to); ok {
+		q, args = `
+SELECT party, SUM(n) FROM decision_days
+WHERE day >= $1 AND day < $2 AND rule = 'A4'
+GROUP BY party HAVING SUM(n) > 0`, []any{d0, d1}
+	}
+	out := map[org.Ref]int{}
+	err := tx.each("count A4 faults", q, args, func(rows *sql.Rows) error {
 		var party string
 		var n int
 		err := rows.Scan(&party, &n)

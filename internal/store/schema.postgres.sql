@@ -115,6 +115,12 @@ table audit_runs
     rows_checked boolean NOT NULL
     started_at timestamp with time zone NOT NULL
     units bigint NOT NULL
+table change_drift
+    actor text NOT NULL
+    at timestamp with time zone NOT NULL
+    change_id text NOT NULL
+    entity text NOT NULL
+    state text NOT NULL
 table changes
     actor text NOT NULL
     at timestamp with time zone NOT NULL
@@ -144,6 +150,13 @@ table counters
 table credential_epoch
     epoch bigint NOT NULL
     id integer NOT NULL
+table decision_days
+    day date NOT NULL
+    n integer NOT NULL
+    overridden integer NOT NULL
+    party text NOT NULL
+    rule text NOT NULL
+    suggested_rule text NOT NULL
 table edges
     id text NOT NULL
     object text NOT NULL
@@ -297,6 +310,10 @@ table job_runs
     ran_at timestamp with time zone NOT NULL
     ran_by text NOT NULL
     result text NOT NULL
+table label_signals
+    incident text NOT NULL
+    started_at timestamp with time zone NOT NULL
+    value text NOT NULL
 table missed_followups
     due text NOT NULL
     earlier text NOT NULL
@@ -310,6 +327,15 @@ table oidc_identities
     created_at timestamp with time zone NOT NULL
     issuer text NOT NULL
     subject text NOT NULL
+table open_followups_due
+    due text NOT NULL
+    n integer NOT NULL
+table open_postmortems
+    incident text NOT NULL
+    resolved_at timestamp with time zone
+    severity text NOT NULL
+    state text NOT NULL
+    title text NOT NULL
 table org_epoch
     epoch bigint NOT NULL
     id integer NOT NULL
@@ -438,6 +464,9 @@ index audit_checkpoints_seq
 index audit_events_subject
 index audit_rows_latest
 index audit_runs_started
+index change_drift_actor
+index change_drift_entity
+index change_drift_state_at
 index changes_at
 index changes_entity_at
 index edges_object
@@ -446,10 +475,11 @@ index edges_subject
 index entity_owned_since_since
 index fairness_flags_about
 index fairness_flags_raised_to
+index fairness_flags_rule_created
 index followup_entities_entity
 index followup_exports_issue
 index followup_notices_followup
-index followup_notices_sent
+index followup_notices_sent_kind
 index followup_requests_approver
 index followup_requests_followup
 index followup_requests_pending
@@ -471,10 +501,13 @@ index incidents_started_severity
 index integrity_flags_incident
 index integrity_flags_state
 index integrity_flags_subject
+index label_signals_incident
+index label_signals_value
 index missed_followups_followup
 index missed_followups_owner
 index missed_followups_recorded
 index oidc_identities_account
+index open_postmortems_resolved
 index outbox_deliveries_due
 index outbox_deliveries_message
 index outbox_deliveries_state

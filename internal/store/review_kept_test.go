@@ -1,0 +1,166 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/postmortem"
+	"blameful.dev/blameful/internal/recurrence"
+	"blameful.dev/blameful/internal/store"
+	"blameful.dev/blameful/internal/store/storetest"
+)
+
+// TestReviewKeptOverTime: the open postmortems and the count of overdue
+// follow-ups the weekly review reads from open_postmortems and
+// open_followups_due (0024) equal what the postmortems, incidents and follow-ups
+// themselves say, through every write that moves them: a postmortem
+// created, sent to review, published; its incident resolved, renamed,
+// downgraded; a follow-up created open or done, moved to another day,
+// done, reopened; and the alert labels kept beside their incident's start
+// (label_signals) through labels set and replaced and a start moved.
+func TestReviewKeptOverTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		day := func(d int) time.Time { return now.Truncate(24*time.Hour).AddDate(0, 0, d) }
+		write := func(fn func(tx *store.Tx) error) {
+			t.Helper()
+			if err := db.Update(ctx, func(tx *store.Tx) error { recorded(tx); return fn(tx) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		incidents := map[incident.ID]*incident.Incident{}
+		pms := map[incident.ID]*postmortem.Postmortem{}
+		fus := map[followup.ID]*followup.FollowUp{}
+		write(func(tx *store.Tx) error {
+			for i := range 6 {
+				id := incident.ID(fmt.Sprintf("INC-2026-%04d", i+1))
+				in := sampleIncident(id, day(-20+i))
+				if i%2 == 0 {
+					in.Status, in.ResolvedAt = incident.StatusResolved, day(-10+i).Add(time.Hour)
+				}
+				if err := tx.CreateIncident(&in); err != nil {
+					return err
+				}
+				incidents[id] = &in
+				labels := map[string]string{"service": fmt.Sprintf("svc-%d", i%3), "app": "shop"}
+				if err := tx.SetIncidentSignals(id, recurrence.Alerts{Fingerprints: []string{"f" + string(id)}, Labels: labels}); err != nil {
+					return err
+				}
+				p := postmortem.Postmortem{Incident: id, State: []postmortem.State{"draft", "in_review", "published"}[i%3], UpdatedAt: now}
+				if err := tx.SavePostmortem(&p); err != nil {
+					return err
+				}
+				pms[id] = &p
+				for k := range 3 {
+					f := followup.FollowUp{ID: followup.ID(fmt.Sprintf("f-%d-%d", i, k)), Incident: id, Title: "fix it",
+						Owner: ref("group:pay"), Due: day(-3 + 2*k - i), Priority: "P2", Status: followup.Open, CreatedAt: now}
+					if k == 2 {
+						f.Status, f.ClosedAt = "done", now
+					}
+					if err := tx.CreateFollowUp(&f); err != nil {
+						return err
+					}
+					fus[f.ID] = &f
+				}
+			}
+			return nil
+		})
+		check := func(step string) {
+			t.Helper()
+			err := db.View(ctx, func(tx *store.Tx) error {
+				kept, err := tx.WaitingPostmortems(store.WaitingFilter{})
+				if err != nil {
+					return err
+				}
+				rows, err := tx.WaitingPostmortemsFromRows()
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(rows, kept); diff != "" {
+					t.Errorf("%s: open postmortems (-rows +kept):\n%s", step, diff)
+				}
+				if len(rows) == 0 {
+					t.Errorf("%s: no open postmortems; the test compares nothing", step)
+				}
+				differ, err := tx.LabelSignalsDiffer()
+				if err != nil {
+					return err
+				}
+				if len(differ) > 0 {
+					t.Errorf("%s: label_signals differs from the incidents' labels: %v", step, differ)
+				}
+				for d := -12; d <= 4; d += 2 {
+					kept, err := tx.CountOverdue(day(d))
+					if err != nil {
+						return err
+					}
+					rows, err := tx.CountFollowUps(followup.Filter{Status: followup.Open, DueBefore: day(d)})
+					if err != nil {
+						return err
+					}
+					if kept != rows {
+						t.Errorf("%s: %d open follow-ups due before %s kept, %d counted", step, kept, day(d).Format(time.DateOnly), rows)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("created")
+
+		write(func(tx *store.Tx) error {
+			in := incidents["INC-2026-0002"] // unresolved, in review
+			in.Status, in.ResolvedAt = incident.StatusResolved, day(-1)
+			if err := tx.UpdateIncident(in); err != nil {
+				return err
+			}
+			in = incidents["INC-2026-0001"] // resolved, draft
+			in.Title, in.Severity, in.StartedAt = "Checkout down", incident.SEV1, day(-25)
+			if err := tx.UpdateIncident(in); err != nil {
+				return err
+			}
+			if err := tx.SetIncidentSignals(in.ID, recurrence.Alerts{Labels: map[string]string{"service": "svc-9"}}); err != nil {
+				return err
+			}
+			in = incidents["INC-2026-0003"] // its labels stay; its start moves
+			in.StartedAt = day(-40)
+			return tx.UpdateIncident(in)
+		})
+		check("resolved, renamed, severity and start changed, labels replaced")
+
+		write(func(tx *store.Tx) error {
+			p := pms["INC-2026-0001"]
+			p.State = "in_review"
+			if err := tx.SavePostmortem(p); err != nil {
+				return err
+			}
+			p = pms["INC-2026-0005"] // resolved, in review
+			p.State = "published"
+			return tx.SavePostmortem(p)
+		})
+		check("sent to review, published")
+
+		write(func(tx *store.Tx) error {
+			f := fus["f-0-0"]
+			f.Status, f.ClosedAt = "done", now
+			if err := tx.UpdateFollowUp(f, now); err != nil {
+				return err
+			}
+			f = fus["f-1-1"]
+			f.Due = day(-11)
+			if err := tx.UpdateFollowUp(f, now); err != nil {
+				return err
+			}
+			f = fus["f-2-2"] // done: reopened
+			f.Status, f.ClosedAt = followup.Open, time.Time{}
+			return tx.UpdateFollowUp(f, now)
+		})
+		check("follow-ups done, moved, reopened")
+	})
+}
