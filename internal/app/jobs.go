@@ -127,9 +127,10 @@ func (r JobReport) String() string {
 
 // RunJobs runs every background job that is due as of the app's clock,
 // once: reminders and escalations (F4), the postmortem due check (F5, I5),
-// the weekly digest, then delivery of the outbox. Several servers may run
-// it at the same moment: each step is claimed in the database, so each
-// happens once.
+// judging the changes whose drift verdict went stale, the weekly digest,
+// then delivery of the outbox. Several servers may run it at the same
+// moment: each step is claimed in the database, so each happens once
+// (judging twice gives the same verdicts).
 func (a *App) RunJobs(ctx context.Context, j Jobs) (JobReport, error) {
 	rep := JobReport{At: a.Now()}
 	chased, err := a.ChaseFollowUps(ctx)
@@ -139,6 +140,9 @@ func (a *App) RunJobs(ctx context.Context, j Jobs) (JobReport, error) {
 	}
 	if rep.Flags, err = a.sweepOnce(ctx, j); err != nil {
 		return rep, fmt.Errorf("postmortem due check: %w", err)
+	}
+	if _, err := a.judgeDrift(ctx); err != nil {
+		return rep, fmt.Errorf("judge changes for drift: %w", err)
 	}
 	if !j.NoDigest {
 		if rep.Digest, err = a.queueDigest(ctx, j); err != nil {

@@ -156,3 +156,32 @@ func (a *App) openFlags(tx *store.Tx, in *review.Input) error {
 	in.FlagsTotal, err = tx.CountFlags(open)
 	return err
 }
+
+// driftBatch is how many stale change verdicts one transaction of
+// judgeDrift judges, and driftBatches how many batches one run of the
+// jobs takes at most: a team moved near the root of a large org makes
+// the changes of everyone under it stale at once.
+const driftBatch, driftBatches = 5000, 40
+
+// judgeDrift judges again the changes whose drift verdict went stale when
+// an edge they depend on was written (store.JudgeChanges), and returns
+// how many it judged. The weekly review is exact without it: it judges
+// the entities of stale changes itself, which costs time the longer they
+// stay stale.
+func (a *App) judgeDrift(ctx context.Context) (int, error) {
+	total := 0
+	for range driftBatches {
+		var n int
+		if err := a.db.Update(ctx, func(tx *store.Tx) (err error) {
+			n, err = tx.JudgeChanges(driftBatch)
+			return err
+		}); err != nil {
+			return total, err
+		}
+		total += n
+		if n < driftBatch {
+			break
+		}
+	}
+	return total, nil
+}

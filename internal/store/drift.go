@@ -305,3 +305,11 @@ func (tx *Tx) JudgeChanges(limit int) (int, error) {
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+// StaleChanges counts the changes whose drift verdict is stale (not judged
+// since an edge it depends on was written).
+func (tx *Tx) StaleChanges() (int, error) {
+	var n int
+	err := tx.get("count stale changes", `SELECT COUNT(*) FROM change_drift WHERE state = 'stale'`, nil, &n)
+	return n, err
+}
