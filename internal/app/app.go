@@ -47,6 +47,8 @@ type App struct {
 	ingest *committer
 	// tokens remembers authenticated tokens (authcache.go).
 	tokens *authCache
+	// orgs is this server's copy of the org and catalog (orgsnap.go).
+	orgs *orgCache
 }
 
 // Option adjusts an App at construction.
@@ -74,6 +76,7 @@ func New(db *store.DB, opts ...Option) *App {
 		a.newID = uuidV7(a.now)
 	}
 	a.tokens = newAuthCache(db)
+	a.orgs = &orgCache{db: db, log: func(err error) { a.log.Warn("reading the org into memory", "err", err) }}
 	return a
 }
 

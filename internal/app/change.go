@@ -72,11 +72,11 @@ func (a *App) RecordChange(ctx context.Context, actor org.Actor, in ChangeInput)
 			return err
 		}
 		if !c.ExceptionApprovedBy.IsZero() {
-			owners, err := ownersAt(tx, c.Entity, c.At)
+			v, err := a.orgView(tx)
 			if err != nil {
 				return err
 			}
-			chart, err := a.chartFor(tx, owners, c.At)
+			owners, chart, err := ownersAndChart(v.at(c.At), c.Entity, c.At)
 			if err != nil {
 				return err
 			}
@@ -94,17 +94,30 @@ func (a *App) RecordChange(ctx context.Context, actor org.Actor, in ChangeInput)
 }
 
 // ownersAt returns the owners of an entity at t, sorted.
-func ownersAt(tx *store.Tx, entity org.Ref, t time.Time) ([]org.Ref, error) {
-	edges, err := tx.Edges(store.EdgeFilter{Subjects: []org.Ref{entity}, Relations: []org.Relation{org.OwnedBy}, At: t})
+func ownersAt(src factSource, entity org.Ref, t time.Time) ([]org.Ref, error) {
+	edges, err := src.catalog([]org.Ref{entity})
 	if err != nil {
 		return nil, err
 	}
 	var out []org.Ref
 	for _, e := range edges {
-		out = append(out, e.Object)
+		if e.Relation == org.OwnedBy && e.ActiveAt(t) {
+			out = append(out, e.Object)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// ownersAndChart returns the owners of an entity at t and the org around
+// them then.
+func ownersAndChart(src factSource, entity org.Ref, t time.Time) ([]org.Ref, *org.Chart, error) {
+	owners, err := ownersAt(src, entity, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	chart, err := chartWith(src, owners, t)
+	return owners, chart, err
 }
 
 // ChangeFilter selects changes; zero fields select everything.
@@ -240,7 +253,7 @@ func (a *App) freezes(ctx context.Context, actor org.Actor, f store.FreezeFilter
 // changeFacts loads A6's facts for an incident: its linked changes, each
 // with who answered for its entity at the change's time, and the freezes
 // in force at any of those times.
-func (a *App) changeFacts(tx *store.Tx, id incident.ID) ([]blame.Change, []blame.Freeze, error) {
+func (a *App) changeFacts(tx *store.Tx, v orgView, id incident.ID) ([]blame.Change, []blame.Freeze, error) {
 	list, err := tx.Changes(store.ChangeFilter{Incident: id})
 	if err != nil || len(list) == 0 {
 		return nil, nil, err
@@ -248,11 +261,7 @@ func (a *App) changeFacts(tx *store.Tx, id incident.ID) ([]blame.Change, []blame
 	var changes []blame.Change
 	from, to := list[0].At, list[0].At
 	for _, c := range list {
-		owners, err := ownersAt(tx, c.Entity, c.At)
-		if err != nil {
-			return nil, nil, err
-		}
-		chart, err := a.chartFor(tx, owners, c.At)
+		owners, chart, err := ownersAndChart(v.at(c.At), c.Entity, c.At)
 		if err != nil {
 			return nil, nil, err
 		}

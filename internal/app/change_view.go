@@ -76,6 +76,7 @@ func (a *App) breaches(tx *store.Tx, list []freeze.Change) ([]ChangeView, error)
 	if err != nil {
 		return nil, err
 	}
+	var view orgView // read when first needed
 	for i, c := range list {
 		out[i].Change = c
 		var answered []org.Ref
@@ -85,11 +86,12 @@ func (a *App) breaches(tx *store.Tx, list []freeze.Change) ([]ChangeView, error)
 				continue
 			}
 			if !loaded && !fz.Everything && !slices.Contains(fz.Scope, c.Entity) && len(fz.Teams()) > 0 {
-				owners, err := ownersAt(tx, c.Entity, c.At)
-				if err != nil {
-					return nil, err
+				if view.tx == nil {
+					if view, err = a.orgView(tx); err != nil {
+						return nil, err
+					}
 				}
-				chart, err := a.chartFor(tx, owners, c.At)
+				owners, chart, err := ownersAndChart(view.at(c.At), c.Entity, c.At)
 				if err != nil {
 					return nil, err
 				}

@@ -36,26 +36,40 @@ func (a *App) suggest(tx *store.Tx, in *incident.Incident) (blame.Suggestion, er
 // tables a level at a time instead. Both walks are the same code over a
 // different edgeSource.
 func (a *App) facts(tx *store.Tx, in *incident.Incident) (blame.Facts, error) {
+	v, err := a.orgView(tx)
+	if err != nil {
+		return blame.Facts{}, err
+	}
+	return a.factsFrom(tx, v, in)
+}
+
+// factsFrom is facts over an org already chosen: the in-memory copy when
+// it is current, else the tables (one statement for the surroundings, or
+// level by level when too much is reachable).
+func (a *App) factsFrom(tx *store.Tx, v orgView, in *incident.Incident) (blame.Facts, error) {
 	t := in.StartedAt
 	f := blame.Facts{
 		Incident: in.ID, Severity: in.Severity, StartedAt: t, Failed: in.Entities,
 		Entities: map[org.Ref]catalog.EntityAt{}, InheritedDays: a.cfg.InheritedDays,
 	}
-	around, err := tx.Surroundings(in.EntityRefs(), t, surroundingsMax)
-	if err != nil {
+	src := v.at(t)
+	if v.snap == nil {
+		around, err := tx.Surroundings(in.EntityRefs(), t, surroundingsMax)
+		if err != nil {
+			return f, err
+		}
+		if around.Complete {
+			src = newAround(tables{tx, t}, around)
+		}
+	}
+	var err error
+	if err = walkEntities(src, f.Entities, in.EntityRefs(), t); err != nil {
 		return f, err
 	}
-	var src edgeSource = tables{tx, t}
-	if around.Complete {
-		src = newAround(around)
-	}
-	if err := walkEntities(tx, src, f.Entities, in.EntityRefs(), t); err != nil {
+	if f.Chart, err = chartWith(src, ownersOf(f.Entities), t); err != nil {
 		return f, err
 	}
-	if f.Chart, err = chartWith(tx, src, ownersOf(f.Entities), t); err != nil {
-		return f, err
-	}
-	if f.Changes, f.Freezes, err = a.changeFacts(tx, in.ID); err != nil {
+	if f.Changes, f.Freezes, err = a.changeFacts(tx, v, in.ID); err != nil {
 		return f, err
 	}
 	f.Missed, err = missedFacts(tx, in.ID)
@@ -66,8 +80,9 @@ func (a *App) facts(tx *store.Tx, in *incident.Incident) (blame.Facts, error) {
 // accepts before the walk falls back to the tables (and to maxFactEntities).
 const surroundingsMax = 4 * maxFactEntities
 
-// edgeSource gives the fact walks the edges they follow.
-type edgeSource interface {
+// factSource gives the fact walks the org and catalog at one moment: the
+// edges they follow and the rows of what they reach.
+type factSource interface {
 	// catalog returns the owned_by, part_of and depends_on edges of refs,
 	// of every period (an entity's view picks the one in effect).
 	catalog(refs []org.Ref) ([]org.Edge, error)
@@ -77,6 +92,14 @@ type edgeSource interface {
 	parents(teams []org.Ref) ([]org.Edge, error)
 	// inside returns the leads and member_of edges into teams, at t.
 	inside(teams []org.Ref) ([]org.Edge, error)
+	// insideRoots is inside for root teams that no walk up reached.
+	insideRoots(teams []org.Ref) ([]org.Edge, error)
+	// entities, teams and people return the rows of the known refs, sorted.
+	entities(refs []org.Ref) ([]catalog.Entity, error)
+	teams(refs []org.Ref) ([]org.Team, error)
+	people(refs []org.Ref) ([]org.Person, error)
+	// rootTeams returns the teams without a parent at t, sorted.
+	rootTeams() ([]org.Ref, error)
 }
 
 // tables reads the edges from the database, one query per call.
@@ -101,19 +124,36 @@ func (s tables) inside(teams []org.Ref) ([]org.Edge, error) {
 	return s.tx.Edges(store.EdgeFilter{Objects: teams, Relations: []org.Relation{org.Leads, org.MemberOf}, At: s.t})
 }
 
+func (s tables) insideRoots(teams []org.Ref) ([]org.Edge, error) { return s.inside(teams) }
+
+func (s tables) entities(refs []org.Ref) ([]catalog.Entity, error) {
+	if len(refs) == 0 {
+		return nil, nil // a nil Refs would read every entity
+	}
+	return s.tx.Entities(store.EntityFilter{Refs: refs})
+}
+
+func (s tables) teams(refs []org.Ref) ([]org.Team, error) { return s.tx.Teams(refs) }
+
+func (s tables) people(refs []org.Ref) ([]org.Person, error) { return s.tx.People(refs) }
+
+func (s tables) rootTeams() ([]org.Ref, error) { return s.tx.RootTeams(s.t) }
+
 // around serves the edges from surroundings already read, which hold
-// everything the walks of facts ask it for.
+// everything the walks of facts ask it for but the edges into root teams
+// no walk reached, and the rows, which it reads from the tables.
 type around struct {
+	tables
 	catalogOf, membershipsOf, parentsOf map[org.Ref][]org.Edge
 	insideOf                            map[org.Ref][]org.Edge
 }
 
-func newAround(s store.Surroundings) around {
+func newAround(rows tables, s store.Surroundings) around {
 	byObject := map[org.Ref][]org.Edge{}
 	for _, e := range s.Inside {
 		byObject[e.Object] = append(byObject[e.Object], e)
 	}
-	return around{catalogOf: bySubject(s.Catalog), membershipsOf: bySubject(s.Memberships),
+	return around{tables: rows, catalogOf: bySubject(s.Catalog), membershipsOf: bySubject(s.Memberships),
 		parentsOf: bySubject(s.Parents), insideOf: byObject}
 }
 
@@ -146,16 +186,20 @@ func pick(m map[org.Ref][]org.Edge, refs []org.Ref) []org.Edge {
 }
 
 // loadEntities fills ents with start and everything reachable from it
-// through systems and dependencies, as of t, walking the tables.
+// through systems and dependencies, as of t.
 func (a *App) loadEntities(tx *store.Tx, ents map[org.Ref]catalog.EntityAt, start []org.Ref, t time.Time) error {
-	return walkEntities(tx, tables{tx, t}, ents, start, t)
+	v, err := a.orgView(tx)
+	if err != nil {
+		return err
+	}
+	return walkEntities(v.at(t), ents, start, t)
 }
 
 // walkEntities fills ents with start and everything reachable from it
 // through systems and dependencies, as of t, up to maxFactEntities, then
 // reads the entities it reached in one query. Their own fields do not steer
 // the walk: edges do.
-func walkEntities(tx *store.Tx, src edgeSource, ents map[org.Ref]catalog.EntityAt, start []org.Ref, t time.Time) error {
+func walkEntities(src factSource, ents map[org.Ref]catalog.EntityAt, start []org.Ref, t time.Time) error {
 	edgesOf := map[org.Ref][]org.Edge{}
 	var order []org.Ref
 	frontier := slices.Clone(start)
@@ -180,10 +224,7 @@ func walkEntities(tx *store.Tx, src edgeSource, ents map[org.Ref]catalog.EntityA
 		}
 		frontier = next
 	}
-	if len(order) == 0 {
-		return nil // a nil Refs would read every entity
-	}
-	found, err := tx.Entities(store.EntityFilter{Refs: order})
+	found, err := src.entities(order)
 	if err != nil {
 		return err
 	}
@@ -213,17 +254,21 @@ func ownersOf(ents map[org.Ref]catalog.EntityAt) []org.Ref {
 	return slices.Compact(out)
 }
 
-// chartFor builds the org at t around refs (people and teams), walking the
-// tables; see chartWith.
+// chartFor builds the org at t around refs (people and teams); see
+// chartWith.
 func (a *App) chartFor(tx *store.Tx, refs []org.Ref, t time.Time) (*org.Chart, error) {
-	return chartWith(tx, tables{tx, t}, refs, t)
+	v, err := a.orgView(tx)
+	if err != nil {
+		return nil, err
+	}
+	return chartWith(v.at(t), refs, t)
 }
 
 // chartWith builds the org at t around refs (people and teams): the people,
 // the teams they belong to or that they are, every ancestor of those teams,
 // and each team's leaders and members. The roots are the tops of those
 // chains, or every root team when there are none.
-func chartWith(tx *store.Tx, src edgeSource, refs []org.Ref, t time.Time) (*org.Chart, error) {
+func chartWith(src factSource, refs []org.Ref, t time.Time) (*org.Chart, error) {
 	var people, teams []org.Ref
 	for _, r := range refs {
 		if r.IsPerson() {
@@ -279,11 +324,11 @@ func chartWith(tx *store.Tx, src edgeSource, refs []org.Ref, t time.Time) (*org.
 		all = append(all, r)
 	}
 	slices.Sort(all)
-	teamRows, err := tx.Teams(all)
+	teamRows, err := src.teams(all)
 	if err != nil {
 		return nil, err
 	}
-	roots, teamRows, extra, err := coverRoots(tx, t, roots, teamRows)
+	roots, teamRows, extra, err := coverRoots(src, roots, teamRows)
 	if err != nil {
 		return nil, err
 	}
@@ -294,13 +339,13 @@ func chartWith(tx *store.Tx, src edgeSource, refs []org.Ref, t time.Time) (*org.
 	edges = append(edges, inner...)
 	if len(extra) > 0 {
 		// Root teams no chain reached: no source has read their insides.
-		inner, err := tables{tx, t}.inside(extra)
+		inner, err := src.insideRoots(extra)
 		if err != nil {
 			return nil, err
 		}
 		edges = append(edges, inner...)
 	}
-	personRows, err := tx.People(people)
+	personRows, err := src.people(people)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +356,7 @@ func chartWith(tx *store.Tx, src edgeSource, refs []org.Ref, t time.Time) (*org.
 // (no team involved, or only teams unknown to the org), every root of the
 // org at t is a candidate cover: it returns them, with their rows added to
 // teamRows and, in extra, those it had to read.
-func coverRoots(tx *store.Tx, t time.Time, roots []org.Ref, teamRows []org.Team) ([]org.Ref, []org.Team, []org.Ref, error) {
+func coverRoots(src factSource, roots []org.Ref, teamRows []org.Team) ([]org.Ref, []org.Team, []org.Ref, error) {
 	known := map[org.Ref]bool{}
 	for _, tm := range teamRows {
 		known[tm.Ref] = true
@@ -320,7 +365,7 @@ func coverRoots(tx *store.Tx, t time.Time, roots []org.Ref, teamRows []org.Team)
 	if len(roots) > 0 {
 		return roots, teamRows, nil, nil
 	}
-	roots, err := tx.RootTeams(t)
+	roots, err := src.rootTeams()
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -330,7 +375,7 @@ func coverRoots(tx *store.Tx, t time.Time, roots []org.Ref, teamRows []org.Team)
 			extra = append(extra, r)
 		}
 	}
-	more, err := tx.Teams(extra)
+	more, err := src.teams(extra)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -20,7 +20,8 @@ import (
 )
 
 // TestSurroundingsMatchTheWalk checks that facts read in one statement and
-// walked in memory are exactly the facts the level-by-level walk reads,
+// walked in memory, and facts walked over the in-memory copy of the whole
+// org, are exactly the facts the level-by-level walk reads,
 // over a random org with history, cycles, unknown refs, people owners,
 // several parents and several roots.
 func TestSurroundingsMatchTheWalk(t *testing.T) {
@@ -118,12 +119,17 @@ func TestSurroundingsMatchTheWalk(t *testing.T) {
 		walk := func(tx *store.Tx, in *incident.Incident) (blame.Facts, error) {
 			f := blame.Facts{Incident: in.ID, Severity: in.Severity, StartedAt: in.StartedAt, Failed: in.Entities,
 				Entities: map[org.Ref]catalog.EntityAt{}, InheritedDays: a.cfg.InheritedDays}
-			if err := a.loadEntities(tx, f.Entities, in.EntityRefs(), in.StartedAt); err != nil {
+			src := tables{tx, in.StartedAt}
+			if err := walkEntities(src, f.Entities, in.EntityRefs(), in.StartedAt); err != nil {
 				return f, err
 			}
-			c, err := a.chartFor(tx, ownersOf(f.Entities), in.StartedAt)
+			c, err := chartWith(src, ownersOf(f.Entities), in.StartedAt)
 			f.Chart = c
 			return f, err
+		}
+		snap, err := loadOrgSnapshot(ctx, db)
+		if err != nil {
+			t.Fatal(err)
 		}
 		for i := range 300 {
 			in := incident.Incident{ID: incident.ID(fmt.Sprint(i)), Severity: incident.SEV2, StartedAt: at().Add(time.Duration(rnd.IntN(3600)) * time.Second)}
@@ -135,19 +141,24 @@ func TestSurroundingsMatchTheWalk(t *testing.T) {
 				in.Entities = append(in.Entities, incident.FailedEntity{Ref: r})
 			}
 			err := db.View(ctx, func(tx *store.Tx) error {
-				got, err := a.facts(tx, &in)
-				if err != nil {
-					return err
-				}
 				want, err := walk(tx, &in)
 				if err != nil {
 					return err
 				}
-				if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
-					t.Errorf("incident %d: facts differ (-walk +surroundings):\n%s", i, diff)
-				}
-				if blame.Suggest(got).Party != blame.Suggest(want).Party {
-					t.Errorf("incident %d: suggestions differ", i)
+				for _, from := range []struct {
+					name string
+					snap *orgSnapshot
+				}{{"surroundings", nil}, {"memory", snap}} {
+					got, err := a.factsFrom(tx, orgView{tx, from.snap}, &in)
+					if err != nil {
+						return err
+					}
+					if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+						t.Errorf("incident %d: facts differ (-walk +%s):\n%s", i, from.name, diff)
+					}
+					if blame.Suggest(got).Party != blame.Suggest(want).Party {
+						t.Errorf("incident %d: suggestions differ (walk, %s)", i, from.name)
+					}
 				}
 				return nil
 			})

@@ -64,6 +64,12 @@ func serveChild() int {
 		}
 		log := slog.New(slog.NewTextHandler(devnull, nil))
 		a := app.New(db, app.WithLogger(log))
+		// As serve does, the server reads its copy of the org at start
+		// (its memory is part of the RSS measured).
+		if err := a.LoadOrg(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "load the org:", err)
+			return 1
+		}
 		s := web.New(a, log, "bench")
 		s.MarkReady()
 		h = s

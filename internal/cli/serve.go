@@ -127,6 +127,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { a.RunAuditChecks(bgCtx, *verifyEvery) })
+	background.Go(func() {
+		if err := a.LoadOrg(bgCtx); err != nil && bgCtx.Err() == nil {
+			log.Warn("reading the org into memory; the tables are read instead until the next try", "err", err)
+		}
+	})
 	sender.BaseURL = baseURL
 	jobs.Observe = srv.ObserveJobs
 	background.Go(func() { a.RunJobsEvery(bgCtx, *jobsEvery, jobs) })

@@ -1,0 +1,389 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"blameful.dev/blameful/internal/catalog"
+	"blameful.dev/blameful/internal/org"
+	"blameful.dev/blameful/internal/store"
+)
+
+// The org and the catalog change rarely and are read on every attribution
+// suggestion, change and visibility check, each time as of some moment of
+// their history. A server therefore keeps the whole of both in memory
+// (people, teams, entities and every edge with its history) and walks that
+// instead of the tables, but only when it is exactly what the reading
+// transaction would see: the org epoch (migration 0022) moves by trigger in
+// every transaction that writes any of those tables, and a transaction uses
+// the copy only when the epoch it reads equals the copy's. Otherwise it
+// walks the tables, and a fresh copy is read in the background. So the copy
+// is never stale, on this server or on any other sharing the database, and
+// a transaction that has itself written the org (its epoch has moved)
+// reads the tables.
+
+// orgSnapshot is the org and catalog as of one org epoch. It is never
+// changed once built.
+type orgSnapshot struct {
+	epoch int64
+	refs  []org.Ref // interned references, by index
+	index map[org.Ref]int32
+	edges []snapEdge // sorted as store.Tx.Edges returns them
+	// bySubject and byObject list the indexes of each reference's edges,
+	// ascending.
+	bySubject, byObject adjacency
+	entities            map[org.Ref]catalog.Entity
+	teams               map[org.Ref]org.Team
+	teamRefs            []org.Ref // sorted
+	people              map[org.Ref]org.Person
+}
+
+// snapEdge is an edge without its identifier (nothing walked from it needs
+// one), its references and source as indexes into the snapshot's refs and
+// its period in Unix nanoseconds (noTime for open).
+type snapEdge struct {
+	rel                  org.Relation
+	subject, object, src int32
+	from, to             int64
+}
+
+const noTime = math.MinInt64
+
+// adjacency lists, for each interned reference i, the edges
+// list[start[i]:start[i+1]].
+type adjacency struct{ start, list []int32 }
+
+func (a adjacency) of(i int32) []int32 {
+	if int(i)+1 >= len(a.start) {
+		return nil
+	}
+	return a.list[a.start[i]:a.start[i+1]]
+}
+
+// newAdjacency groups edge indexes by the reference end gives, keeping
+// them ascending within each group.
+func newAdjacency(n int, edges []snapEdge, end func(snapEdge) int32) adjacency {
+	a := adjacency{start: make([]int32, n+1), list: make([]int32, len(edges))}
+	for _, e := range edges {
+		a.start[end(e)+1]++
+	}
+	for i := 1; i <= n; i++ {
+		a.start[i] += a.start[i-1]
+	}
+	next := slices.Clone(a.start[:n])
+	for i, e := range edges {
+		r := end(e)
+		a.list[next[r]] = int32(i)
+		next[r]++
+	}
+	return a
+}
+
+func unixOf(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixNano()
+}
+
+func timeOf(n int64) time.Time {
+	if n == noTime {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func (e snapEdge) activeAt(t int64) bool {
+	return (e.from == noTime || e.from <= t) && (e.to == noTime || t < e.to)
+}
+
+// loadOrgSnapshot reads the whole org and catalog in one read transaction.
+func loadOrgSnapshot(ctx context.Context, db *store.DB) (*orgSnapshot, error) {
+	s := &orgSnapshot{entities: map[org.Ref]catalog.Entity{}, teams: map[org.Ref]org.Team{}, people: map[org.Ref]org.Person{},
+		index: map[org.Ref]int32{}}
+	err := db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if s.epoch, err = tx.OrgEpoch(); err != nil {
+			return err
+		}
+		edges, err := tx.Edges(store.EdgeFilter{})
+		if err != nil {
+			return err
+		}
+		ents, err := tx.Entities(store.EntityFilter{})
+		if err != nil {
+			return err
+		}
+		teams, err := tx.AllTeams()
+		if err != nil {
+			return err
+		}
+		people, err := tx.AllPeople()
+		if err != nil {
+			return err
+		}
+		s.build(edges, ents, teams, people)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *orgSnapshot) build(edges []org.Edge, ents []catalog.Entity, teams []org.Team, people []org.Person) {
+	intern := func(v string) int32 {
+		if i, ok := s.index[org.Ref(v)]; ok {
+			return i
+		}
+		i := int32(len(s.refs))
+		s.index[org.Ref(v)] = i
+		s.refs = append(s.refs, org.Ref(v))
+		return i
+	}
+	// The order of store.Tx.Edges, so that a walk over the copy meets the
+	// edges in the order it would meet them in the tables.
+	slices.SortFunc(edges, func(a, b org.Edge) int {
+		return cmp.Or(cmp.Compare(a.Relation, b.Relation), cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.Object, b.Object),
+			cmp.Compare(unixOf(a.From), unixOf(b.From)), cmp.Compare(a.ID, b.ID))
+	})
+	s.edges = make([]snapEdge, len(edges))
+	for i, e := range edges {
+		se := snapEdge{rel: e.Relation, subject: intern(string(e.Subject)), object: intern(string(e.Object)),
+			src: intern(e.Source), from: unixOf(e.From), to: unixOf(e.To)}
+		s.edges[i] = se
+	}
+	// Kinds, types and lifecycles are a few values over many rows: one
+	// copy each.
+	words := map[string]string{}
+	word := func(v string) string {
+		if w, ok := words[v]; ok {
+			return w
+		}
+		words[v] = v
+		return v
+	}
+	for _, e := range ents {
+		e.Ref = s.refs[intern(string(e.Ref))]
+		e.Kind, e.Type, e.Lifecycle = catalog.Kind(word(string(e.Kind))), word(e.Type), word(e.Lifecycle)
+		s.entities[e.Ref] = e
+	}
+	for _, t := range teams {
+		t.Ref = s.refs[intern(string(t.Ref))]
+		s.teams[t.Ref] = t
+		s.teamRefs = append(s.teamRefs, t.Ref)
+	}
+	slices.Sort(s.teamRefs)
+	for _, p := range people {
+		p.Ref = s.refs[intern(string(p.Ref))]
+		s.people[p.Ref] = p
+	}
+	s.bySubject = newAdjacency(len(s.refs), s.edges, func(e snapEdge) int32 { return e.subject })
+	s.byObject = newAdjacency(len(s.refs), s.edges, func(e snapEdge) int32 { return e.object })
+}
+
+func (s *orgSnapshot) edge(i int32) org.Edge {
+	e := s.edges[i]
+	return org.Edge{Relation: e.rel, Subject: s.refs[e.subject], Object: s.refs[e.object], Source: string(s.refs[e.src]),
+		From: timeOf(e.from), To: timeOf(e.to)}
+}
+
+// pick returns the edges of refs (by subject or by object) of the given
+// relations, in effect at t unless t is noTime, in the tables' order.
+func (s *orgSnapshot) pick(by adjacency, refs []org.Ref, rels []org.Relation, t int64) []org.Edge {
+	var found []int32
+	for _, r := range refs {
+		ri, ok := s.index[r]
+		if !ok {
+			continue
+		}
+		for _, i := range by.of(ri) {
+			e := s.edges[i]
+			if slices.Contains(rels, e.rel) && (t == noTime || e.activeAt(t)) {
+				found = append(found, i)
+			}
+		}
+	}
+	slices.Sort(found)
+	found = slices.Compact(found) // a reference listed twice
+	out := make([]org.Edge, len(found))
+	for j, i := range found {
+		out[j] = s.edge(i)
+	}
+	return out
+}
+
+// snapAt is a snapshot seen at one moment: the factSource the walks of
+// facts.go read instead of the tables.
+type snapAt struct {
+	s *orgSnapshot
+	t time.Time
+}
+
+var catalogRelations = []org.Relation{org.OwnedBy, org.PartOf, org.DependsOn}
+
+func (v snapAt) catalog(refs []org.Ref) ([]org.Edge, error) {
+	return v.s.pick(v.s.bySubject, refs, catalogRelations, noTime), nil
+}
+
+func (v snapAt) memberships(people []org.Ref) ([]org.Edge, error) {
+	return v.s.pick(v.s.bySubject, people, []org.Relation{org.MemberOf, org.Leads}, v.t.UnixNano()), nil
+}
+
+func (v snapAt) parents(teams []org.Ref) ([]org.Edge, error) {
+	return v.s.pick(v.s.bySubject, teams, []org.Relation{org.ChildOf}, v.t.UnixNano()), nil
+}
+
+func (v snapAt) inside(teams []org.Ref) ([]org.Edge, error) {
+	return v.s.pick(v.s.byObject, teams, []org.Relation{org.Leads, org.MemberOf}, v.t.UnixNano()), nil
+}
+
+func (v snapAt) insideRoots(teams []org.Ref) ([]org.Edge, error) { return v.inside(teams) }
+
+func (v snapAt) entities(refs []org.Ref) ([]catalog.Entity, error) {
+	return rowsOf(v.s.entities, refs), nil
+}
+
+func (v snapAt) teams(refs []org.Ref) ([]org.Team, error) { return rowsOf(v.s.teams, refs), nil }
+
+func (v snapAt) people(refs []org.Ref) ([]org.Person, error) { return rowsOf(v.s.people, refs), nil }
+
+func (v snapAt) rootTeams() ([]org.Ref, error) {
+	t := v.t.UnixNano()
+	var out []org.Ref
+	for _, r := range v.s.teamRefs {
+		root := true
+		for _, i := range v.s.bySubject.of(v.s.index[r]) {
+			if e := v.s.edges[i]; e.rel == org.ChildOf && e.activeAt(t) {
+				root = false
+				break
+			}
+		}
+		if root {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// rowsOf returns the rows of the known refs, sorted by reference, once
+// each, as the store's reads by reference do.
+func rowsOf[T any](m map[org.Ref]T, refs []org.Ref) []T {
+	refs = slices.Clone(refs)
+	slices.Sort(refs)
+	refs = slices.Compact(refs)
+	var out []T
+	for _, r := range refs {
+		if row, ok := m[r]; ok {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// orgCache holds this server's copy of the org and catalog and reads a
+// new one when a transaction finds it behind.
+type orgCache struct {
+	db      *store.DB
+	current atomic.Pointer[orgSnapshot]
+	loading atomic.Bool
+	mu      sync.Mutex
+	// next is the earliest time another load may start: loads of a large
+	// org are spaced by four times the last one's length (at least
+	// minOrgReload), so that an org being written all the time costs at
+	// most a fifth of a core to follow.
+	next time.Time
+	log  func(err error)
+}
+
+const minOrgReload = time.Second
+
+// snapshotFor returns the copy if it is the org of the epoch a
+// transaction read, and starts reading a new one in the background if not.
+func (c *orgCache) snapshotFor(epoch int64) *orgSnapshot {
+	s := c.current.Load()
+	if s != nil && s.epoch == epoch {
+		return s
+	}
+	c.refresh()
+	return nil
+}
+
+// refresh starts a load in the background unless one is running or the
+// last ended too recently.
+func (c *orgCache) refresh() {
+	c.mu.Lock()
+	if time.Now().Before(c.next) || !c.loading.CompareAndSwap(false, true) {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		_ = c.load(ctx)
+	}()
+}
+
+// load reads a new copy now; loading must be held.
+func (c *orgCache) load(ctx context.Context) error {
+	defer c.loading.Store(false)
+	start := time.Now()
+	s, err := loadOrgSnapshot(ctx, c.db)
+	took := time.Since(start)
+	c.mu.Lock()
+	c.next = time.Now().Add(max(minOrgReload, 4*took))
+	c.mu.Unlock()
+	if err != nil {
+		if c.log != nil {
+			c.log(err)
+		}
+		return err
+	}
+	c.current.Store(s) // loads run one at a time: this is the newest
+	return nil
+}
+
+// LoadOrg reads this server's in-memory copy of the org and catalog now
+// (at start, or before a measurement), instead of at the first
+// transaction that would use it. Until it is read, and whenever the org
+// has changed since, the tables are read instead.
+func (a *App) LoadOrg(ctx context.Context) error {
+	for !a.orgs.loading.CompareAndSwap(false, true) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return a.orgs.load(ctx)
+}
+
+// orgView reads a transaction's org: from the copy when it is current for
+// the transaction, else from the tables.
+type orgView struct {
+	tx   *store.Tx
+	snap *orgSnapshot
+}
+
+// orgView reads the transaction's org epoch and picks the source.
+func (a *App) orgView(tx *store.Tx) (orgView, error) {
+	epoch, err := tx.OrgEpoch()
+	if err != nil {
+		return orgView{}, err
+	}
+	return orgView{tx: tx, snap: a.orgs.snapshotFor(epoch)}, nil
+}
+
+// at returns the org as of t.
+func (v orgView) at(t time.Time) factSource {
+	if v.snap != nil {
+		return snapAt{v.snap, t}
+	}
+	return tables{v.tx, t}
+}
