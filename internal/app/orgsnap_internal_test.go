@@ -33,7 +33,9 @@ func TestOrgEpochMovesWithEveryOrgWrite(t *testing.T) {
 			name  string
 			write func(tx *store.Tx) error
 		}{
-			{"save a team", func(tx *store.Tx) error { return tx.SaveTeam(org.Team{Ref: "group:default/payments", Name: "Payments"}, now) }},
+			{"save a team", func(tx *store.Tx) error {
+				return tx.SaveTeam(org.Team{Ref: "group:default/payments", Name: "Payments"}, now)
+			}},
 			{"save a person", func(tx *store.Tx) error {
 				return tx.SavePerson(org.Person{Ref: "user:default/ada", Name: "Ada", Email: "ada@example.com"}, now)
 			}},
