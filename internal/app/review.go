@@ -49,7 +49,7 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 				in.A4Week[l.Party] += l.Count
 			}
 		}
-		if in.Trend, err = teamTrends(tx, week, review.TrendTeamsNamed(parties)); err != nil {
+		if in.Trend, err = reviewTrends(tx, week, review.TrendTeamsNamed(parties)); err != nil {
 			return err
 		}
 		today := followup.Day(asOf)
@@ -95,6 +95,20 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		return review.Review{}, err
 	}
 	return review.Build(in), nil
+}
+
+// reviewTrends is teamTrends read from the kept counts (store.TeamWeeks).
+func reviewTrends(tx *store.Tx, week review.Week, teams []org.Ref) ([]review.TeamTrend, error) {
+	_, starts := weeksTo(week, review.TrendWeeks)
+	counts, err := tx.TeamWeeks(teams, starts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]review.TeamTrend, len(teams))
+	for i, t := range teams {
+		out[i] = review.TeamTrend{Team: t, Counts: counts[t]}
+	}
+	return out, nil
 }
 
 // weekCounts counts the incidents of week and the four before it by

@@ -70,7 +70,7 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 				for i := range review.TrendWeeks {
 					starts = append(starts, week.Add(i-review.TrendWeeks+1).Start())
 				}
-				_, err := tx.PartyWeeks(review.TrendTeamsNamed(parties), starts)
+				_, err := tx.TeamWeeks(review.TrendTeamsNamed(parties), starts)
 				return err
 			}},
 			{"follow-ups due", func() error {

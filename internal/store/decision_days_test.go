@@ -18,9 +18,10 @@ import (
 )
 
 // TestDecisionDaysOverTime: the review's counts of decisions in force, read
-// from the daily counts (decision_days) between UTC midnights, equal the
-// same counts read from the decisions themselves, through decisions made,
-// overridden (A8) and superseded by later ones.
+// from the daily counts (decision_days, rule_days, party_starts) between
+// UTC midnights, equal the same counts read from the decisions and
+// incidents themselves, through decisions made, overridden (A8) and
+// superseded by later ones, and incidents whose start moves.
 func TestDecisionDaysOverTime(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rng := rand.New(rand.NewPCG(4, 7))
@@ -44,7 +45,7 @@ func TestDecisionDaysOverTime(t *testing.T) {
 		err := db.Update(ctx, func(tx *store.Tx) error {
 			recorded(tx)
 			for i := range 80 {
-				in := sampleIncident(incident.ID(fmt.Sprintf("INC-2026-%04d", i+1)), now.AddDate(0, 0, -30))
+				in := sampleIncident(incident.ID(fmt.Sprintf("INC-2026-%04d", i+1)), at().AddDate(0, 0, -rng.IntN(3)))
 				if err := tx.CreateIncident(&in); err != nil {
 					return err
 				}
@@ -65,10 +66,29 @@ func TestDecisionDaysOverTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Some incidents start earlier than first recorded.
+		err = db.Update(ctx, func(tx *store.Tx) error {
+			recorded(tx)
+			for i := 0; i < 80; i += 5 {
+				in, err := tx.Incident(incident.ID(fmt.Sprintf("INC-2026-%04d", i+1)))
+				if err != nil {
+					return err
+				}
+				in.StartedAt = in.StartedAt.AddDate(0, 0, -6)
+				if err := tx.UpdateIncident(&in); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		type counts struct {
 			Parties []review.PartyRule
 			Rules   []review.RuleLine
 			A4      map[org.Ref]int
+			Trend   map[org.Ref][]int
 		}
 		read := func(tx *store.Tx, from, to time.Time) (c counts, err error) {
 			if c.Parties, err = tx.PartyRules(from, to); err != nil {
@@ -77,7 +97,12 @@ func TestDecisionDaysOverTime(t *testing.T) {
 			if c.Rules, err = tx.RuleCounts(from, to); err != nil {
 				return c, err
 			}
-			c.A4, err = tx.LeaderA4Counts(from, to)
+			if c.A4, err = tx.LeaderA4Counts(from, to); err != nil {
+				return c, err
+			}
+			// Three weeks from the window's start (PartyWeeks, which the
+			// shifted window falls back to, needs two or more).
+			c.Trend, err = tx.TeamWeeks(parties, []time.Time{from, from.AddDate(0, 0, 7), from.AddDate(0, 0, 14)})
 			return c, err
 		}
 		seen := 0

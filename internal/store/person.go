@@ -50,6 +50,7 @@ var personColumnsByTable = []struct {
 	// changes and attributions by trigger.
 	{"change_drift", []string{"actor"}, "at, change_id"},
 	{"decision_days", []string{"party"}, "day, party, rule, suggested_rule, overridden"},
+	{"party_starts", []string{"party"}, "party, day"},
 }
 
 // PersonColumns returns "table.column" for every column a person export

@@ -363,6 +363,10 @@ table outbox_deliveries
     next_attempt_at timestamp with time zone NOT NULL
     state text NOT NULL
     updated_at timestamp with time zone NOT NULL
+table party_starts
+    day date NOT NULL
+    n integer NOT NULL
+    party text NOT NULL
 table password_links
     account text NOT NULL
     created_at timestamp with time zone NOT NULL
@@ -400,6 +404,11 @@ table recurrences
     incident text NOT NULL
     reason text NOT NULL
     state text NOT NULL
+table rule_days
+    day date NOT NULL
+    n integer NOT NULL
+    overridden integer NOT NULL
+    suggested_rule text NOT NULL
 table schema_migrations
     applied_at timestamp with time zone NOT NULL
     name text NOT NULL
@@ -469,6 +478,7 @@ index change_drift_entity
 index change_drift_state_at
 index changes_at
 index changes_entity_at
+index decision_days_rule
 index edges_object
 index edges_open
 index edges_subject
