@@ -120,7 +120,7 @@ func (o Organisation) Narrow(f followup.Filter) followup.Filter {
 func (a *App) Organisation(ctx context.Context, actor org.Actor, leader org.Ref) (Organisation, error) {
 	o := Organisation{Leader: leader}
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		chart, err := orgAt(tx, a.Now())
+		chart, err := a.orgAt(tx, a.Now())
 		if err != nil {
 			return err
 		}

@@ -145,6 +145,13 @@ func TestSurroundingsMatchTheWalk(t *testing.T) {
 				if err != nil {
 					return err
 				}
+				whole, err := orgTables(tx, in.StartedAt)
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(whole, snapAt{snap, in.StartedAt}.wholeOrg(), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("incident %d: the whole org at its start differs (-tables +memory):\n%s", i, diff)
+				}
 				for _, from := range []struct {
 					name string
 					snap *orgSnapshot

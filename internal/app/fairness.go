@@ -37,7 +37,7 @@ func (a *App) Fairness(ctx context.Context, actor org.Actor) ([]DeciderFairness,
 		if err != nil {
 			return err
 		}
-		chart, err := orgAt(tx, now)
+		chart, err := a.orgAt(tx, now)
 		if err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func (a *App) Ledger(ctx context.Context, actor org.Actor, leader org.Ref) (Ledg
 	now := a.Now()
 	l := Ledger{Leader: leader}
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		chart, err := orgAt(tx, now)
+		chart, err := a.orgAt(tx, now)
 		if err != nil {
 			return err
 		}

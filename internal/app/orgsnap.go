@@ -387,3 +387,24 @@ func (v orgView) at(t time.Time) factSource {
 	}
 	return tables{v.tx, t}
 }
+
+// orgRelations are the edges of the org itself (not of the catalog).
+var orgRelations = []org.Relation{org.ChildOf, org.Leads, org.MemberOf}
+
+// wholeOrg is orgAt over the copy: every team, and every org edge in
+// effect at t.
+func (v snapAt) wholeOrg() *org.Chart {
+	t := v.t.UnixNano()
+	var edges []org.Edge
+	for i, e := range v.s.edges {
+		if slices.Contains(orgRelations, e.rel) && e.activeAt(t) {
+			edges = append(edges, v.s.edge(int32(i)))
+		}
+	}
+	teams := make([]org.Team, len(v.s.teamRefs))
+	for i, r := range v.s.teamRefs {
+		teams[i] = v.s.teams[r]
+	}
+	roots, _ := v.rootTeams()
+	return org.NewChart(v.t, teams, nil, edges, roots)
+}

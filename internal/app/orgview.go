@@ -39,9 +39,22 @@ type EntityView struct {
 	History []org.Edge
 }
 
-// orgAt builds the whole org at t. It reads every team and org edge, which
-// is what listing the org needs.
-func orgAt(tx *store.Tx, t time.Time) (*org.Chart, error) {
+// orgAt builds the whole org at t: every team and org edge, which is what
+// listing the org needs. It walks the server's copy of the org when that
+// is current (orgsnap.go), else reads the tables.
+func (a *App) orgAt(tx *store.Tx, t time.Time) (*org.Chart, error) {
+	v, err := a.orgView(tx)
+	if err != nil {
+		return nil, err
+	}
+	if v.snap != nil {
+		return snapAt{v.snap, t}.wholeOrg(), nil
+	}
+	return orgTables(tx, t)
+}
+
+// orgTables is orgAt from the tables.
+func orgTables(tx *store.Tx, t time.Time) (*org.Chart, error) {
 	teams, err := tx.AllTeams()
 	if err != nil {
 		return nil, err
@@ -62,7 +75,7 @@ func (a *App) Teams(ctx context.Context, actor org.Actor, t time.Time) ([]TeamVi
 	t = a.orNow(t)
 	var out []TeamView
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		chart, err := orgAt(tx, t)
+		chart, err := a.orgAt(tx, t)
 		if err != nil {
 			return err
 		}
@@ -93,7 +106,7 @@ func (a *App) Team(ctx context.Context, actor org.Actor, ref org.Ref, t time.Tim
 		if err != nil {
 			return err
 		}
-		chart, err := orgAt(tx, t)
+		chart, err := a.orgAt(tx, t)
 		if err != nil {
 			return err
 		}

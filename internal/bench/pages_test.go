@@ -74,6 +74,10 @@ func BenchmarkPagesLarge(b *testing.B) {
 // alone, so that what is left is rendering and HTTP.
 func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
 	ctx := context.Background()
+	// As serve does, read the server's copy of the org first.
+	if err := a.LoadOrg(ctx); err != nil {
+		b.Fatal(err)
+	}
 	const password = "a bench password of some length"
 	if _, _, err := a.CreateAccount(ctx, org.System("bench"), app.NewAccount{Email: "leader@bench.example", Person: leader.Ref, Password: password}); err != nil {
 		b.Fatal(err)
