@@ -3,6 +3,8 @@ package store
 import (
 	"cmp"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,7 +76,7 @@ func (tx *Tx) IncidentSignals(ids []incident.ID) (map[incident.ID]recurrence.Ale
 // RecurrenceSubject reads an incident as recurrence detection sees it: its
 // text (with its postmortem's mechanism), failed entities and signals.
 func (tx *Tx) RecurrenceSubject(id incident.ID) (recurrence.Subject, error) {
-	list, err := tx.recurrenceIncidents([]any{string(id)})
+	list, err := tx.recurrenceIncidents([]string{string(id)})
 	if err != nil {
 		return recurrence.Subject{}, err
 	}
@@ -86,47 +88,89 @@ func (tx *Tx) RecurrenceSubject(id incident.ID) (recurrence.Subject, error) {
 		Entities: c.Entities, Alerts: c.Alerts}, nil
 }
 
+// recurrenceRows is, per engine, the incidents whose IDs are in $1 (a JSON
+// array on SQLite, a text array on PostgreSQL) as recurrence detection
+// reads them, in one statement of the same text for any number: a row
+// tagged i per incident (title, summary, start, mechanism), e per failed
+// entity (with origin and position), s per signal (kind, value); for each
+// incident its entities by position, then itself, then its signals.
+var recurrenceRows = map[Engine]string{
+	SQLite:   recurrenceRowsOf(`IN (SELECT value FROM json_each($1))`),
+	Postgres: recurrenceRowsOf(`= ANY ($1::text[])`),
+}
+
+func recurrenceRowsOf(in string) string {
+	return `
+SELECT 'i', i.id, i.title, i.summary, i.started_at, COALESCE(p.mechanism, ''), 0, 0
+FROM incidents i LEFT JOIN postmortems p ON p.incident = i.id WHERE i.id ` + in + `
+UNION ALL
+SELECT 'e', incident, entity, '', NULL, '', CASE WHEN origin THEN 1 ELSE 0 END, position
+FROM incident_entities WHERE incident ` + in + `
+UNION ALL
+SELECT 's', incident, kind, value, NULL, '', 0, 0
+FROM incident_signals WHERE incident ` + in + `
+ORDER BY 2, 1, 8, 3, 4`
+}
+
 // recurrenceIncidents reads incidents by ID with their mechanism, failed
 // entities and signals, in ID order.
-func (tx *Tx) recurrenceIncidents(ids []any) ([]recurrence.Candidate, error) {
+func (tx *Tx) recurrenceIncidents(ids []string) ([]recurrence.Candidate, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
 	var out []recurrence.Candidate
-	var list []incident.Incident
-	mech := map[incident.ID]string{}
-	for _, c := range chunks(ids, inChunk) {
-		err := tx.each("read candidate incidents", `
-SELECT i.id, i.title, i.summary, i.started_at, COALESCE(p.mechanism, '')
-FROM incidents i LEFT JOIN postmortems p ON p.incident = i.id
-WHERE i.id IN `+inList(1, len(c))+` ORDER BY i.id`, c, func(rows *sql.Rows) error {
-			var in incident.Incident
-			var id, m string
-			if err := rows.Scan(&id, &in.Title, &in.Summary, tm(&in.StartedAt), &m); err != nil {
-				return err
-			}
-			in.ID = incident.ID(id)
-			mech[in.ID] = m
-			list = append(list, in)
-			return nil
-		})
-		if err != nil {
-			return nil, err
+	var entities []incident.FailedEntity
+	var alerts recurrence.Alerts
+	var cur string
+	flush := func() {
+		if n := len(out); n > 0 && string(out[n-1].ID) == cur {
+			out[n-1].Entities, out[n-1].Alerts = entities, alerts
 		}
+		entities, alerts = nil, recurrence.Alerts{}
 	}
-	if err := tx.loadFailed(list); err != nil {
-		return nil, err
+	err := tx.each("read candidate incidents", recurrenceRows[tx.engine], []any{tx.list(ids)}, func(rows *sql.Rows) error {
+		var tag, id, a, b, mech string
+		var at time.Time
+		var origin, position int
+		if err := rows.Scan(&tag, &id, &a, &b, tm(&at), &mech, &origin, &position); err != nil {
+			return err
+		}
+		if id != cur {
+			flush()
+			cur = id
+		}
+		switch tag {
+		case "i":
+			out = append(out, recurrence.Candidate{ID: incident.ID(id), Title: a, Summary: b, StartedAt: at, Mechanism: mech})
+		case "e":
+			entities = append(entities, incident.FailedEntity{Ref: org.Ref(a), Origin: origin == 1})
+		case "s":
+			if a == "fingerprint" {
+				alerts.Fingerprints = append(alerts.Fingerprints, b)
+			} else if name, val, ok := strings.Cut(b, "="); ok {
+				if alerts.Labels == nil {
+					alerts.Labels = map[string]string{}
+				}
+				alerts.Labels[name] = val
+			}
+		}
+		return nil
+	})
+	flush()
+	return out, err
+}
+
+// list passes values as one parameter: a JSON array on SQLite (read with
+// json_each), a text array on PostgreSQL.
+func (tx *Tx) list(values []string) any {
+	if tx.engine == SQLite {
+		b, _ := json.Marshal(values)
+		return string(b)
 	}
-	refs := make([]incident.ID, len(list))
-	for i, in := range list {
-		refs[i] = in.ID
+	if values == nil {
+		values = []string{}
 	}
-	signals, err := tx.IncidentSignals(refs)
-	if err != nil {
-		return nil, err
-	}
-	for _, in := range list {
-		out = append(out, recurrence.Candidate{ID: in.ID, Title: in.Title, Summary: in.Summary, Mechanism: mech[in.ID],
-			StartedAt: in.StartedAt, Entities: in.Entities, Alerts: signals[in.ID]})
-	}
-	return out, nil
+	return values
 }
 
 // candidateLimit bounds what the lookup by failed entity returns, and
@@ -136,6 +180,35 @@ const (
 	candidateLimit = 50
 	sideLimit      = 25
 )
+
+// keyLookup is, per engine, the lookups by recurrence_keys in one
+// statement: the incidents that started in [$1, $2), other than $3, with a
+// key among $4 (the subject's failed entities; the candidateLimit latest),
+// $5 (the other entities of its systems), $6 (its fingerprints among other
+// incidents' signals), $7 (the same among their alert events) or $8 (its
+// specific labels), the sideLimit latest of each of the last four. Each
+// list is a JSON array on SQLite and a text array on PostgreSQL, so that
+// the statement's text, and its prepared form, is the same for every
+// subject. Each way is a range of the table's primary key per key, read
+// in key order and sorted; no incident row is read.
+var keyLookup = map[Engine]string{
+	SQLite:   keyWays(`key IN (SELECT value FROM json_each($%d))`),
+	Postgres: keyWays(`key = ANY ($%d::text[])`),
+}
+
+func keyWays(match string) string {
+	ways := []struct{ param, limit int }{{4, candidateLimit}, {5, sideLimit}, {6, sideLimit}, {7, sideLimit}, {8, sideLimit}}
+	var b strings.Builder
+	for i, w := range ways {
+		if i > 0 {
+			b.WriteString("\nUNION ALL\n")
+		}
+		fmt.Fprintf(&b, `SELECT incident FROM (SELECT DISTINCT incident, started_at FROM recurrence_keys
+    WHERE `+match+` AND started_at >= $1 AND started_at < $2 AND incident <> $3
+    ORDER BY started_at DESC, incident LIMIT %d) w%d`, w.param, w.limit, i)
+	}
+	return b.String()
+}
 
 // queryTerms is how many of the subject's words the text search uses.
 const queryTerms = 10
@@ -190,51 +263,39 @@ const (
 	commonShare = 0.002
 )
 
-// rareWords keeps the terms no more common than commonDocs (SQLite, which
-// counts each up to that) or commonShare (PostgreSQL, from pg_stats; with
-// no statistics yet, every term stays).
+// rareWords keeps the terms ($1: a JSON array on SQLite, a text array on
+// PostgreSQL) that are no more common than commonDocs (SQLite, which counts
+// the documents of each up to that) or commonShare (PostgreSQL, from
+// pg_stats; with no statistics yet, every term stays), in their order.
 var rareWords = map[Engine]string{
-	SQLite: `SELECT count(*) FROM (SELECT 1 FROM incident_search_document WHERE incident_search_document MATCH $1 LIMIT ` + itoa(commonDocs) + `)`,
+	SQLite: `
+SELECT t.value FROM json_each($1) t
+WHERE (SELECT count(*) FROM (SELECT 1 FROM incident_search_document
+       WHERE incident_search_document MATCH '"' || t.value || '"' LIMIT ` + itoa(commonDocs) + `)) < ` + itoa(commonDocs) + `
+ORDER BY t.key`,
 	Postgres: `
-SELECT t FROM unnest($1::text[]) AS t
+SELECT t FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n)
 WHERE NOT EXISTS (
     SELECT 1 FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(elem, freq)
     WHERE s.schemaname = current_schema() AND s.tablename = 'incident_search' AND s.attname = 'document'
-      AND m.elem = ANY (tsvector_to_array(to_tsvector('english', t))) AND m.freq > ` + strconv.FormatFloat(commonShare, 'f', -1, 64) + `)`,
+      AND m.elem = ANY (tsvector_to_array(to_tsvector('english', t))) AND m.freq > ` + strconv.FormatFloat(commonShare, 'f', -1, 64) + `)
+ORDER BY n`,
 }
 
 // rareTerms returns the terms that are not common among the documents, in
-// their order.
+// their order, in one statement.
 func (tx *Tx) rareTerms(terms []string) ([]string, error) {
 	if len(terms) == 0 {
 		return nil, nil
 	}
 	var out []string
-	if tx.engine == Postgres {
-		keep := map[string]bool{}
-		err := tx.each("weigh words", rareWords[Postgres], []any{terms}, func(rows *sql.Rows) error {
-			var t string
-			err := rows.Scan(&t)
-			keep[t] = true
-			return err
-		})
-		for _, t := range terms {
-			if keep[t] {
-				out = append(out, t)
-			}
-		}
-		return out, err
-	}
-	for _, t := range terms {
-		var n int
-		if err := tx.get("weigh words", rareWords[SQLite], []any{`"` + t + `"`}, &n); err != nil {
-			return nil, err
-		}
-		if n < commonDocs {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	err := tx.each("weigh words", rareWords[tx.engine], []any{tx.list(terms)}, func(rows *sql.Rows) error {
+		var t string
+		err := rows.Scan(&t)
+		out = append(out, t)
+		return err
+	})
+	return out, err
 }
 
 type textHit struct {
@@ -286,77 +347,45 @@ func (tx *Tx) RecurrenceCandidates(s recurrence.Subject) ([]recurrence.Candidate
 	}
 	from, to := tx.t(s.StartedAt.Add(-recurrence.Window)), tx.t(s.StartedAt)
 	found := map[string]float64{}
-	var order []any
+	var order []string
 	note := func(id string, rank float64) {
 		if _, ok := found[id]; !ok {
 			order = append(order, id)
 		}
 		found[id] = max(found[id], rank)
 	}
-	// byIDs reads the incidents whose rows in a side table match values:
-	// those rows first (by the side table's index), then the incidents by
-	// key, and only then the latest few. MATERIALIZED keeps either planner
-	// from walking every incident of the window by start instead, hoping to
-	// meet the few that match before the limit.
-	byIDs := func(what, from_ string, values []string, limit int) error {
-		if len(values) == 0 {
-			return nil
-		}
-		args := []any{from, to, string(s.ID)}
-		for _, v := range values {
-			args = append(args, v)
-		}
-		q := `
-WITH hits AS MATERIALIZED (` + from_ + inList(4, len(values)) + `),
-found AS MATERIALIZED (
-    SELECT i.id, i.started_at FROM hits JOIN incidents i ON i.id = hits.incident
-    WHERE i.started_at >= $1 AND i.started_at < $2 AND i.id <> $3
-)
-SELECT DISTINCT id, started_at FROM found
-ORDER BY started_at DESC, id
-LIMIT ` + itoa(limit)
-		return tx.each(what, q, args, func(rows *sql.Rows) error {
-			var id string
-			var at time.Time
-			if err := rows.Scan(&id, tm(&at)); err != nil {
-				return err
-			}
-			note(id, 0)
-			return nil
-		})
-	}
-	const byEntity = `SELECT incident FROM incident_entities WHERE entity IN `
-	var mine []string
-	for _, e := range s.Entities {
-		mine = append(mine, string(e.Ref))
-	}
-	if err := byIDs("candidates by failed entity", byEntity, mine, candidateLimit); err != nil {
-		return nil, nil, err
-	}
 	systems, siblings, err := tx.sameSystem(s.Entities, s.StartedAt)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := byIDs("candidates by system", byEntity, siblings, sideLimit); err != nil {
-		return nil, nil, err
-	}
 	fps := s.Alerts.Fingerprints
-	if err := byIDs("candidates by fingerprint", `SELECT incident FROM incident_signals WHERE kind = 'fingerprint' AND value IN `, fps, sideLimit); err != nil {
-		return nil, nil, err
-	}
-	// An incident opened by an alert group keeps its first fingerprints
-	// as signals; the alerts that joined it later are found by their
-	// events.
-	if err := byIDs("candidates by alert event", `SELECT incident FROM alert_events WHERE fingerprint IN `, fps, sideLimit); err != nil {
-		return nil, nil, err
-	}
 	var labels []string
 	for _, l := range s.Alerts.LabelPairs() {
 		if name, _, _ := strings.Cut(l, "="); !recurrence.IsGenericLabel(name) {
 			labels = append(labels, l)
 		}
 	}
-	if err := byIDs("candidates by label", `SELECT incident FROM incident_signals WHERE kind = 'label' AND value IN `, labels, sideLimit); err != nil {
+	keys := func(prefix string, values []string) any {
+		out := make([]string, len(values))
+		for i, v := range values {
+			out[i] = prefix + v
+		}
+		return tx.list(out)
+	}
+	var mine []string
+	for _, e := range s.Entities {
+		mine = append(mine, string(e.Ref))
+	}
+	args := []any{from, to, string(s.ID), keys("e ", mine), keys("e ", siblings), keys("f ", fps), keys("a ", fps), keys("l ", labels)}
+	err = tx.each("look up candidates", keyLookup[tx.engine], args, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		note(id, 0)
+		return nil
+	})
+	if err != nil {
 		return nil, nil, err
 	}
 	terms, err := tx.rareTerms(recurrence.QueryTerms(s.Title+" "+s.Summary+" "+s.Mechanism, queryTerms))

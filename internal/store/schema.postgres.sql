@@ -397,6 +397,10 @@ table postmortems
     updated_by text NOT NULL
     went_poorly text NOT NULL
     went_well text NOT NULL
+table recurrence_keys
+    incident text NOT NULL
+    key text NOT NULL
+    started_at timestamp with time zone NOT NULL
 table recurrences
     decided_at timestamp with time zone NOT NULL
     decided_by text NOT NULL
@@ -526,6 +530,7 @@ index outbox_undispatched
 index password_links_account
 index people_email
 index postmortems_state
+index recurrence_keys_incident
 index recurrences_decided
 index recurrences_earlier
 index sessions_account
