@@ -21,6 +21,7 @@ import (
 var (
 	recurrenceIncidents = flag.Int("recurrence.incidents", 200000, "incidents among which recurrence candidates are looked up (the bar: 1,000,000)")
 	recurrenceLookups   = flag.Int("recurrence.lookups", 300, "lookups timed per engine, each of another incident of the last year")
+	recurrenceTail      = flag.Bool("recurrence.tail", true, "write one word in six of incident texts from a long tail of host, error and product names (false: the failure vocabulary alone, as before 2026-12-01's second run)")
 )
 
 // recurrenceWords is the vocabulary incident texts are drawn from: words
@@ -40,10 +41,43 @@ var recurrenceWords = strings.Fields(`timeout latency error errors failed failin
 	cookie oauth sso saml ldap sync import export report dashboard analytics pipeline etl warehouse spark
 	stream window watermark late events ordering idempotency key collision hash shard rebalance split brain`)
 
-// recurrenceText returns a text of n words from the vocabulary.
-func recurrenceText(rng *rand.Rand, zipf *rand.Zipf, n int) string {
+// tailSize is how many names make the long tail of incident texts: hosts,
+// error codes and product or customer names, each in few reports, which is
+// what a text index is for. A fixed vocabulary of failure words alone, at a
+// million incidents, puts every word in thousands of documents, so that the
+// index is never asked.
+const tailSize = 400000
+
+// tailWord returns the k-th name of the long tail: a host, an error code
+// or a product name, in turn.
+func tailWord(k uint64) string {
+	syllables := []string{"ka", "lo", "mi", "ze", "tor", "vex", "qua", "ri", "sol", "dun", "pha", "ny", "gri", "bel", "cor", "ax"}
+	hosts := []string{"pgprimary", "kafkabroker", "webnode", "redisshard", "edgepop", "batchrunner", "ingestgw", "authsvc"}
+	n := k / 3
+	switch k % 3 {
+	case 0:
+		return fmt.Sprintf("%s%d", hosts[n%uint64(len(hosts))], n)
+	case 1:
+		return fmt.Sprintf("err%06d", n)
+	}
+	name := ""
+	for i := 0; i < 4; i++ {
+		name += syllables[n%uint64(len(syllables))]
+		n /= uint64(len(syllables))
+	}
+	return name + syllables[k%uint64(len(syllables))]
+}
+
+// recurrenceText returns a text of n words: from the vocabulary, and with
+// a tail one in six from the long tail of names (Zipf-distributed too, so
+// that some hosts and products come up often and most rarely).
+func recurrenceText(rng *rand.Rand, zipf, tail *rand.Zipf, n int) string {
 	words := make([]string, n)
 	for i := range words {
+		if tail != nil && rng.IntN(6) == 0 {
+			words[i] = tailWord(tail.Uint64())
+			continue
+		}
 		words[i] = recurrenceWords[zipf.Uint64()]
 	}
 	return strings.Join(words, " ")
@@ -56,6 +90,10 @@ func recurrenceText(rng *rand.Rand, zipf *rand.Zipf, n int) string {
 func writeRecurrenceHistory(ctx context.Context, raw *rawDB, w *world, n int, seed uint64) error {
 	rng := rand.New(rand.NewPCG(seed, 13))
 	zipf := rand.NewZipf(rng, 1.1, 4, uint64(len(recurrenceWords)-1))
+	var tail *rand.Zipf
+	if *recurrenceTail {
+		tail = rand.NewZipf(rng, 1.05, 2, tailSize-1)
+	}
 	span := 3 * 365 * 24 * time.Hour
 	starts := make([]time.Time, n)
 	for i := range starts {
@@ -75,7 +113,7 @@ func writeRecurrenceHistory(ctx context.Context, raw *rawDB, w *world, n int, se
 		seq[start.Year()]++
 		id := string(incident.FormatID(start.Year(), seq[start.Year()]))
 		by := string(personRef(rng.IntN(len(w.people))))
-		if err := incidents.add(id, recurrenceText(rng, zipf, 4+rng.IntN(4)), "SEV3", "resolved", recurrenceText(rng, zipf, 8+rng.IntN(10)),
+		if err := incidents.add(id, recurrenceText(rng, zipf, tail, 4+rng.IntN(4)), "SEV3", "resolved", recurrenceText(rng, zipf, tail, 8+rng.IntN(10)),
 			"", "alertmanager", raw.ts(start), raw.ts(start), by, raw.ts(start), raw.ts(start)); err != nil {
 			return err
 		}
@@ -90,7 +128,7 @@ func writeRecurrenceHistory(ctx context.Context, raw *rawDB, w *world, n int, se
 				}
 			}
 		}
-		if err := postmortems.add(id, "published", "", "", recurrenceText(rng, zipf, 6+rng.IntN(12)), "[]", "", "", raw.ts(start), by); err != nil {
+		if err := postmortems.add(id, "published", "", "", recurrenceText(rng, zipf, tail, 6+rng.IntN(12)), "[]", "", "", raw.ts(start), by); err != nil {
 			return err
 		}
 		if rng.IntN(3) == 0 {
