@@ -75,7 +75,7 @@ func thousands(v float64) string {
 // sizes say what each size is.
 var sizes = map[string]string{
 	"small": "small: a smoke run (3,000 incidents over the full org for the review and API reads; an org of 1,000 people, 200 teams and 5,000 entities for attribution; 3,000 incidents for recurrence; 20,000 audit events; 5,000 alerts); figures are not the bars'",
-	"large": "large: PRODUCT.md §9 (10,000 people, 2,000 teams, 50,000 entities; 1M incidents, 5M follow-ups, 20M timeline entries; 1M audit events)",
+	"large": "large: PRODUCT.md §9 (10,000 people, 2,000 teams, 50,000 entities; 1M incidents, 5M follow-ups, 20M timeline entries; audit verify over a chain of 1M events)",
 }
 
 var smallOrg = []string{"-org.people", "1000", "-org.teams", "200", "-org.entities", "5000", "-org.incidents", "200"}

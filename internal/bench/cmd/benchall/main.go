@@ -14,11 +14,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -52,7 +54,7 @@ func main() {
 	if os.Getenv("BLAMEFUL_TEST_POSTGRES") != "" {
 		engines = append(engines, "postgres")
 	}
-	run := sitting{size: *size, only: *only, count: *count, started: time.Now()}
+	run := sitting{size: *size, only: *only, count: *count, started: time.Now(), engines: engines}
 	var rows []row
 	failed := 0
 	for _, b := range bars {
@@ -75,7 +77,11 @@ func main() {
 			}
 		}
 	}
-	report := run.markdown(rows)
+	var kept string
+	if *out != "-" {
+		kept = currentSection(*out)
+	}
+	report := run.markdown(rows, kept)
 	if *out == "-" {
 		fmt.Print(report)
 	} else if err := replaceSection(*out, report); err != nil {
@@ -114,6 +120,7 @@ type sitting struct {
 	only    string
 	count   int
 	started time.Time
+	engines []string
 }
 
 // result is one benchmark line: its name below the top benchmark and
@@ -201,6 +208,7 @@ func median(xs []float64) float64 {
 type row struct {
 	bar, engine, target             string
 	value, floor, ratio, met, notes string
+	sitting                         string
 }
 
 // rows turns one bar's results on one engine into table rows, one per
@@ -257,27 +265,127 @@ func oneLine(s string) string {
 	return s
 }
 
-// markdown is the generated section.
-func (s sitting) markdown(rows []row) string {
+// markdown is the generated section: rows, each naming its sitting, and
+// the sittings. Rows of bars this sitting did not run are kept from kept,
+// the section as it stood (so bars can be run one at a time, each sitting
+// saying when and on what it ran).
+func (s sitting) markdown(rows []row, kept string) string {
+	for i := range rows {
+		rows[i].sitting = s.label()
+	}
+	prior, sittings := parseSection(kept)
+	var out []row
+	for _, r := range prior {
+		if !s.ran(r) {
+			out = append(out, r)
+		}
+	}
+	out = append(out, rows...)
+	// Order rows as the bars are listed, engines in order, keeping the
+	// order of a bar's measures.
+	rank := func(r row) int {
+		for i, b := range bars {
+			if r.bar == b.name || strings.HasPrefix(r.bar, b.name+": ") {
+				return i
+			}
+		}
+		return len(bars)
+	}
+	slices.SortStableFunc(out, func(a, b row) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(engineRank(a.engine), engineRank(b.engine)))
+	})
+	sittings[s.label()] = s.describe()
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n", beginMark)
+	b.WriteString("Written by `go run ./internal/bench/cmd/benchall`. Value and floor are medians with the range, measured alternately in the same sitting; " +
+		"ratio is value ÷ floor, the median of the runs' ratios. Each row names the sitting it comes from, listed below the table: " +
+		"a sitting that ran only some bars (`-only`) replaced only their rows.\n\n")
+	b.WriteString("| bar | engine | value | floor | ratio | target | met? | sitting | notes |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	used := map[string]bool{}
+	for _, r := range out {
+		used[r.sitting] = true
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.bar, r.engine, r.value, orDash(r.floor), orDash(r.ratio), r.target, r.met, r.sitting, r.notes)
+	}
+	b.WriteString("\nSittings:\n\n")
+	labels := slices.Sorted(maps.Keys(sittings))
+	for _, l := range labels {
+		if used[l] {
+			fmt.Fprintf(&b, "- **%s** %s\n", l, sittings[l])
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", endMark)
+	return b.String()
+}
+
+func engineRank(e string) int {
+	if e == "sqlite" {
+		return 0
+	}
+	return 1
+}
+
+// label names the sitting in the table: when it started.
+func (s sitting) label() string { return s.started.UTC().Format("2006-01-02 15:04") }
+
+// describe is the sitting's line below the table.
+func (s sitting) describe() string {
 	cmd := "go run ./internal/bench/cmd/benchall -size " + s.size
 	if s.only != "" {
 		cmd += " -only '" + s.only + "'"
 	}
-	fmt.Fprintf(&b, "Written by `%s` (each benchmark run %d time(s); "+
-		"value and floor are medians with the range, measured alternately in the same sitting; ratio is value ÷ floor, the median of the runs' ratios).\n\n",
-		cmd, s.count)
-	fmt.Fprintf(&b, "- **Date:** %s (UTC), %s\n", s.started.UTC().Format("2006-01-02 15:04"), time.Since(s.started).Round(time.Second))
-	fmt.Fprintf(&b, "- **Commit:** %s\n", commit())
-	fmt.Fprintf(&b, "- **Machine:** %s\n", machine())
-	fmt.Fprintf(&b, "- **Data:** %s\n\n", sizes[s.size])
-	b.WriteString("| bar | engine | value | floor | ratio | target | met? | notes |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.bar, r.engine, r.value, orDash(r.floor), orDash(r.ratio), r.target, r.met, r.notes)
+	return fmt.Sprintf("(UTC, %s): `%s`, each benchmark run %d time(s); commit %s; %s; data: %s.",
+		time.Since(s.started).Round(time.Second), cmd, s.count, commit(), machine(), sizes[s.size])
+}
+
+// ran reports whether this sitting measured the bar of r (on r's engine).
+func (s sitting) ran(r row) bool {
+	for _, b := range bars {
+		if (r.bar == b.name || strings.HasPrefix(r.bar, b.name+": ")) && chosen(b.name, s.only) {
+			return slices.Contains(s.engines, r.engine)
+		}
 	}
-	fmt.Fprintf(&b, "\n%s\n", endMark)
-	return b.String()
+	return false
+}
+
+// parseSection reads the rows and sittings of a section markdown wrote.
+// A section in another form (an older benchall's) gives nothing: the new
+// one starts afresh.
+func parseSection(section string) ([]row, map[string]string) {
+	var rows []row
+	sittings := map[string]string{}
+	for line := range strings.SplitSeq(section, "\n") {
+		if rest, ok := strings.CutPrefix(line, "- **"); ok {
+			if label, desc, ok := strings.Cut(rest, "** "); ok {
+				sittings[label] = desc
+			}
+			continue
+		}
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| bar |") || strings.HasPrefix(line, "| ---") {
+			continue
+		}
+		f := strings.Split(strings.Trim(line, "|"), " | ")
+		if len(f) != 9 {
+			continue
+		}
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		r := row{bar: f[0], engine: f[1], value: f[2], floor: f[3], ratio: f[4], target: f[5], met: f[6], sitting: f[7], notes: f[8]}
+		if r.floor == "–" {
+			r.floor = ""
+		}
+		if r.ratio == "–" {
+			r.ratio = ""
+		}
+		rows = append(rows, r)
+	}
+	var kept []row
+	for _, r := range rows {
+		if _, ok := sittings[r.sitting]; ok {
+			kept = append(kept, r)
+		}
+	}
+	return kept, sittings
 }
 
 func orDash(s string) string {
@@ -291,6 +399,20 @@ const (
 	beginMark = "<!-- benchall: begin (generated; do not edit by hand) -->"
 	endMark   = "<!-- benchall: end -->"
 )
+
+// currentSection is the generated section of file as it stands, or "".
+func currentSection(file string) string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	text := string(b)
+	i, j := strings.Index(text, beginMark), strings.Index(text, endMark)
+	if i < 0 || j < i {
+		return ""
+	}
+	return text[i:j]
+}
 
 // replaceSection puts section between the marks in file, or, the first
 // time, after its first heading's paragraph under "## Latest run".
