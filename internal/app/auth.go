@@ -60,7 +60,7 @@ func (a *App) CreateToken(ctx context.Context, actor org.Actor, nt NewToken) (or
 	}
 	ingest := slices.Contains(nt.Roles, org.RoleIngest)
 	if ingest && (len(slices.Compact(slices.Clone(nt.Roles))) > 1 || !nt.User.IsZero()) {
-		p.Add("role", "an ingest token delivers alerts and nothing else: give it no other role and no --user")
+		p.Add("role", "an ingest token delivers alerts and nothing else: give it no other role and no person to act as")
 	}
 	if err := p.Err(); err != nil {
 		return org.Token{}, "", err
