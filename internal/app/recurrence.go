@@ -221,15 +221,17 @@ func missedFacts(tx *store.Tx, id incident.ID) ([]blame.MissedFollowUp, error) {
 // missedInSubtree fills a ledger's missed follow-ups: those, still
 // counting, of the owners in the leader's organisation (J6).
 func missedInSubtree(tx *store.Tx, l *Ledger, owners []org.Ref) error {
-	list, err := tx.MissedFollowUps(store.MissedFilter{Owners: owners, ActiveOnly: true})
+	f := store.MissedFilter{Owners: owners, ActiveOnly: true}
+	total, err := tx.CountMissedFollowUps(f)
 	if err != nil {
 		return err
 	}
-	l.MissedTotal = len(list)
-	if len(list) > maxLedgerLines {
-		list = list[len(list)-maxLedgerLines:]
+	f.Limit, f.Latest = maxLedgerLines, true
+	list, err := tx.MissedFollowUps(f)
+	if err != nil {
+		return err
 	}
-	l.MissedFollowUps = list
+	l.MissedTotal, l.MissedFollowUps = total, list
 	return nil
 }
 

@@ -640,6 +640,9 @@ type MissedFilter struct {
 	Since, Before time.Time
 	// Limit caps a listing; zero lists them all.
 	Limit int
+	// Latest makes Limit keep the latest recorded rather than the
+	// earliest; they are still listed earliest first.
+	Latest bool
 }
 
 // MissedFollowUps returns the missed follow-ups matching f, the earliest
@@ -649,10 +652,16 @@ func (tx *Tx) MissedFollowUps(f MissedFilter) ([]recurrence.Missed, error) {
 	if none {
 		return nil, nil
 	}
-	q := `SELECT incident, followup, earlier, owner, due, recorded_at, withdrawn_at FROM missed_followups` + where
-	q += " ORDER BY recorded_at, incident, followup"
-	if f.Limit > 0 {
-		q += " LIMIT " + itoa(f.Limit)
+	const cols = `incident, followup, earlier, owner, due, recorded_at, withdrawn_at`
+	q := `SELECT ` + cols + ` FROM missed_followups` + where
+	switch {
+	case f.Limit > 0 && f.Latest:
+		q = `SELECT ` + cols + ` FROM (` + q + ` ORDER BY recorded_at DESC, incident DESC, followup DESC LIMIT ` + itoa(f.Limit) + `) latest
+ORDER BY recorded_at, incident, followup`
+	case f.Limit > 0:
+		q += " ORDER BY recorded_at, incident, followup LIMIT " + itoa(f.Limit)
+	default:
+		q += " ORDER BY recorded_at, incident, followup"
 	}
 	var out []recurrence.Missed
 	err := tx.each("list missed follow-ups", q, args, func(rows *sql.Rows) error {
@@ -709,11 +718,18 @@ func missedWhere(f MissedFilter, tx *Tx) (string, []any, bool) {
 		if len(f.Owners) == 0 {
 			return "", nil, true
 		}
-		vals := make([]string, len(f.Owners))
-		for i, r := range f.Owners {
-			vals[i] = string(r)
+		if len(f.Owners) > manyRefs {
+			// A leader's whole organisation: one parameter, not thousands
+			// of placeholders (see inRefs).
+			args = append(args, tx.refsArg(f.Owners))
+			where = append(where, tx.inRefs("owner", len(args)))
+		} else {
+			vals := make([]string, len(f.Owners))
+			for i, r := range f.Owners {
+				vals[i] = string(r)
+			}
+			in("owner", vals)
 		}
-		in("owner", vals)
 	}
 	if f.FollowUp != "" {
 		in("followup", []string{f.FollowUp})
