@@ -342,26 +342,41 @@ FROM incidents i LEFT JOIN attributions a ON a.id = i.attribution LEFT JOIN post
 WHERE i.started_at >= $1 AND i.started_at < $2 ORDER BY i.started_at DESC, i.id DESC LIMIT `+limit, db.ts(from), db.ts(to))
 		}},
 		{"open postmortems", func() error {
-			const open = ` FROM postmortems p JOIN incidents i ON i.id = p.incident WHERE p.state = 'in_review' AND i.resolved_at IS NOT NULL`
-			if err := f.ids(&a.Awaiting, `SELECT i.id, i.title, i.severity, p.state, i.resolved_at`+open+` ORDER BY i.resolved_at, i.id LIMIT `+limit); err != nil {
-				return err
-			}
-			if err := f.count(&a.AwaitingTotal, `SELECT COUNT(*)`+open); err != nil {
-				return err
-			}
-			// Five business days after a weekday is a week later; after a
-			// Saturday six days, after a Sunday five.
+			// One pass over the open postmortems of resolved incidents,
+			// oldest resolution first: those in review and those overdue
+			// are listed and counted from it. Five business days after a
+			// weekday is a week later; after a Saturday six days, after a
+			// Sunday five.
 			dow := `CAST(strftime('%w', i.resolved_at) AS INTEGER)`
 			if db.engine == store.Postgres {
 				dow = `EXTRACT(DOW FROM i.resolved_at AT TIME ZONE 'UTC')`
 			}
-			overdue := ` FROM postmortems p JOIN incidents i ON i.id = p.incident WHERE p.state IN ('draft', 'in_review') AND i.resolved_at IS NOT NULL
-  AND (i.resolved_at < $1 OR (i.resolved_at < $2 AND ` + dow + ` = 6) OR (i.resolved_at < $3 AND ` + dow + ` = 0))`
+			q := `SELECT i.id, i.title, i.severity, p.state, i.resolved_at,
+  i.resolved_at < $1 OR (i.resolved_at < $2 AND ` + dow + ` = 6) OR (i.resolved_at < $3 AND ` + dow + ` = 0)
+FROM postmortems p JOIN incidents i ON i.id = p.incident WHERE p.state IN ('draft', 'in_review') AND i.resolved_at IS NOT NULL
+ORDER BY i.resolved_at, i.id`
 			args := []any{db.ts(asOf.AddDate(0, 0, -7)), db.ts(asOf.AddDate(0, 0, -6)), db.ts(asOf.AddDate(0, 0, -5))}
-			if err := f.ids(&a.Overdue, `SELECT i.id, i.title, i.severity, p.state, i.resolved_at`+overdue+` ORDER BY i.resolved_at, i.id LIMIT `+limit, args...); err != nil {
-				return err
-			}
-			return f.count(&a.OverdueTotal, `SELECT COUNT(*)`+overdue, args...)
+			return f.rows(q, args, func(r *sql.Rows) error {
+				var id, title, sev, state string
+				var resolved any
+				var overdue bool
+				if err := r.Scan(&id, &title, &sev, &state, &resolved, &overdue); err != nil {
+					return err
+				}
+				if state == "in_review" {
+					a.AwaitingTotal++
+					if len(a.Awaiting) < review.ListLimit {
+						a.Awaiting = append(a.Awaiting, id)
+					}
+				}
+				if overdue {
+					a.OverdueTotal++
+					if len(a.Overdue) < review.ListLimit {
+						a.Overdue = append(a.Overdue, id)
+					}
+				}
+				return nil
+			})
 		}},
 		{"decided attributions", func() error {
 			return f.ids(&a.Attributions, `SELECT i.id, i.title, a.party, a.rule, a.suggested_party, a.decided_at FROM attributions a JOIN incidents i ON i.id = a.incident

@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,7 +14,8 @@ import (
 
 // SeverityWeeks counts incidents by severity in each of the weeks that
 // start at starts (oldest first, each ending where the next starts, the
-// last at end), in one read of the started_at index range.
+// last at end), in one read: of the counts per day when every bound is a
+// UTC midnight, else of the started_at index range.
 func (tx *Tx) SeverityWeeks(starts []time.Time, end time.Time) ([]map[incident.Severity]int, error) {
 	out := make([]map[incident.Severity]int, len(starts))
 	for i := range out {
@@ -34,10 +36,21 @@ func (tx *Tx) SeverityWeeks(starts []time.Time, end time.Time) ([]map[incident.S
 		week.WriteString(" WHEN started_at >= $" + itoa(k+1) + " THEN " + itoa(k))
 	}
 	week.WriteString(" ELSE 0 END")
-	err := tx.each("count incidents by week", `
-SELECT `+week.String()+` AS week, severity, COUNT(*) FROM incidents
-WHERE started_at >= $1 AND started_at < $`+itoa(n+1)+`
-GROUP BY 1, 2`, args, func(rows *sql.Rows) error {
+	q := `
+SELECT ` + week.String() + ` AS week, severity, COUNT(*) FROM incidents
+WHERE started_at >= $1 AND started_at < $` + itoa(n+1) + `
+GROUP BY 1, 2`
+	if days, ok := utcDayArgs(starts, end); ok {
+		// Between UTC midnights, from the counts per day (incident_days,
+		// 0024): 35 days of rows instead of 32,000 index entries at a
+		// million incidents.
+		q = `
+SELECT ` + strings.ReplaceAll(week.String(), "started_at", "day") + ` AS week, severity, SUM(n) FROM incident_days
+WHERE day >= $1 AND day < $` + itoa(n+1) + `
+GROUP BY 1, 2 HAVING SUM(n) <> 0`
+		args = days
+	}
+	err := tx.each("count incidents by week", q, args, func(rows *sql.Rows) error {
 		var k, c int
 		var sev string
 		err := rows.Scan(&k, &sev, &c)
@@ -246,6 +259,20 @@ GROUP BY party, 2`, args, func(rows *sql.Rows) error {
 		return nil
 	})
 	return out, err
+}
+
+// utcDayArgs returns starts and end as UTC days (query arguments), when
+// each is a UTC midnight.
+func utcDayArgs(starts []time.Time, end time.Time) ([]any, bool) {
+	var out []any
+	for _, t := range append(slices.Clone(starts), end) {
+		d, _, ok := utcDays(t, t)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, d)
+	}
+	return out, true
 }
 
 // utcDays returns from and to as the UTC days decision_days is kept by,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/incident"
@@ -22,7 +23,8 @@ import (
 // created, sent to review, published; its incident resolved, renamed,
 // downgraded; a follow-up created open or done, moved to another day,
 // done, reopened; and the alert labels kept beside their incident's start
-// (label_signals) through labels set and replaced and a start moved.
+// (label_signals) through labels set and replaced and a start moved; and
+// the incidents and notices counted per day (incident_days, notice_days).
 func TestReviewKeptOverTime(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		day := func(d int) time.Time { return now.Truncate(24*time.Hour).AddDate(0, 0, d) }
@@ -38,7 +40,7 @@ func TestReviewKeptOverTime(t *testing.T) {
 		write(func(tx *store.Tx) error {
 			for i := range 6 {
 				id := incident.ID(fmt.Sprintf("INC-2026-%04d", i+1))
-				in := sampleIncident(id, day(-20+i))
+				in := sampleIncident(id, day(-20+3*i).Add(2*time.Hour))
 				if i%2 == 0 {
 					in.Status, in.ResolvedAt = incident.StatusResolved, day(-10+i).Add(time.Hour)
 				}
@@ -65,6 +67,13 @@ func TestReviewKeptOverTime(t *testing.T) {
 						return err
 					}
 					fus[f.ID] = &f
+					for j, kind := range []followup.NoticeKind{followup.ReminderBefore, followup.ReminderDue, followup.Escalation} {
+						n := followup.Notice{FollowUp: f.ID, Kind: kind, Due: f.Due, Recipient: ref("user:ada"), Owner: f.Owner,
+							SentAt: day(-i - 2*k - j).Add(time.Duration(1+j) * time.Hour)}
+						if _, err := tx.AddNotice(&n); err != nil {
+							return err
+						}
+					}
 				}
 			}
 			return nil
@@ -85,6 +94,38 @@ func TestReviewKeptOverTime(t *testing.T) {
 				}
 				if len(rows) == 0 {
 					t.Errorf("%s: no open postmortems; the test compares nothing", step)
+				}
+				// Counts per day between UTC midnights equal the counts of
+				// the rows between moments a second later (nothing happens
+				// in the first second of a day here).
+				for _, w := range [][2]int{{-7, 0}, {-21, -7}, {-3, -1}, {-45, 1}} {
+					from, to := day(w[0]), day(w[1])
+					byDay, err := tx.NoticeCounts(from, to)
+					if err != nil {
+						return err
+					}
+					byRow, err := tx.NoticeCounts(from.Add(time.Second), to.Add(time.Second))
+					if err != nil {
+						return err
+					}
+					if diff := cmp.Diff(byRow, byDay, cmpopts.EquateEmpty()); diff != "" {
+						t.Errorf("%s: notices [%s, %s) (-rows +days):\n%s", step, from.Format(time.DateOnly), to.Format(time.DateOnly), diff)
+					}
+					starts := []time.Time{from, from.AddDate(0, 0, 3), from.AddDate(0, 0, 5)}
+					sevDays, err := tx.SeverityWeeks(starts, to)
+					if err != nil {
+						return err
+					}
+					for i := range starts {
+						starts[i] = starts[i].Add(time.Second)
+					}
+					sevRows, err := tx.SeverityWeeks(starts, to.Add(time.Second))
+					if err != nil {
+						return err
+					}
+					if diff := cmp.Diff(sevRows, sevDays); diff != "" {
+						t.Errorf("%s: severity counts from %s (-rows +days):\n%s", step, from.Format(time.DateOnly), diff)
+					}
 				}
 				differ, err := tx.LabelSignalsDiffer()
 				if err != nil {
@@ -129,7 +170,7 @@ func TestReviewKeptOverTime(t *testing.T) {
 				return err
 			}
 			in = incidents["INC-2026-0003"] // its labels stay; its start moves
-			in.StartedAt = day(-40)
+			in.StartedAt = day(-40).Add(3 * time.Hour)
 			return tx.UpdateIncident(in)
 		})
 		check("resolved, renamed, severity and start changed, labels replaced")

@@ -258,6 +258,10 @@ table incident_changes
     incident text NOT NULL
     linked_at timestamp with time zone NOT NULL
     linked_by text NOT NULL
+table incident_days
+    day date NOT NULL
+    n integer NOT NULL
+    severity text NOT NULL
 table incident_entities
     entity text NOT NULL
     incident text NOT NULL
@@ -322,6 +326,10 @@ table missed_followups
     owner text NOT NULL
     recorded_at timestamp with time zone NOT NULL
     withdrawn_at timestamp with time zone
+table notice_days
+    day date NOT NULL
+    kind text NOT NULL
+    n integer NOT NULL
 table oidc_identities
     account text NOT NULL
     created_at timestamp with time zone NOT NULL
@@ -485,6 +493,7 @@ index changes_entity_at
 index decision_days_rule
 index edges_object
 index edges_open
+index edges_relation
 index edges_subject
 index entity_owned_since_since
 index fairness_flags_about

@@ -258,6 +258,10 @@ table incident_changes
     incident text NOT NULL
     linked_at text NOT NULL
     linked_by text NOT NULL
+table incident_days
+    day text NOT NULL
+    n integer NOT NULL
+    severity text NOT NULL
 table incident_entities
     entity text NOT NULL
     incident text NOT NULL
@@ -322,6 +326,10 @@ table missed_followups
     owner text NOT NULL
     recorded_at text NOT NULL
     withdrawn_at text
+table notice_days
+    day text NOT NULL
+    kind text NOT NULL
+    n integer NOT NULL
 table oidc_identities
     account text NOT NULL
     created_at text NOT NULL
@@ -485,6 +493,7 @@ index changes_entity_at
 index decision_days_rule
 index edges_object
 index edges_open
+index edges_relation
 index edges_subject
 index entity_owned_since_since
 index fairness_flags_about

@@ -136,6 +136,64 @@ $$;
 CREATE TRIGGER label_signals_incidents AFTER INSERT OR UPDATE OF id, started_at OR DELETE ON incidents
 FOR EACH ROW EXECUTE FUNCTION label_signals_incidents();
 
+-- Incidents per UTC day of start and severity: the five weeks of counts
+-- by severity (32,000 incidents through an index at a million).
+CREATE TABLE incident_days (
+    day      DATE NOT NULL,
+    severity TEXT NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (day, severity)
+);
+
+INSERT INTO incident_days (day, severity, n)
+SELECT (started_at AT TIME ZONE 'UTC')::date, severity, COUNT(*) FROM incidents GROUP BY 1, 2;
+
+CREATE FUNCTION incident_days_incidents() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE incident_days SET n = n - 1 WHERE day = (OLD.started_at AT TIME ZONE 'UTC')::date AND severity = OLD.severity;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO incident_days AS d (day, severity, n) VALUES ((NEW.started_at AT TIME ZONE 'UTC')::date, NEW.severity, 1)
+        ON CONFLICT (day, severity) DO UPDATE SET n = d.n + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER incident_days_incidents AFTER INSERT OR UPDATE OF started_at, severity OR DELETE ON incidents
+FOR EACH ROW EXECUTE FUNCTION incident_days_incidents();
+
+-- Reminders and escalations per UTC day sent and kind (41,000 in the
+-- week at a million incidents).
+CREATE TABLE notice_days (
+    day  DATE NOT NULL,
+    kind TEXT NOT NULL,
+    n    INTEGER NOT NULL,
+    PRIMARY KEY (day, kind)
+);
+
+INSERT INTO notice_days (day, kind, n)
+SELECT (sent_at AT TIME ZONE 'UTC')::date, kind, COUNT(*) FROM followup_notices GROUP BY 1, 2;
+
+CREATE FUNCTION notice_days_notices() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE notice_days SET n = n - 1 WHERE day = (OLD.sent_at AT TIME ZONE 'UTC')::date AND kind = OLD.kind;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO notice_days AS d (day, kind, n) VALUES ((NEW.sent_at AT TIME ZONE 'UTC')::date, NEW.kind, 1)
+        ON CONFLICT (day, kind) DO UPDATE SET n = d.n + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER notice_days_notices AFTER INSERT OR UPDATE OF sent_at, kind OR DELETE ON followup_notices
+FOR EACH ROW EXECUTE FUNCTION notice_days_notices();
+
+-- Drift reads the whole team tree (2,000 child_of edges among 170,000
+-- edges at the full size) by relation, which no index led with.
+CREATE INDEX edges_relation ON edges (relation);
+
 -- Counting notices by kind, and the A8 fairness flags of a period, from
 -- an index alone.
 CREATE INDEX followup_notices_sent_kind ON followup_notices (sent_at, kind);
