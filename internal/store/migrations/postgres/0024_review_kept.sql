@@ -199,3 +199,10 @@ CREATE INDEX edges_relation ON edges (relation);
 CREATE INDEX followup_notices_sent_kind ON followup_notices (sent_at, kind);
 DROP INDEX followup_notices_sent;
 CREATE INDEX fairness_flags_rule_created ON fairness_flags (rule, created_at, about);
+
+-- The planner gets the new tables' statistics now (see 0023).
+ANALYZE open_postmortems;
+ANALYZE open_followups_due;
+ANALYZE label_signals;
+ANALYZE incident_days;
+ANALYZE notice_days;

@@ -108,3 +108,8 @@ END
 $$;
 CREATE TRIGGER decision_days_attributions AFTER INSERT OR UPDATE OR DELETE ON attributions
 FOR EACH ROW EXECUTE FUNCTION decision_days_attributions();
+
+-- The planner gets the new tables' statistics now (see 0023).
+ANALYZE decision_days;
+ANALYZE rule_days;
+ANALYZE party_starts;
