@@ -42,7 +42,8 @@ ORDER BY i.resolved_at, i.id`, nil, func(rows *sql.Rows) error {
 }
 
 // LabelSignalsDiffer lists what label_signals holds that incident_signals
-// and incidents do not say, and what they say that it misses (tests).
+// and incidents do not say, and what they say that it misses, and where
+// label_values is not each value's latest start in label_signals (tests).
 func (tx *Tx) LabelSignalsDiffer() ([]string, error) {
 	var out []string
 	err := tx.each("compare label signals", `
@@ -52,7 +53,13 @@ WHERE NOT EXISTS (SELECT 1 FROM incident_signals s JOIN incidents i ON i.id = s.
 UNION ALL
 SELECT 'missing: ' || s.incident || ' ' || s.value FROM incident_signals s JOIN incidents i ON i.id = s.incident
 WHERE s.kind = 'label' AND NOT EXISTS (SELECT 1 FROM label_signals k
-    WHERE k.incident = s.incident AND k.value = s.value AND k.started_at = i.started_at)`, nil, func(rows *sql.Rows) error {
+    WHERE k.incident = s.incident AND k.value = s.value AND k.started_at = i.started_at)
+UNION ALL
+SELECT 'value kept wrong: ' || v.value FROM label_values v
+WHERE v.last_started_at IS DISTINCT FROM (SELECT MAX(k.started_at) FROM label_signals k WHERE k.value = v.value)
+UNION ALL
+SELECT DISTINCT 'value missing: ' || k.value FROM label_signals k
+WHERE NOT EXISTS (SELECT 1 FROM label_values v WHERE v.value = k.value)`, nil, func(rows *sql.Rows) error {
 		var d string
 		err := rows.Scan(&d)
 		out = append(out, d)

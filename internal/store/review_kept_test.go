@@ -175,6 +175,33 @@ func TestReviewKeptOverTime(t *testing.T) {
 		})
 		check("resolved, renamed, severity and start changed, labels replaced")
 
+		// label_values (0027): a value on one incident only, then on none;
+		// and every label gone but the earliest incident's, so each
+		// value's latest start moves back.
+		write(func(tx *store.Tx) error {
+			return tx.SetIncidentSignals("INC-2026-0003", recurrence.Alerts{Labels: map[string]string{"service": "svc-once"}})
+		})
+		check("a value seen on one incident")
+		write(func(tx *store.Tx) error { return tx.SetIncidentSignals("INC-2026-0003", recurrence.Alerts{}) })
+		check("that value seen on none")
+		write(func(tx *store.Tx) error {
+			var earliest *incident.Incident
+			for _, in := range incidents {
+				if earliest == nil || in.StartedAt.Before(earliest.StartedAt) {
+					earliest = in
+				}
+			}
+			for id := range incidents {
+				if id != earliest.ID {
+					if err := tx.SetIncidentSignals(id, recurrence.Alerts{}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		check("labels left on the earliest incident only")
+
 		write(func(tx *store.Tx) error {
 			p := pms["INC-2026-0001"]
 			p.State = "in_review"

@@ -318,6 +318,9 @@ table label_signals
     incident text NOT NULL
     started_at text NOT NULL
     value text NOT NULL
+table label_values
+    last_started_at text NOT NULL
+    value text NOT NULL
 table missed_followups
     due text NOT NULL
     earlier text NOT NULL
@@ -526,6 +529,7 @@ index integrity_flags_state
 index integrity_flags_subject
 index label_signals_incident
 index label_signals_value
+index label_values_last
 index missed_followups_followup
 index missed_followups_owner
 index missed_followups_recorded
