@@ -200,7 +200,18 @@ func (a *App) OwnershipDrift(ctx context.Context, actor org.Actor, days int) ([]
 // driftFacts reads the facts of ownership drift, the alert labels among
 // them as the alert hooks map labels to entities.
 func (a *App) driftFacts(tx *store.Tx, at time.Time, days int) (review.DriftFacts, error) {
-	f, err := tx.DriftFacts(at, days)
+	// The org's edges and the catalog's entities from the server's copy
+	// when it is current (orgsnap.go), else from the tables.
+	v, err := a.orgView(tx)
+	if err != nil {
+		return review.DriftFacts{}, err
+	}
+	var edges store.EdgeReader = tx
+	var known func(org.Ref) bool
+	if v.snap != nil {
+		edges, known = snapEdges{v.snap}, v.snap.hasEntity
+	}
+	f, err := tx.DriftFacts(at, days, edges)
 	if err != nil {
 		return f, err
 	}
@@ -210,6 +221,6 @@ func (a *App) driftFacts(tx *store.Tx, at time.Time, days int) (review.DriftFact
 			labels = append(labels, l)
 		}
 	}
-	f.AlertLabels, f.EntityNames, err = tx.AlertLabelFacts(at, days, labels)
+	f.AlertLabels, f.EntityNames, err = tx.AlertLabelFacts(at, days, labels, known)
 	return f, err
 }

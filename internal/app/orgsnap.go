@@ -408,3 +408,56 @@ func (v snapAt) wholeOrg() *org.Chart {
 	roots, _ := v.rootTeams()
 	return org.NewChart(v.t, teams, nil, edges, roots)
 }
+
+// hasEntity reports whether the catalog holds r.
+func (s *orgSnapshot) hasEntity(r org.Ref) bool {
+	_, ok := s.entities[r]
+	return ok
+}
+
+// snapEdges answers store.EdgeFilter from a copy, as store.Tx.Edges does
+// from the tables and in its order.
+type snapEdges struct{ s *orgSnapshot }
+
+func (e snapEdges) Edges(f store.EdgeFilter) ([]org.Edge, error) {
+	s := e.s
+	t := int64(noTime)
+	if !f.At.IsZero() {
+		t = f.At.UnixNano()
+	}
+	keep := func(i int32) bool {
+		se := s.edges[i]
+		return (len(f.Relations) == 0 || slices.Contains(f.Relations, se.rel)) &&
+			(t == noTime || se.activeAt(t)) && (!f.OnlyOpen || se.to == noTime) &&
+			(f.Source == "" || string(s.refs[se.src]) == f.Source)
+	}
+	var found []int32
+	by, refs := s.bySubject, f.Subjects
+	if f.Objects != nil {
+		by, refs = s.byObject, f.Objects
+	}
+	if refs == nil {
+		for i := range s.edges {
+			if keep(int32(i)) {
+				found = append(found, int32(i))
+			}
+		}
+	} else {
+		for _, r := range refs {
+			if ri, ok := s.index[r]; ok {
+				for _, i := range by.of(ri) {
+					if keep(i) {
+						found = append(found, i)
+					}
+				}
+			}
+		}
+		slices.Sort(found)
+		found = slices.Compact(found)
+	}
+	out := make([]org.Edge, len(found))
+	for j, i := range found {
+		out[j] = s.edge(i)
+	}
+	return out, nil
+}

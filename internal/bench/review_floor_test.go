@@ -84,9 +84,9 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 				return err
 			}},
 			{"unowned entities", func() error { _, _, err := tx.Unowned(asOf, review.ListLimit); return err }},
-			{"drift facts", func() error { _, err := tx.DriftFacts(asOf, review.DefaultDriftDays); return err }},
+			{"drift facts", func() error { _, err := tx.DriftFacts(asOf, review.DefaultDriftDays, tx); return err }},
 			{"drift alert labels", func() error {
-				_, _, err := tx.AlertLabelFacts(asOf, review.DefaultDriftDays, []string{"service", "component", "app"})
+				_, _, err := tx.AlertLabelFacts(asOf, review.DefaultDriftDays, []string{"service", "component", "app"}, nil)
 				return err
 			}},
 			{"A4 counts, 90 days", func() error { _, err := tx.LeaderA4Counts(to.AddDate(0, 0, -90), to); return err }},

@@ -502,6 +502,10 @@ func BenchmarkWeeklyReview(b *testing.B) {
 			}
 			defer db.Close()
 			a := app.New(db, fixedClock())
+			// As serve does, the server reads its copy of the org first.
+			if err := a.LoadOrg(ctx); err != nil {
+				b.Fatal(err)
+			}
 			floor, err := openRaw(dsn, true)
 			if err != nil {
 				b.Fatal(err)

@@ -96,7 +96,7 @@ func TestChangeDriftOverTime(t *testing.T) {
 				if got, err = tx.ChangeDriftStates(); err != nil {
 					return err
 				}
-				f, err := tx.DriftFacts(now, 90)
+				f, err := tx.DriftFacts(now, 90, tx)
 				if err != nil {
 					return err
 				}

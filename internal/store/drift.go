@@ -29,7 +29,11 @@ import (
 // start (the window's 83,000 labels were 190-200 ms of the review at a
 // million); the catalog is asked about the values in one statement, and only the values that name nothing have their
 // incidents listed, all in one statement.
-func (tx *Tx) AlertLabelFacts(at time.Time, days int, labels []string) ([]review.AlertLabel, map[string]bool, error) {
+//
+// known, when not nil, says whether an entity exists (a server's copy of
+// the catalog, current for this transaction); without it the catalog is
+// read.
+func (tx *Tx) AlertLabelFacts(at time.Time, days int, labels []string, known func(org.Ref) bool) ([]review.AlertLabel, map[string]bool, error) {
 	names := map[string]bool{}
 	from, to := tx.t(at.AddDate(0, 0, -days)), tx.t(at)
 	type value struct{ label, value string }
@@ -77,6 +81,14 @@ ORDER BY value`,
 			}
 		}
 		if len(ask) == 0 {
+			continue
+		}
+		if known != nil {
+			for _, r := range ask {
+				if known(r) {
+					names[r.Name()] = true
+				}
+			}
 			continue
 		}
 		err := tx.each("look up alert label entities", `SELECT ref FROM entities WHERE `+tx.inRefs("ref", 1), []any{tx.refsArg(ask)},
@@ -132,8 +144,10 @@ SELECT value, incident FROM (
 // at that moment (only when some CODEOWNERS was imported), the changes of
 // the days before of the entities that may have drifted (suspectChanges),
 // and the edges that judge them: those entities' owners, the team tree,
-// and the memberships and leads of the people who made the changes.
-func (tx *Tx) DriftFacts(at time.Time, days int) (review.DriftFacts, error) {
+// and the memberships and leads of the people who made the changes. The
+// edges come from edges: the transaction itself, or a server's copy of the
+// org that is current for it.
+func (tx *Tx) DriftFacts(at time.Time, days int, edges EdgeReader) (review.DriftFacts, error) {
 	f := review.DriftFacts{At: at, Days: days}
 	files, err := tx.AllCodeowners()
 	if err != nil {
@@ -143,7 +157,7 @@ func (tx *Tx) DriftFacts(at time.Time, days int) (review.DriftFacts, error) {
 		f.Codeowners = append(f.Codeowners, review.RepoRules{Repo: c.Repo, Rules: c.Rules})
 	}
 	if len(files) > 0 {
-		if f.Entities, err = tx.githubEntities(at); err != nil {
+		if f.Entities, err = tx.githubEntities(at, edges); err != nil {
 			return f, err
 		}
 	}
@@ -159,12 +173,12 @@ func (tx *Tx) DriftFacts(at time.Time, days int) (review.DriftFacts, error) {
 	if len(changed) == 0 {
 		return f, nil
 	}
-	owned, err := tx.Edges(EdgeFilter{Subjects: changed, Relations: []org.Relation{org.OwnedBy}})
+	owned, err := edges.Edges(EdgeFilter{Subjects: changed, Relations: []org.Relation{org.OwnedBy}})
 	if err != nil {
 		return f, err
 	}
 	f.Edges = append(f.Edges, owned...)
-	children, err := tx.Edges(EdgeFilter{Relations: []org.Relation{org.ChildOf}})
+	children, err := edges.Edges(EdgeFilter{Relations: []org.Relation{org.ChildOf}})
 	if err != nil {
 		return f, err
 	}
@@ -184,7 +198,7 @@ func (tx *Tx) DriftFacts(at time.Time, days int) (review.DriftFacts, error) {
 	if len(actors) == 0 {
 		return f, nil
 	}
-	members, err := tx.Edges(EdgeFilter{Subjects: actors, Relations: []org.Relation{org.MemberOf, org.Leads}})
+	members, err := edges.Edges(EdgeFilter{Subjects: actors, Relations: []org.Relation{org.MemberOf, org.Leads}})
 	if err != nil {
 		return f, err
 	}
@@ -194,7 +208,7 @@ func (tx *Tx) DriftFacts(at time.Time, days int) (review.DriftFacts, error) {
 
 // githubEntities returns the entities with a code path on GitHub, with
 // their owners at t.
-func (tx *Tx) githubEntities(t time.Time) ([]review.DriftEntity, error) {
+func (tx *Tx) githubEntities(t time.Time, src EdgeReader) ([]review.DriftEntity, error) {
 	var out []review.DriftEntity
 	err := tx.each("list entities with GitHub code", `SELECT ref, code_paths FROM entities WHERE code_paths LIKE '%github.com/%' ORDER BY ref`,
 		nil, func(rows *sql.Rows) error {
@@ -217,7 +231,7 @@ func (tx *Tx) githubEntities(t time.Time) ([]review.DriftEntity, error) {
 	for i, e := range out {
 		refs[i] = e.Ref
 	}
-	edges, err := tx.Edges(EdgeFilter{Subjects: refs, Relations: []org.Relation{org.OwnedBy}, At: t})
+	edges, err := src.Edges(EdgeFilter{Subjects: refs, Relations: []org.Relation{org.OwnedBy}, At: t})
 	if err != nil {
 		return nil, err
 	}

@@ -204,7 +204,14 @@ type EdgeFilter struct {
 	Source    string
 }
 
-// Edges returns the edges matching f, in a stable order.
+// EdgeReader reads edges as Tx.Edges does, in its order: a Tx, or a
+// server's copy of the org that is current for one.
+type EdgeReader interface {
+	Edges(f EdgeFilter) ([]org.Edge, error)
+}
+
+// Edges returns the edges matching f, in a stable order: by relation,
+// subject, object, start (open first) and id.
 func (tx *Tx) Edges(f EdgeFilter) ([]org.Edge, error) {
 	col, refs := "subject", f.Subjects
 	if f.Objects != nil {
