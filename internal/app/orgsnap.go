@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -41,6 +40,7 @@ type orgSnapshot struct {
 	teams               map[org.Ref]org.Team
 	teamRefs            []org.Ref // sorted
 	people              map[org.Ref]org.Person
+	words               map[string]string // while reading
 }
 
 // snapEdge is an edge without its identifier (nothing walked from it needs
@@ -102,7 +102,10 @@ func (e snapEdge) activeAt(t int64) bool {
 	return (e.from == noTime || e.from <= t) && (e.to == noTime || t < e.to)
 }
 
-// loadOrgSnapshot reads the whole org and catalog in one read transaction.
+// loadOrgSnapshot reads the whole org and catalog in one read transaction,
+// row by row: the edges arrive in the order the copy keeps them, so no
+// row is held twice (the peak memory of a server reading a large org is
+// the copy, not the copy and every row read for it).
 func loadOrgSnapshot(ctx context.Context, db *store.DB) (*orgSnapshot, error) {
 	s := &orgSnapshot{entities: map[org.Ref]catalog.Entity{}, teams: map[org.Ref]org.Team{}, people: map[org.Ref]org.Person{},
 		index: map[org.Ref]int32{}}
@@ -111,12 +114,19 @@ func loadOrgSnapshot(ctx context.Context, db *store.DB) (*orgSnapshot, error) {
 		if s.epoch, err = tx.OrgEpoch(); err != nil {
 			return err
 		}
-		edges, err := tx.Edges(store.EdgeFilter{})
-		if err != nil {
+		if err := tx.EachEdge(func(e org.Edge) error {
+			s.edges = append(s.edges, snapEdge{rel: org.Relation(s.word(string(e.Relation))), subject: s.intern(string(e.Subject)),
+				object: s.intern(string(e.Object)), src: s.intern(e.Source), from: unixOf(e.From), to: unixOf(e.To)})
+			return nil
+		}); err != nil {
 			return err
 		}
-		ents, err := tx.Entities(store.EntityFilter{})
-		if err != nil {
+		if err := tx.EachEntity(func(e catalog.Entity) error {
+			e.Ref = s.refs[s.intern(string(e.Ref))]
+			e.Kind, e.Type, e.Lifecycle = catalog.Kind(s.word(string(e.Kind))), s.word(e.Type), s.word(e.Lifecycle)
+			s.entities[e.Ref] = e
+			return nil
+		}); err != nil {
 			return err
 		}
 		teams, err := tx.AllTeams()
@@ -127,64 +137,49 @@ func loadOrgSnapshot(ctx context.Context, db *store.DB) (*orgSnapshot, error) {
 		if err != nil {
 			return err
 		}
-		s.build(edges, ents, teams, people)
+		for _, t := range teams {
+			t.Ref = s.refs[s.intern(string(t.Ref))]
+			s.teams[t.Ref] = t
+			s.teamRefs = append(s.teamRefs, t.Ref)
+		}
+		for _, p := range people {
+			p.Ref = s.refs[s.intern(string(p.Ref))]
+			s.people[p.Ref] = p
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.edges = slices.Clip(s.edges)
+	s.words = nil
+	s.bySubject = newAdjacency(len(s.refs), s.edges, func(e snapEdge) int32 { return e.subject })
+	s.byObject = newAdjacency(len(s.refs), s.edges, func(e snapEdge) int32 { return e.object })
 	return s, nil
 }
 
-func (s *orgSnapshot) build(edges []org.Edge, ents []catalog.Entity, teams []org.Team, people []org.Person) {
-	intern := func(v string) int32 {
-		if i, ok := s.index[org.Ref(v)]; ok {
-			return i
-		}
-		i := int32(len(s.refs))
-		s.index[org.Ref(v)] = i
-		s.refs = append(s.refs, org.Ref(v))
+// intern returns the index of the reference (or source) v, adding it.
+func (s *orgSnapshot) intern(v string) int32 {
+	if i, ok := s.index[org.Ref(v)]; ok {
 		return i
 	}
-	// The order of store.Tx.Edges, so that a walk over the copy meets the
-	// edges in the order it would meet them in the tables.
-	slices.SortFunc(edges, func(a, b org.Edge) int {
-		return cmp.Or(cmp.Compare(a.Relation, b.Relation), cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.Object, b.Object),
-			cmp.Compare(unixOf(a.From), unixOf(b.From)), cmp.Compare(a.ID, b.ID))
-	})
-	s.edges = make([]snapEdge, len(edges))
-	for i, e := range edges {
-		se := snapEdge{rel: e.Relation, subject: intern(string(e.Subject)), object: intern(string(e.Object)),
-			src: intern(e.Source), from: unixOf(e.From), to: unixOf(e.To)}
-		s.edges[i] = se
+	i := int32(len(s.refs))
+	s.index[org.Ref(v)] = i
+	s.refs = append(s.refs, org.Ref(v))
+	return i
+}
+
+// word returns one copy of a value many rows repeat (kinds, types,
+// lifecycles, relations).
+func (s *orgSnapshot) word(v string) string {
+	if s.words == nil {
+		s.words = map[string]string{}
 	}
-	// Kinds, types and lifecycles are a few values over many rows: one
-	// copy each.
-	words := map[string]string{}
-	word := func(v string) string {
-		if w, ok := words[v]; ok {
-			return w
-		}
-		words[v] = v
-		return v
+	if w, ok := s.words[v]; ok {
+		return w
 	}
-	for _, e := range ents {
-		e.Ref = s.refs[intern(string(e.Ref))]
-		e.Kind, e.Type, e.Lifecycle = catalog.Kind(word(string(e.Kind))), word(e.Type), word(e.Lifecycle)
-		s.entities[e.Ref] = e
-	}
-	for _, t := range teams {
-		t.Ref = s.refs[intern(string(t.Ref))]
-		s.teams[t.Ref] = t
-		s.teamRefs = append(s.teamRefs, t.Ref)
-	}
-	slices.Sort(s.teamRefs)
-	for _, p := range people {
-		p.Ref = s.refs[intern(string(p.Ref))]
-		s.people[p.Ref] = p
-	}
-	s.bySubject = newAdjacency(len(s.refs), s.edges, func(e snapEdge) int32 { return e.subject })
-	s.byObject = newAdjacency(len(s.refs), s.edges, func(e snapEdge) int32 { return e.object })
+	s.words[v] = v
+	return v
 }
 
 func (s *orgSnapshot) edge(i int32) org.Edge {

@@ -1,5 +1,12 @@
 package store
 
+import (
+	"database/sql"
+
+	"blameful.dev/blameful/internal/catalog"
+	"blameful.dev/blameful/internal/org"
+)
+
 // OrgEpoch reads, in the transaction's snapshot, the counter that every
 // write to people, teams, entities or edges moves in its own transaction
 // (migration 0022, by trigger). Two transactions that read the same value
@@ -8,4 +15,29 @@ func (tx *Tx) OrgEpoch() (int64, error) {
 	var n int64
 	err := tx.get("no org epoch", `SELECT epoch FROM org_epoch WHERE id = 1`, nil, &n)
 	return n, err
+}
+
+// EachEdge calls fn with every edge, in Edges' order (relation, subject,
+// object, start with the open first, id), one at a time: a server reads
+// the whole org into memory this way without holding every row twice.
+func (tx *Tx) EachEdge(fn func(org.Edge) error) error {
+	return tx.each("read every edge", `SELECT `+edgeColumns+` FROM edges
+ORDER BY relation, subject, object, valid_from NULLS FIRST, id`, nil, func(rows *sql.Rows) error {
+		e, err := scanEdge(rows)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+// EachEntity calls fn with every entity, by reference, one at a time.
+func (tx *Tx) EachEntity(fn func(catalog.Entity) error) error {
+	return tx.each("read every entity", `SELECT `+entityColumns+` FROM entities ORDER BY ref`, nil, func(rows *sql.Rows) error {
+		e, err := scanEntity(rows)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
 }

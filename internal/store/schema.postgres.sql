@@ -496,7 +496,6 @@ index changes_entity_at
 index decision_days_rule
 index edges_object
 index edges_open
-index edges_relation
 index edges_subject
 index entity_owned_since_since
 index fairness_flags_about
