@@ -125,12 +125,17 @@ func (tx *Tx) PartyWeeks(parties []org.Ref, weeks []time.Time) (map[org.Ref][]in
 	}
 	args = append(args, tx.t(weeks[n-1].AddDate(0, 0, 7)))
 	// The week of an incident is the last whose start it is not before.
+	// One week is week 0 (a CASE needs a WHEN).
 	var week strings.Builder
-	week.WriteString("CASE")
-	for k := n - 1; k > 0; k-- {
-		week.WriteString(" WHEN i.started_at >= $" + itoa(bounds+k) + " THEN " + itoa(k))
+	if n == 1 {
+		week.WriteString("0")
+	} else {
+		week.WriteString("CASE")
+		for k := n - 1; k > 0; k-- {
+			week.WriteString(" WHEN i.started_at >= $" + itoa(bounds+k) + " THEN " + itoa(k))
+		}
+		week.WriteString(" ELSE 0 END")
 	}
-	week.WriteString(" ELSE 0 END")
 	q := `
 SELECT party, week, COUNT(*) FROM (
     SELECT a.party, ` + week.String() + ` AS week

@@ -187,6 +187,19 @@ func TestPartyWeeksMatchesReport(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("incidents by party and week (-report +store):\n%s", diff)
 		}
+		// The last week alone.
+		var last map[org.Ref][]int
+		if err := db.View(ctx, func(tx *store.Tx) (err error) {
+			last, err = tx.PartyWeeks(asked, starts[len(starts)-1:])
+			return err
+		}); err != nil {
+			t.Fatalf("one week: %v", err)
+		}
+		for _, p := range asked {
+			if w := want[p][len(weeks)-1]; len(last[p]) != 1 || last[p][0] != w {
+				t.Errorf("%s in the last week alone: %v, want [%d]", p, last[p], w)
+			}
+		}
 		total := 0
 		for _, c := range got {
 			for _, v := range c {
