@@ -188,31 +188,6 @@ func (s *orgSnapshot) edge(i int32) org.Edge {
 		From: timeOf(e.from), To: timeOf(e.to)}
 }
 
-// pick returns the edges of refs (by subject or by object) of the given
-// relations, in effect at t unless t is noTime, in the tables' order.
-func (s *orgSnapshot) pick(by adjacency, refs []org.Ref, rels []org.Relation, t int64) []org.Edge {
-	var found []int32
-	for _, r := range refs {
-		ri, ok := s.index[r]
-		if !ok {
-			continue
-		}
-		for _, i := range by.of(ri) {
-			e := s.edges[i]
-			if slices.Contains(rels, e.rel) && (t == noTime || e.activeAt(t)) {
-				found = append(found, i)
-			}
-		}
-	}
-	slices.Sort(found)
-	found = slices.Compact(found) // a reference listed twice
-	out := make([]org.Edge, len(found))
-	for j, i := range found {
-		out[j] = s.edge(i)
-	}
-	return out
-}
-
 // snapAt is a snapshot seen at one moment: the factSource the walks of
 // facts.go read instead of the tables.
 type snapAt struct {
@@ -223,19 +198,19 @@ type snapAt struct {
 var catalogRelations = []org.Relation{org.OwnedBy, org.PartOf, org.DependsOn}
 
 func (v snapAt) catalog(refs []org.Ref) ([]org.Edge, error) {
-	return v.s.pick(v.s.bySubject, refs, catalogRelations, noTime), nil
+	return snapEdges{v.s}.Edges(store.EdgeFilter{Subjects: refs, Relations: catalogRelations})
 }
 
 func (v snapAt) memberships(people []org.Ref) ([]org.Edge, error) {
-	return v.s.pick(v.s.bySubject, people, []org.Relation{org.MemberOf, org.Leads}, v.t.UnixNano()), nil
+	return snapEdges{v.s}.Edges(store.EdgeFilter{Subjects: people, Relations: []org.Relation{org.MemberOf, org.Leads}, At: v.t})
 }
 
 func (v snapAt) parents(teams []org.Ref) ([]org.Edge, error) {
-	return v.s.pick(v.s.bySubject, teams, []org.Relation{org.ChildOf}, v.t.UnixNano()), nil
+	return snapEdges{v.s}.Edges(store.EdgeFilter{Subjects: teams, Relations: []org.Relation{org.ChildOf}, At: v.t})
 }
 
 func (v snapAt) inside(teams []org.Ref) ([]org.Edge, error) {
-	return v.s.pick(v.s.byObject, teams, []org.Relation{org.Leads, org.MemberOf}, v.t.UnixNano()), nil
+	return snapEdges{v.s}.Edges(store.EdgeFilter{Objects: teams, Relations: []org.Relation{org.Leads, org.MemberOf}, At: v.t})
 }
 
 func (v snapAt) insideRoots(teams []org.Ref) ([]org.Edge, error) { return v.inside(teams) }
