@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+	"database/sql"
+	"time"
+)
 
 // MigrateTo applies the migrations up to version and no further: tests
 // build an older database with it to see what a later migration does.
@@ -33,4 +37,30 @@ func (db *DB) Baseline(ctx context.Context) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// TextCandidates runs the text lookup of recurrence candidates alone: the
+// IDs of the best ranked documents among the latest holding any of terms
+// that started in [from, to), other than subject, with their ranks
+// (PostgreSQL's ts_rank; SQLite returns documents, ranked in Go).
+func (tx *Tx) TextCandidates(terms []string, from, to time.Time, subject string) ([]string, []float64, error) {
+	var ids []string
+	var ranks []float64
+	err := tx.each("candidates by text", textSearch[tx.engine], []any{tx.textQuery(terms), tx.t(from), tx.t(to), subject},
+		func(rows *sql.Rows) error {
+			var id string
+			var rank float64
+			if tx.engine == SQLite {
+				var doc string
+				if err := rows.Scan(&id, &doc); err != nil {
+					return err
+				}
+				rank = textRank(terms, doc)
+			} else if err := rows.Scan(&id, &rank); err != nil {
+				return err
+			}
+			ids, ranks = append(ids, id), append(ranks, rank)
+			return nil
+		})
+	return ids, ranks, err
 }

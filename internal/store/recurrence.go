@@ -228,8 +228,11 @@ const textScope = 250
 // added as incidents are declared) and returns the documents, which
 // textRank ranks: FTS5's bm25 first counts, for its IDF, every document
 // holding each term, which costs time in proportion to the whole history.
-// PostgreSQL's ts_rank needs no such count; its planner walks incidents by
-// start, or the GIN index when the terms are rare, as it finds cheaper.
+// PostgreSQL's GIN index returns matches in no order, so it reads the
+// latest textScope incidents holding each word from recurrence_keys ("w "
+// and the lexeme, 0029), one backward range of its primary key per word,
+// keeps the latest textScope of them all, and ranks their documents with
+// ts_rank. The words are the terms' lexemes, as to_tsquery makes them.
 var textSearch = map[Engine]string{
 	SQLite: `
 SELECT s.incident, s.document
@@ -241,15 +244,19 @@ JOIN incident_search s ON s.rowid = f.rid
 JOIN incidents i ON i.id = s.incident
 WHERE i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4`,
 	Postgres: `
-SELECT incident, rank FROM (
-    SELECT s.incident, ts_rank(s.document, q) AS rank
-    FROM to_tsquery('english', $1) q, incident_search s
-    JOIN incidents i ON i.id = s.incident
-    WHERE s.document @@ q AND i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4
-    ORDER BY i.started_at DESC
+SELECT s.incident, ts_rank(s.document, to_tsquery('english', $1)) AS rank
+FROM (
+    SELECT DISTINCT k.incident, k.started_at
+    FROM unnest(tsvector_to_array(to_tsvector('english', translate($1, '|', ' ')))) AS w(lexeme),
+    LATERAL (SELECT incident, started_at FROM recurrence_keys
+             WHERE key = 'w ' || w.lexeme AND started_at >= $2 AND started_at < $3 AND incident <> $4
+             ORDER BY started_at DESC, incident DESC
+             LIMIT ` + itoa(textScope) + `) k
+    ORDER BY k.started_at DESC, k.incident DESC
     LIMIT ` + itoa(textScope) + `
 ) recent
-ORDER BY rank DESC, incident
+JOIN incident_search s ON s.incident = recent.incident
+ORDER BY rank DESC, s.incident
 LIMIT ` + itoa(sideLimit),
 }
 

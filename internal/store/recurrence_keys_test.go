@@ -3,8 +3,11 @@ package store_test
 import (
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
@@ -16,8 +19,13 @@ const liveKeys = `
 SELECT 'e ' || ie.entity, i.started_at, i.id FROM incident_entities ie JOIN incidents i ON i.id = ie.incident
 UNION SELECT CASE s.kind WHEN 'fingerprint' THEN 'f ' ELSE 'l ' END || s.value, i.started_at, i.id
     FROM incident_signals s JOIN incidents i ON i.id = s.incident
-UNION SELECT 'a ' || a.fingerprint, i.started_at, i.id FROM alert_events a JOIN incidents i ON i.id = a.incident
-ORDER BY 1, 2, 3`
+UNION SELECT 'a ' || a.fingerprint, i.started_at, i.id FROM alert_events a JOIN incidents i ON i.id = a.incident`
+
+// liveWords is, on PostgreSQL, the "w " keys recurrence_keys must hold:
+// the lexemes of every search document (0029).
+const liveWords = `
+UNION SELECT 'w ' || w, i.started_at, i.id
+    FROM incident_search s JOIN incidents i ON i.id = s.incident, unnest(tsvector_to_array(s.document)) w`
 
 // The keys recurrence lookups read stay exactly what the failed entities,
 // signals, alert events and incident starts say, through every kind of
@@ -37,12 +45,33 @@ func TestRecurrenceKeysFollowTheirTables(t *testing.T) {
 				t.Fatal(err)
 			}
 			raw := openRaw(t, dsn)
+			live := liveKeys
+			if engine == store.Postgres {
+				live += liveWords
+			}
+			// wantRows counts the keys other than words; the words of a
+			// document are checked against the document itself.
 			check := func(step string, wantRows int) {
 				t.Helper()
-				got, want := rowsOf(t, raw, `SELECT key, started_at, incident FROM recurrence_keys ORDER BY 1, 2, 3`), rowsOf(t, raw, liveKeys)
-				if !slices.Equal(got, want) || len(got) != wantRows {
-					t.Fatalf("%s: recurrence_keys\n%v\nwant %d rows\n%v", step, got, wantRows, want)
+				got, want := rowsOf(t, raw, `SELECT key, started_at, incident FROM recurrence_keys ORDER BY 1, 2, 3`), rowsOf(t, raw, live+` ORDER BY 1, 2, 3`)
+				n := 0
+				for _, k := range got {
+					if !strings.HasPrefix(k, "w ") {
+						n++
+					}
 				}
+				if !slices.Equal(got, want) || n != wantRows {
+					t.Fatalf("%s: recurrence_keys\n%v\nwant %d rows other than words\n%v", step, got, wantRows, want)
+				}
+			}
+			// words lists the words recurrence_keys holds for an incident.
+			words := func(id string) []string {
+				var out []string
+				for _, k := range rowsOf(t, raw, `SELECT key, started_at, incident FROM recurrence_keys WHERE incident = '`+id+`' AND key LIKE 'w %' ORDER BY 1`) {
+					w, _, _ := strings.Cut(strings.TrimPrefix(k, "w "), " ")
+					out = append(out, w)
+				}
+				return out
 			}
 			ts := func(s string) string { return "'" + s + "T00:00:00.000000Z'" }
 			exec := func(q string) { storetest.Exec(t, dsn, q) }
@@ -66,6 +95,19 @@ VALUES ('` + entry + `', '` + id + `', 'alertmanager', '` + entry + `', 'f9', 'f
 			exec(`UPDATE incidents SET started_at = ` + ts("2026-01-15") + ` WHERE id = 'INC-2026-0002'`)
 			exec(`UPDATE incidents SET title = 'renamed', started_at = started_at WHERE id = 'INC-2026-0001'`)
 			check("start moved", 10)
+			exec(`INSERT INTO postmortems (incident, state, summary, impact, mechanism, factors, went_well, went_poorly, updated_at, updated_by)
+VALUES ('INC-2026-0001', 'draft', '', '', 'disks filled with logs', '', '', '', ` + ts("2026-02-02") + `, 'user:default/p')`)
+			check("postmortem written", 10)
+			exec(`UPDATE postmortems SET mechanism = 'certificates expired' WHERE incident = 'INC-2026-0001'`)
+			exec(`UPDATE incidents SET summary = 'the disks of the primary' WHERE id = 'INC-2026-0001'`)
+			check("texts rewritten", 10)
+			if engine == store.Postgres {
+				if got, want := words("INC-2026-0001"), []string{"certif", "disk", "expir", "primari", "renam"}; !slices.Equal(got, want) {
+					t.Fatalf("words of INC-2026-0001: %v, want %v", got, want)
+				}
+			} else if got := words("INC-2026-0001"); got != nil {
+				t.Fatalf("SQLite keeps words in recurrence_keys: %v", got)
+			}
 			exec(`DELETE FROM incident_entities WHERE incident = 'INC-2026-0001' AND entity = 'component:default/b'`)
 			exec(`UPDATE incident_entities SET entity = 'component:default/c' WHERE incident = 'INC-2026-0002' AND entity = 'component:default/b'`)
 			exec(`UPDATE incident_signals SET value = 'alertname=Memory' WHERE incident = 'INC-2026-0001' AND kind = 'label'`)
@@ -122,4 +164,88 @@ func rowsOf(t *testing.T, db *sql.DB, q string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// On PostgreSQL the text lookup reads a word's latest incidents from
+// recurrence_keys instead of the GIN index; it finds what the index finds:
+// the same best ranked of the same latest textScope matches in the window.
+func TestTextLookupMatchesTheIndex(t *testing.T) {
+	// SQLite's lookup is FTS5's, unchanged by recurrence_keys.
+	dsn := storetest.DSN(t, store.Postgres)
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw := openRaw(t, dsn)
+	// 1,200 incidents over two years, one every 14 hours and a half, with
+	// texts of Zipf-like words: the commonest in most documents (far more
+	// than 250 in any window), the rarest in a handful.
+	vocab := []string{"database", "timeout", "disk", "certificate", "queue", "cache", "deploy", "dns", "memory", "lock",
+		"replica", "quota", "kafka", "ingress", "cron", "ldap", "smtp", "vault", "redis", "shard"}
+	rng := rand.New(rand.NewPCG(5, 5))
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	b.WriteString(`INSERT INTO people (ref, name, email, handle, nonce, created_at, updated_at) VALUES ('user:default/p', 'P', '', '', 'n', now(), now());
+`)
+	for i := range 1200 {
+		var words []string
+		for range 1 + rng.IntN(5) {
+			words = append(words, vocab[min(len(vocab)-1, int(rng.ExpFloat64()*4))])
+		}
+		at := start.Add(time.Duration(i) * 870 * time.Minute).Format(time.RFC3339)
+		fmt.Fprintf(&b, `INSERT INTO incidents (id, title, severity, status, summary, impact, source, started_at, declared_at, created_by, created_at, updated_at)
+VALUES ('INC-%05d', '%s', 'SEV3', 'open', '%s', '', 'manual', '%s', '%s', 'user:default/p', '%s', '%s');
+`, i, strings.Join(words[:1], " "), strings.Join(words[1:], " "), at, at, at, at)
+	}
+	if _, err := raw.Exec(b.String()); err != nil {
+		t.Fatal(err)
+	}
+	reference := `
+SELECT incident, rank FROM (
+    SELECT s.incident, ts_rank(s.document, q) AS rank, i.started_at
+    FROM to_tsquery('english', $1) q, incident_search s JOIN incidents i ON i.id = s.incident
+    WHERE s.document @@ q AND i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4
+    ORDER BY i.started_at DESC LIMIT 250) recent
+ORDER BY rank DESC, incident LIMIT 25`
+	for n := range 200 {
+		var terms []string
+		for range 1 + rng.IntN(4) {
+			terms = append(terms, vocab[rng.IntN(len(vocab))])
+		}
+		subject := fmt.Sprintf("INC-%05d", 300+rng.IntN(900))
+		to := start.Add(time.Duration(rng.IntN(2*365*24)) * time.Hour)
+		from := to.AddDate(-1, 0, 0)
+		var got []string
+		err := db.View(ctx, func(tx *store.Tx) error {
+			ids, ranks, err := tx.TextCandidates(terms, from, to, subject)
+			for i := range ids {
+				got = append(got, fmt.Sprintf("%s %.6f", ids[i], ranks[i]))
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		rows, err := raw.Query(reference, strings.Join(terms, " | "), from, to, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			var rank float64
+			if err := rows.Scan(&id, &rank); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, fmt.Sprintf("%s %.6f", id, rank))
+		}
+		rows.Close()
+		if !slices.Equal(got, want) {
+			t.Fatalf("lookup %d (%v, %s, before %s):\n got %v\nwant %v", n, terms, subject, to.Format(time.DateOnly), got, want)
+		}
+	}
 }
