@@ -245,6 +245,8 @@ func (b bar) rows(engine string, results []result, err error) []row {
 			switch {
 			case m.meets == nil:
 				r.met = "–"
+			case m.judged != "" && m.judged != engine:
+				r.met, r.notes = "–", "the target is "+m.judged+"'s; reported beside it"
 			case m.meets(median(vs), median(fs)):
 				r.met = "yes"
 			default:
