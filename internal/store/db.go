@@ -44,6 +44,8 @@ type DB struct {
 	// credentialWrites counts the transactions committed through this DB
 	// that moved the credential epoch (see CredentialEpoch).
 	credentialWrites atomic.Uint64
+	// words are the common words of the search documents (PostgreSQL).
+	words commonWords
 }
 
 // ParseDSN tells which engine a DSN names and returns what its driver needs:
@@ -237,6 +239,8 @@ type Tx struct {
 	// credentials is set by writes that may change what a token
 	// authenticates as; the commit then moves the credential epoch.
 	credentials bool
+	// words is the DB's copy of the common words, nil when none is kept.
+	words *commonWords
 }
 
 // View runs fn in a read-only transaction.
@@ -264,7 +268,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, cache *stmtCache, opts *sql
 	if err != nil {
 		return db.mapError(err, "begin transaction")
 	}
-	tx := &Tx{dialect: db.dialect, tx: sqlTx, ctx: ctx, cache: cache}
+	tx := &Tx{dialect: db.dialect, tx: sqlTx, ctx: ctx, cache: cache, words: &db.words}
 	err = fn(tx)
 	if err == nil {
 		err = tx.flushAudit()

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 )
 
@@ -41,26 +40,22 @@ func (db *DB) Baseline(ctx context.Context) error {
 
 // TextCandidates runs the text lookup of recurrence candidates alone: the
 // IDs of the best ranked documents among the latest holding any of terms
-// that started in [from, to), other than subject, with their ranks
-// (PostgreSQL's ts_rank; SQLite returns documents, ranked in Go).
+// that is not common, that started in [from, to), other than subject,
+// with their ranks.
 func (tx *Tx) TextCandidates(terms []string, from, to time.Time, subject string) ([]string, []float64, error) {
+	hits, err := tx.textCandidates(terms, from, to, subject)
 	var ids []string
 	var ranks []float64
-	err := tx.each("candidates by text", textSearch[tx.engine], []any{tx.textQuery(terms), tx.t(from), tx.t(to), subject},
-		func(rows *sql.Rows) error {
-			var id string
-			var rank float64
-			if tx.engine == SQLite {
-				var doc string
-				if err := rows.Scan(&id, &doc); err != nil {
-					return err
-				}
-				rank = textRank(terms, doc)
-			} else if err := rows.Scan(&id, &rank); err != nil {
-				return err
-			}
-			ids, ranks = append(ids, id), append(ranks, rank)
-			return nil
-		})
+	for _, h := range hits {
+		ids, ranks = append(ids, h.id), append(ranks, h.rank)
+	}
 	return ids, ranks, err
+}
+
+// ForgetCommonWords drops the DB's copy of the common words, as a minute
+// passing would.
+func (db *DB) ForgetCommonWords() {
+	db.words.mu.Lock()
+	db.words.read = time.Time{}
+	db.words.mu.Unlock()
 }

@@ -1,12 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -210,133 +208,6 @@ func keyWays(match string) string {
 	return b.String()
 }
 
-// queryTerms is how many of the subject's words the text search uses.
-const queryTerms = 10
-
-// textScope is how many of the most recent matching documents the text
-// search ranks. Ranking every document that shares a common word with the
-// subject costs time in proportion to the whole history; the most recent
-// textScope of them, in the window, cost the same however long it is.
-const textScope = 250
-
-// textSearch is the text lookup per engine: among the textScope most recent
-// candidates whose document matches any of the terms ($1, in the engine's
-// syntax) and that started in [$2, $3), other than $4, the best ranked,
-// with the rank (higher is closer).
-//
-// SQLite walks the index from the subject's own row backwards (rows are
-// added as incidents are declared) and returns the documents, which
-// textRank ranks: FTS5's bm25 first counts, for its IDF, every document
-// holding each term, which costs time in proportion to the whole history.
-// PostgreSQL's GIN index returns matches in no order, so it reads the
-// latest textScope incidents holding each word from recurrence_keys ("w "
-// and the lexeme, 0029), one backward range of its primary key per word,
-// keeps the latest textScope of them all, and ranks their documents with
-// ts_rank. The words are the terms' lexemes, as to_tsquery makes them.
-var textSearch = map[Engine]string{
-	SQLite: `
-SELECT s.incident, s.document
-FROM (SELECT rowid AS rid FROM incident_search_document
-      WHERE incident_search_document MATCH $1
-        AND rowid <= COALESCE((SELECT rowid FROM incident_search WHERE incident = $4), 9223372036854775807)
-      ORDER BY rowid DESC LIMIT ` + itoa(textScope) + `) f
-JOIN incident_search s ON s.rowid = f.rid
-JOIN incidents i ON i.id = s.incident
-WHERE i.started_at >= $2 AND i.started_at < $3 AND i.id <> $4`,
-	Postgres: `
-SELECT s.incident, ts_rank(s.document, to_tsquery('english', $1)) AS rank
-FROM (
-    SELECT DISTINCT k.incident, k.started_at
-    FROM unnest(tsvector_to_array(to_tsvector('english', translate($1, '|', ' ')))) AS w(lexeme),
-    LATERAL (SELECT incident, started_at FROM recurrence_keys
-             WHERE key = 'w ' || w.lexeme AND started_at >= $2 AND started_at < $3 AND incident <> $4
-             ORDER BY started_at DESC, incident DESC
-             LIMIT ` + itoa(textScope) + `) k
-    ORDER BY k.started_at DESC, k.incident DESC
-    LIMIT ` + itoa(textScope) + `
-) recent
-JOIN incident_search s ON s.incident = recent.incident
-ORDER BY rank DESC, s.incident
-LIMIT ` + itoa(sideLimit),
-}
-
-// commonDocs is how many documents make a word common: a word in more
-// incidents than that says little about which are alike (it acts as a
-// stop word), and looking it up costs in proportion to how many hold it.
-// On PostgreSQL the cut is the share commonShare of the documents, read
-// from the planner's statistics of the column.
-const (
-	commonDocs  = 2000
-	commonShare = 0.002
-)
-
-// rareWords keeps the terms ($1: a JSON array on SQLite, a text array on
-// PostgreSQL) that are no more common than commonDocs (SQLite, which counts
-// the documents of each up to that) or commonShare (PostgreSQL, from
-// pg_stats; with no statistics yet, every term stays), in their order.
-var rareWords = map[Engine]string{
-	SQLite: `
-SELECT t.value FROM json_each($1) t
-WHERE (SELECT count(*) FROM (SELECT 1 FROM incident_search_document
-       WHERE incident_search_document MATCH '"' || t.value || '"' LIMIT ` + itoa(commonDocs) + `)) < ` + itoa(commonDocs) + `
-ORDER BY t.key`,
-	Postgres: `
-SELECT t FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n)
-WHERE NOT EXISTS (
-    SELECT 1 FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(elem, freq)
-    WHERE s.schemaname = current_schema() AND s.tablename = 'incident_search' AND s.attname = 'document'
-      AND m.elem = ANY (tsvector_to_array(to_tsvector('english', t))) AND m.freq > ` + strconv.FormatFloat(commonShare, 'f', -1, 64) + `)
-ORDER BY n`,
-}
-
-// rareTerms returns the terms that are not common among the documents, in
-// their order, in one statement.
-func (tx *Tx) rareTerms(terms []string) ([]string, error) {
-	if len(terms) == 0 {
-		return nil, nil
-	}
-	var out []string
-	err := tx.each("weigh words", rareWords[tx.engine], []any{tx.list(terms)}, func(rows *sql.Rows) error {
-		var t string
-		err := rows.Scan(&t)
-		out = append(out, t)
-		return err
-	})
-	return out, err
-}
-
-type textHit struct {
-	id   string
-	rank float64
-}
-
-// textRank is the share of the terms a document holds (as a prefix of one
-// of its words, which covers the plurals and endings the index stems), for
-// SQLite's text search.
-func textRank(terms []string, doc string) float64 {
-	doc = " " + asciiLower(doc)
-	n := 0
-	for _, t := range terms {
-		if strings.Contains(doc, " "+t) {
-			n++
-		}
-	}
-	return float64(n) / float64(len(terms))
-}
-
-// textQuery writes terms (ASCII letters and digits only) as an OR query in
-// the engine's syntax.
-func (d dialect) textQuery(terms []string) string {
-	if d.engine == SQLite {
-		quoted := make([]string, len(terms))
-		for i, t := range terms {
-			quoted[i] = `"` + t + `"`
-		}
-		return strings.Join(quoted, " OR ")
-	}
-	return strings.Join(terms, " | ")
-}
-
 // RecurrenceCandidates gathers the earlier incidents that s may be a
 // recurrence of: those that started in the 365 days before it and share a
 // failed entity, have a failed entity of the same system (as the catalog
@@ -395,37 +266,12 @@ func (tx *Tx) RecurrenceCandidates(s recurrence.Subject) ([]recurrence.Candidate
 	if err != nil {
 		return nil, nil, err
 	}
-	terms, err := tx.rareTerms(recurrence.QueryTerms(s.Title+" "+s.Summary+" "+s.Mechanism, queryTerms))
+	hits, err := tx.textCandidates(recurrence.QueryTerms(s.Title+" "+s.Summary+" "+s.Mechanism, queryTerms), s.StartedAt.Add(-recurrence.Window), s.StartedAt, string(s.ID))
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(terms) > 0 {
-		var ranked []textHit
-		err := tx.each("candidates by text", textSearch[tx.engine], []any{tx.textQuery(terms), from, to, string(s.ID)},
-			func(rows *sql.Rows) error {
-				var h textHit
-				if tx.engine == SQLite {
-					var doc string
-					if err := rows.Scan(&h.id, &doc); err != nil {
-						return err
-					}
-					h.rank = textRank(terms, doc)
-				} else if err := rows.Scan(&h.id, &h.rank); err != nil {
-					return err
-				}
-				ranked = append(ranked, h)
-				return nil
-			})
-		if err != nil {
-			return nil, nil, err
-		}
-		if tx.engine == SQLite {
-			slices.SortStableFunc(ranked, func(a, b textHit) int { return cmp.Compare(b.rank, a.rank) })
-			ranked = ranked[:min(len(ranked), sideLimit)]
-		}
-		for _, h := range ranked {
-			note(h.id, h.rank)
-		}
+	for _, h := range hits {
+		note(h.id, h.rank)
 	}
 	cands, err := tx.recurrenceIncidents(order)
 	if err != nil {
