@@ -269,6 +269,10 @@ type orgCache struct {
 	// most a fifth of a core to follow.
 	next time.Time
 	log  func(err error)
+	// closed stops background loads (App.Close), and loads counts those
+	// running, for Close to wait for.
+	closed bool
+	loads  sync.WaitGroup
 }
 
 const minOrgReload = time.Second
@@ -288,16 +292,26 @@ func (c *orgCache) snapshotFor(epoch int64) *orgSnapshot {
 // last ended too recently.
 func (c *orgCache) refresh() {
 	c.mu.Lock()
-	if time.Now().Before(c.next) || !c.loading.CompareAndSwap(false, true) {
+	if c.closed || time.Now().Before(c.next) || !c.loading.CompareAndSwap(false, true) {
 		c.mu.Unlock()
 		return
 	}
+	c.loads.Add(1)
 	c.mu.Unlock()
 	go func() {
+		defer c.loads.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		_ = c.load(ctx)
 	}()
+}
+
+// close starts no more background loads and waits for a running one.
+func (c *orgCache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.loads.Wait()
 }
 
 // load reads a new copy now; loading must be held.
@@ -318,6 +332,13 @@ func (c *orgCache) load(ctx context.Context) error {
 	c.current.Store(s) // loads run one at a time: this is the newest
 	return nil
 }
+
+// Close stops the background work of the App itself (reading a new copy
+// of the org) and waits for what is running, so that the database can be
+// closed after it: a command of the CLI closes its App before its
+// database. It does not stop the jobs of RunJobsEvery, which their
+// context ends.
+func (a *App) Close() { a.orgs.close() }
 
 // LoadOrg reads this server's in-memory copy of the org and catalog now
 // (at start, or before a measurement), instead of at the first

@@ -312,7 +312,8 @@ func openApp(ctx context.Context, dsn string, migrate bool, log *slog.Logger, po
 		}
 		log.Info("migrated database", "applied", n, "version", known)
 	}
-	return app.New(db, append([]app.Option{app.WithLogger(log), app.WithPolicy(pol)}, opts...)...), func() { db.Close() }, nil
+	a := app.New(db, append([]app.Option{app.WithLogger(log), app.WithPolicy(pol)}, opts...)...)
+	return a, func() { a.Close(); db.Close() }, nil
 }
 
 // operator is the actor of CLI commands: whoever can open the database

@@ -101,8 +101,10 @@ VALUES ('INC-2026-0001', 'draft', '', '', 'disks filled with logs', '', '', '', 
 			exec(`UPDATE postmortems SET mechanism = 'certificates expired' WHERE incident = 'INC-2026-0001'`)
 			exec(`UPDATE incidents SET summary = 'the disks of the primary' WHERE id = 'INC-2026-0001'`)
 			check("texts rewritten", 10)
+			exec(`UPDATE incidents SET title = 'renamed database', started_at = ` + ts("2026-01-20") + ` WHERE id = 'INC-2026-0001'`)
+			check("title and start changed at once", 10)
 			if engine == store.Postgres {
-				if got, want := words("INC-2026-0001"), []string{"certif", "disk", "expir", "primari", "renam"}; !slices.Equal(got, want) {
+				if got, want := words("INC-2026-0001"), []string{"certif", "databas", "disk", "expir", "primari", "renam"}; !slices.Equal(got, want) {
 					t.Fatalf("words of INC-2026-0001: %v, want %v", got, want)
 				}
 			} else if got := words("INC-2026-0001"); got != nil {

@@ -70,6 +70,7 @@ func New(t testing.TB, db *store.DB) (*app.App, *Clock) {
 		return fmt.Sprintf("00000000-0000-7000-8000-%012d", n)
 	}
 	a := app.New(db, app.WithClock(clock.Now), app.WithIDs(ids))
+	t.Cleanup(a.Close) // before the database closes
 	b, err := importer.ParseOrg("apptest/org.yaml", orgFile)
 	if err != nil {
 		t.Fatalf("test org: %v", err)

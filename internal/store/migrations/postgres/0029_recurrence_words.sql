@@ -30,10 +30,15 @@ BEGIN
             EXCEPT
             SELECT 'w ' || w FROM unnest(tsvector_to_array(NEW.document)) w WHERE NEW.incident = OLD.incident);
     END IF;
+    -- Only the words the incident does not hold yet: an update of its
+    -- title and start in one statement runs this before
+    -- recurrence_keys_incident moves its other keys to the new start, so a
+    -- word it keeps is still under the old start here.
     IF TG_OP <> 'DELETE' THEN
         INSERT INTO recurrence_keys (key, started_at, incident)
         SELECT 'w ' || w, i.started_at, i.id FROM incidents i, unnest(tsvector_to_array(NEW.document)) w
         WHERE i.id = NEW.incident
+          AND NOT EXISTS (SELECT 1 FROM recurrence_keys r WHERE r.incident = NEW.incident AND r.key = 'w ' || w)
         ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
