@@ -340,11 +340,19 @@ func (g *group) close() error {
 // and removed when the benchmark ends.
 func freshDB(tb testing.TB, engine store.Engine) (string, *store.DB, *rawDB) {
 	tb.Helper()
-	ctx := context.Background()
 	dsn := storetest.DSN(tb, engine)
+	db, raw := openSet(tb, dsn)
+	return dsn, db, raw
+}
+
+// openSet opens the database at dsn, migrated to this build's schema, as
+// the product and as plain SQL; both close when the benchmark ends.
+func openSet(tb testing.TB, dsn string) (*store.DB, *rawDB) {
+	tb.Helper()
+	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
-		tb.Fatalf("open %s: %v", engine, err)
+		tb.Fatalf("open %s: %v", dsn, err)
 	}
 	tb.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(ctx); err != nil {
@@ -355,7 +363,7 @@ func freshDB(tb testing.TB, engine store.Engine) (string, *store.DB, *rawDB) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { raw.Close() })
-	return dsn, db, raw
+	return db, raw
 }
 
 // analyze refreshes the planner's statistics after a bulk load, as
@@ -376,19 +384,5 @@ func keptDB(tb testing.TB, engine store.Engine, dsn string) (*store.DB, *rawDB) 
 	} else if e != engine {
 		tb.Skipf("%s is a %s database", dsn, e)
 	}
-	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("open %s: %v", dsn, err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	raw, err := openRaw(dsn, false)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { raw.Close() })
-	return db, raw
+	return openSet(tb, dsn)
 }
