@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -129,7 +130,7 @@ func (a *App) verifySpan(ctx context.Context, r *store.AuditReader, s *span, has
 			if s.hashes == nil {
 				s.hashes = map[int64]string{}
 			}
-			s.hashes[e.Seq] = e.Hash
+			s.hashes[e.Seq] = strings.Clone(e.Hash) // e is the reader's until we return
 		}
 		if len(e.States) > 0 {
 			s.states.Add(e.Seq, e.States)

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -196,16 +197,23 @@ func (b *Break) Unwrap() error { return ErrChainBroken }
 
 // Verifier checks events one at a time, in sequence order, so a chain of any
 // length is verified in constant memory. It reuses one buffer for the
-// encoding, so a Verifier is not safe for concurrent use.
+// encoding, so a Verifier is not safe for concurrent use. It keeps no
+// string of an event it is handed, so the event's strings may point into
+// memory its reader reuses for the next event.
 type Verifier struct {
 	head  Head
 	count int64
-	// sum is head.Hash decoded: the bytes the next event's hash starts
-	// with. Next checks an event's PrevHash against head.Hash before it
-	// hashes, so sum always stands for the PrevHash being hashed.
+	// sum is the head's hash decoded: the bytes the next event's hash
+	// starts with, and hex the same in lower-case hex, which the next
+	// event's PrevHash must equal. Next checks an event's PrevHash before
+	// it hashes, so sum always stands for the PrevHash being hashed. When
+	// they stand for the head (summed), head.Hash is not kept: Head makes
+	// it from hex.
 	sum [sha256.Size]byte
+	hex [2 * sha256.Size]byte
 	buf []byte
-	// summed says that sum stands for head.Hash.
+	// summed says that sum and hex stand for the head's hash; when not,
+	// head.Hash holds it.
 	summed bool
 	// span says that the first event's PrevHash is taken as claimed
 	// (NewSpanVerifier), and link and linked keep it.
@@ -215,13 +223,17 @@ type Verifier struct {
 }
 
 // NewVerifier starts at the genesis.
-func NewVerifier() *Verifier { return &Verifier{head: Head{Hash: Genesis}, summed: true} }
+func NewVerifier() *Verifier {
+	v := &Verifier{summed: true}
+	copy(v.hex[:], Genesis)
+	return v
+}
 
 // NewVerifierAfter continues a chain verified up to h: the next event must
 // be h.Seq+1 and link to h.Hash. A malformed h.Hash matches no event.
 func NewVerifierAfter(h Head) *Verifier {
 	v := &Verifier{head: h}
-	v.summed = decodeHash(&v.sum, h.Hash)
+	v.setHead(h.Seq, h.Hash)
 	return v
 }
 
@@ -240,6 +252,18 @@ func NewSpanVerifier(after int64) *Verifier {
 // Link returns the PrevHash the span's first event claims, and whether a
 // first event got that far (its sequence number and version were right).
 func (v *Verifier) Link() (string, bool) { return v.link, v.linked }
+
+// setHead makes the event seq, whose hash is h, the head: as sum and hex
+// when h is a lower-case hex SHA-256, else as head.Hash, a copy of h.
+func (v *Verifier) setHead(seq int64, h string) {
+	v.head.Seq = seq
+	if v.summed = decodeHash(&v.sum, h); v.summed {
+		copy(v.hex[:], h)
+		v.head.Hash = ""
+	} else {
+		v.head.Hash = strings.Clone(h)
+	}
+}
 
 // decodeHash decodes a lower-case hex SHA-256 into sum and reports
 // whether it was one.
@@ -261,8 +285,8 @@ func decodeHash(sum *[sha256.Size]byte, h string) bool {
 func (v *Verifier) Next(e Event) error { return v.next(&e) }
 
 // NextRef is Next for an event passed by reference, which saves copying it.
-// The Verifier keeps nothing of *e but its Hash (a string, so immutable):
-// the caller may reuse *e and its Data and States once NextRef returns.
+// The Verifier keeps nothing of *e: the caller may reuse *e, its strings
+// and its Data and States once NextRef returns.
 func (v *Verifier) NextRef(e *Event) error { return v.next(e) }
 
 func (v *Verifier) next(e *Event) error {
@@ -278,13 +302,12 @@ func (v *Verifier) next(e *Event) error {
 	if v.span && v.count == 0 {
 		// The first event of a span: its link is checked by whoever
 		// verified the span before. A malformed one links to no event.
-		v.link, v.linked = e.PrevHash, true
-		v.head.Hash = e.PrevHash
-		if v.summed = decodeHash(&v.sum, e.PrevHash); !v.summed {
+		v.link, v.linked = strings.Clone(e.PrevHash), true
+		if v.setHead(v.head.Seq, e.PrevHash); !v.summed {
 			return &Break{Seq: e.Seq, Reason: "its previous hash does not match the event before it"}
 		}
 	}
-	if e.PrevHash != v.head.Hash {
+	if v.summed && e.PrevHash != string(v.hex[:]) || !v.summed && e.PrevHash != v.head.Hash {
 		return &Break{Seq: e.Seq, Reason: "its previous hash does not match the event before it"}
 	}
 	if !v.summed {
@@ -293,12 +316,12 @@ func (v *Verifier) next(e *Event) error {
 		if HashOf(*e) != e.Hash {
 			return &Break{Seq: e.Seq, Reason: "its content does not match its hash (it was changed after it was written)"}
 		}
-		v.head, v.count = Head{Seq: e.Seq, Hash: e.Hash}, 1
-		v.summed = decodeHash(&v.sum, e.Hash)
+		v.setHead(e.Seq, e.Hash)
+		v.count = 1
 		return nil
 	}
-	// HashOf(e) != e.Hash, without its allocations: e.PrevHash is
-	// v.head.Hash, whose bytes are v.sum, and the hash is compared in the
+	// HashOf(e) != e.Hash, without its allocations: e.PrevHash is the
+	// head's hash, whose bytes are v.sum, and the hash is compared in the
 	// lower-case hex HashOf returns.
 	v.buf = AppendEncode(append(v.buf[:0], v.sum[:]...), e)
 	sum := sha256.Sum256(v.buf)
@@ -307,14 +330,18 @@ func (v *Verifier) next(e *Event) error {
 	if string(hx[:]) != e.Hash {
 		return &Break{Seq: e.Seq, Reason: "its content does not match its hash (it was changed after it was written)"}
 	}
-	v.head = Head{Seq: e.Seq, Hash: e.Hash}
-	v.sum = sum
+	v.head.Seq, v.sum, v.hex = e.Seq, sum, hx
 	v.count++
 	return nil
 }
 
 // Head returns the last verified position.
-func (v *Verifier) Head() Head { return v.head }
+func (v *Verifier) Head() Head {
+	if v.summed {
+		return Head{Seq: v.head.Seq, Hash: string(v.hex[:])}
+	}
+	return v.head
+}
 
 // Count returns how many events were verified.
 func (v *Verifier) Count() int64 { return v.count }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var at = time.Date(2026, 11, 20, 14, 0, 0, 123456000, time.UTC)
@@ -146,5 +147,70 @@ func TestSpanVerifier(t *testing.T) {
 	}
 	if v.Head().Hash != c[8].Hash || NewVerifierAfter(Head{Seq: 6, Hash: c[4].Hash}).Next(c[6]) == nil {
 		t.Fatal("continuing from a head")
+	}
+}
+
+// TestVerifierKeepsNoStringOfTheEvent hands the verifiers each event with
+// its strings in one buffer that is scribbled over once NextRef returns,
+// as a reader reusing its memory does: the chain must verify all the same,
+// and a span's Link and the Head must be what they were.
+func TestVerifierKeepsNoStringOfTheEvent(t *testing.T) {
+	events := chain(9)
+	var buf []byte
+	view := func(e Event) *Event {
+		buf = buf[:0]
+		fields := []*string{&e.ID, &e.Actor, &e.Action, &e.Subject, &e.PrevHash, &e.Hash}
+		for _, f := range fields {
+			buf = append(buf, *f...)
+		}
+		all := unsafe.String(unsafe.SliceData(buf), len(buf))
+		for _, f := range fields {
+			n := len(*f)
+			*f, all = all[:n], all[n:]
+		}
+		return &e
+	}
+	scribble := func() {
+		for i := range buf {
+			buf[i] = 'x'
+		}
+	}
+	whole, span := NewVerifier(), NewSpanVerifier(3)
+	for _, e := range events {
+		if err := whole.NextRef(view(e)); err != nil {
+			t.Fatalf("whole chain: %v", err)
+		}
+		scribble()
+		if e.Seq > 3 {
+			if err := span.NextRef(view(e)); err != nil {
+				t.Fatalf("span: %v", err)
+			}
+			scribble()
+		}
+	}
+	last := events[len(events)-1]
+	if h := whole.Head(); h.Seq != last.Seq || h.Hash != last.Hash {
+		t.Errorf("whole chain's head %+v, want %d %s", h, last.Seq, last.Hash)
+	}
+	if h := span.Head(); h.Seq != last.Seq || h.Hash != last.Hash {
+		t.Errorf("span's head %+v, want %d %s", h, last.Seq, last.Hash)
+	}
+	if link, ok := span.Link(); !ok || link != events[2].Hash {
+		t.Errorf("span's link %q, %v; want %s", link, ok, events[2].Hash)
+	}
+	after := NewVerifierAfter(Head{Seq: 4, Hash: events[3].Hash})
+	for _, e := range events[4:] {
+		if err := after.NextRef(view(e)); err != nil {
+			t.Fatalf("after event 4: %v", err)
+		}
+		scribble()
+	}
+	// A malformed head is kept as given, and matches no event.
+	bad := NewVerifierAfter(Head{Seq: 4, Hash: "not a hash"})
+	if err := bad.NextRef(view(events[4])); err == nil {
+		t.Error("an event linked to a malformed head")
+	}
+	if h := bad.Head(); h.Hash != "not a hash" {
+		t.Errorf("malformed head became %q", h.Hash)
 	}
 }

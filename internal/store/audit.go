@@ -284,17 +284,16 @@ func (r *AuditReader) Close() {
 }
 
 // WalkSpan is DB.WalkAuditSpan through the reader: the events with after <
-// seq <= upto, in order, in one read transaction; the *audit.Event passed
-// to fn, its Data and its States, are valid only until fn returns (its
-// strings may be kept).
+// seq <= upto, in order, in one read transaction. The *audit.Event passed
+// to fn, its strings, its Data and its States are valid only until fn
+// returns: on SQLite they are SQLite's own memory, which the next event
+// reuses, so walking a span allocates nothing per event. Clone what must
+// be kept (strings.Clone, bytes.Clone).
 func (r *AuditReader) WalkSpan(ctx context.Context, after, upto int64, fn func(*audit.Event) error) error {
 	if r.sq == nil {
 		return r.db.WalkAuditSpan(ctx, after, upto, fn)
 	}
-	var (
-		ev   audit.Event
-		text []byte
-	)
+	var ev audit.Event
 	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`
 	err := r.sq.query(ctx, q, []any{after, upto}, func(w *sqliteRow) error {
 		ev.Seq, ev.Version = w.int64(0), int(w.int64(7))
@@ -304,15 +303,8 @@ func (r *AuditReader) WalkSpan(ctx context.Context, after, upto int64, fn func(*
 		}
 		ev.At = at
 		ev.Data, ev.States = w.bytes(6), w.bytes(10)
-		// The six short text columns, copied into one string.
-		id, actor, action, subject, prev, hash := w.bytes(1), w.bytes(3), w.bytes(4), w.bytes(5), w.bytes(8), w.bytes(9)
-		text = append(append(append(append(append(append(text[:0], id...), actor...), action...), subject...), prev...), hash...)
-		all := string(text)
-		all, ev.ID = all[len(id):], all[:len(id)]
-		all, ev.Actor = all[len(actor):], all[:len(actor)]
-		all, ev.Action = all[len(action):], all[:len(action)]
-		all, ev.Subject = all[len(subject):], all[:len(subject)]
-		ev.PrevHash, ev.Hash = all[:len(prev)], all[len(prev):]
+		ev.ID, ev.Actor, ev.Action, ev.Subject = w.text(1), w.text(3), w.text(4), w.text(5)
+		ev.PrevHash, ev.Hash = w.text(8), w.text(9)
 		return fn(&ev)
 	})
 	return r.db.mapError(err, "read audit events")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,9 @@ func TestWalkAuditMatchesAuditEvents(t *testing.T) {
 			err := db.WalkAudit(ctx, tc.after, tc.limit, func(e *audit.Event) error {
 				c := *e
 				c.Data, c.States = bytes.Clone(e.Data), bytes.Clone(e.States)
+				// The strings, too, are the reader's until fn returns.
+				c.ID, c.Actor, c.Action, c.Subject = strings.Clone(e.ID), strings.Clone(e.Actor), strings.Clone(e.Action), strings.Clone(e.Subject)
+				c.PrevHash, c.Hash = strings.Clone(e.PrevHash), strings.Clone(e.Hash)
 				got = append(got, c)
 				return nil
 			})
@@ -79,6 +83,9 @@ func TestWalkAuditMatchesAuditEvents(t *testing.T) {
 			err := r.WalkSpan(ctx, sp[0], sp[1], func(e *audit.Event) error {
 				c := *e
 				c.Data, c.States = bytes.Clone(e.Data), bytes.Clone(e.States)
+				// The strings, too, are the reader's until fn returns.
+				c.ID, c.Actor, c.Action, c.Subject = strings.Clone(e.ID), strings.Clone(e.Actor), strings.Clone(e.Action), strings.Clone(e.Subject)
+				c.PrevHash, c.Hash = strings.Clone(e.PrevHash), strings.Clone(e.Hash)
 				got = append(got, c)
 				return nil
 			})

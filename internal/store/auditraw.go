@@ -30,10 +30,16 @@ type sqliteReader struct {
 }
 
 // readerMmap is how much of the database file a reader maps, so that
-// reading a page costs no system call and no copy. Measured on the row
+// reading a page costs no system call and no copy: as much as SQLite
+// allows (SQLITE_MAX_MMAP_SIZE, 2 GiB less 64 KiB). Measured on the row
 // check (BenchmarkAuditVerify/sqlite/rows, CPU samples): 1.45 s mapped,
 // against 4.2 s with SQLite's default page cache and 3.0 s with 32 MiB.
-const readerMmap = 1 << 30
+// At 1M events the file is 1.6 GB: a 1 GiB map left a third of it to
+// pread and the page cache, and verify took 2.85–3.5 s against 2.42–2.47 s
+// mapped whole (2026-12-01, AMD EPYC). The mapped pages are clean pages of
+// the file, which the kernel drops first under pressure, but they count in
+// the process's RSS while the readers are open (BENCHMARKS.md §2).
+const readerMmap = 2<<30 - 1<<16
 
 // openSQLiteReader opens path for reading only.
 func openSQLiteReader(path string, busy time.Duration) (*sqliteReader, error) {
@@ -119,6 +125,13 @@ func (w *sqliteRow) bytes(i int) []byte {
 		return []byte{}
 	}
 	return unsafe.Slice((*byte)(cmem(p)), n)
+}
+
+// text is bytes as a string over the same memory, equally short-lived:
+// whoever keeps it must copy it (strings.Clone).
+func (w *sqliteRow) text(i int) string {
+	b := w.bytes(i)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // query runs q, whose parameters are $1…$n (rewritten as SQLite's ?1…?n)
