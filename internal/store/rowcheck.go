@@ -342,8 +342,8 @@ func (r *AuditReader) WalkRowIndex(ctx context.Context, after, upto int64, fn fu
 // unitStates reads each unit's latest recorded state for one table, in
 // key order, from a plain scan of the audit_rows_latest index: the last
 // entry of each key's run is its highest seq. Picking it in Go rather than
-// with GROUP BY and max() halves the read: SQLite's aggregate steps were
-// 0.73 of the 1.5 CPU-s the row check took per verify of 1M events.
+// with GROUP BY and max() spares SQLite's aggregate steps: the row check of
+// 1M events took 1.15 s instead of 1.29-1.35 s.
 type unitStates struct {
 	c *sqliteCursor
 	// more says that c is at an entry not yet read.
