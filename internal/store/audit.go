@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -130,20 +131,36 @@ func (db *DB) WalkAuditSpan(ctx context.Context, after, upto int64, fn func(*aud
 }
 
 func (db *DB) walkAudit(ctx context.Context, q string, args []any, fn func(*audit.Event) error) error {
+	return db.walkAuditIn(ctx, q, args, false, fn)
+}
+
+// walkAuditIn is walkAudit; inPlace makes the strings of the events passed
+// to fn point into the row as read, valid only until fn returns, where
+// otherwise they may be kept. Only PostgreSQL tells the two apart.
+func (db *DB) walkAuditIn(ctx context.Context, q string, args []any, inPlace bool, fn func(*audit.Event) error) error {
 	if db.engine != Postgres {
 		return db.View(ctx, func(tx *Tx) error { return tx.walkAudit(q, args, fn) })
 	}
+	return db.pgxRead(ctx, "read audit events", func(c *pgx.Conn) error {
+		return walkAuditPgx(ctx, c, q, args, inPlace, fn)
+	})
+}
+
+// pgxRead runs fn with a connection of the read pool as pgx's own, for
+// reads too long for database/sql's cost per row (verifying). Its errors
+// are mapped as what.
+func (db *DB) pgxRead(ctx context.Context, what string, fn func(*pgx.Conn) error) error {
 	conn, err := db.read.Conn(ctx)
 	if err != nil {
-		return db.mapError(err, "read audit events")
+		return db.mapError(err, what)
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
-			return fmt.Errorf("read audit events: unexpected driver connection %T", dc)
+			return fmt.Errorf("%s: unexpected driver connection %T", what, dc)
 		}
-		return db.mapError(walkAuditPgx(ctx, c.Conn(), q, args, fn), "read audit events")
+		return db.mapError(fn(c.Conn()), what)
 	})
 }
 
@@ -164,10 +181,50 @@ func (tx *Tx) walkAudit(q string, args []any, fn func(*audit.Event) error) error
 var auditOIDs = [...]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.TextOID, pgtype.TextOID,
 	pgtype.TextOID, pgtype.TextOID, pgtype.Int4OID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID}
 
-// walkAuditPgx runs q in a read-only transaction on c, with every column in
-// binary, and decodes each row in place. The six text columns other than
-// data and states are copied into one string per row.
-func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, args []any, fn func(*audit.Event) error) (err error) {
+// walkAuditPgx reads q's events on c (queryPgx), and decodes each row in
+// place. The six text columns other than data and states are copied into
+// one string per row, unless inPlace: then they are the row's bytes.
+func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, args []any, inPlace bool, fn func(*audit.Event) error) error {
+	var (
+		ev   audit.Event
+		text []byte
+	)
+	return queryPgx(ctx, c, q, args, auditOIDs[:], func(v [][]byte) error {
+		if len(v[0]) != 8 || len(v[2]) != 8 || len(v[7]) != 4 {
+			return fmt.Errorf("a row of %d, %d and %d bytes for seq, at and version, want 8, 8 and 4", len(v[0]), len(v[2]), len(v[7]))
+		}
+		ev.Seq = int64(binary.BigEndian.Uint64(v[0]))
+		us := int64(binary.BigEndian.Uint64(v[2]))
+		if us == math.MaxInt64 || us == math.MinInt64 {
+			return fmt.Errorf("event %d: an infinite time", ev.Seq)
+		}
+		ev.At = time.UnixMicro(us + pgEpochMicros).UTC()
+		ev.Version = int(int32(binary.BigEndian.Uint32(v[7])))
+		ev.Data, ev.States = v[6], v[10]
+		if inPlace {
+			ev.ID, ev.Actor, ev.Action, ev.Subject = view(v[1]), view(v[3]), view(v[4]), view(v[5])
+			ev.PrevHash, ev.Hash = view(v[8]), view(v[9])
+			return fn(&ev)
+		}
+		text = append(append(append(append(append(append(text[:0], v[1]...), v[3]...), v[4]...), v[5]...), v[8]...), v[9]...)
+		all := string(text)
+		all, ev.ID = all[len(v[1]):], all[:len(v[1])]
+		all, ev.Actor = all[len(v[3]):], all[:len(v[3])]
+		all, ev.Action = all[len(v[4]):], all[:len(v[4])]
+		all, ev.Subject = all[len(v[5]):], all[:len(v[5])]
+		ev.PrevHash, ev.Hash = all[:len(v[8])], all[len(v[8]):]
+		return fn(&ev)
+	})
+}
+
+// view is b as a string over the same bytes, for as long as b stays put.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// queryPgx runs q in a read-only transaction on c, with every column in
+// binary, checks that the columns are of the types oids, and calls fn with
+// each row's values as PostgreSQL sent them (NULL as nil), valid only
+// until fn returns. An error from fn stops it and is returned.
+func queryPgx(ctx context.Context, c *pgx.Conn, q string, args []any, oids []uint32, fn func([][]byte) error) (err error) {
 	tx, err := c.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return err
@@ -185,39 +242,16 @@ func walkAuditPgx(ctx context.Context, c *pgx.Conn, q string, args []any, fn fun
 	}
 	defer rows.Close()
 	fields := rows.FieldDescriptions()
-	if len(fields) != len(auditOIDs) {
-		return fmt.Errorf("%d columns, want %d", len(fields), len(auditOIDs))
+	if len(fields) != len(oids) {
+		return fmt.Errorf("%d columns, want %d", len(fields), len(oids))
 	}
 	for i, f := range fields {
-		if f.DataTypeOID != auditOIDs[i] || f.Format != pgx.BinaryFormatCode {
-			return fmt.Errorf("column %s is of type %d in format %d, want type %d in binary", f.Name, f.DataTypeOID, f.Format, auditOIDs[i])
+		if f.DataTypeOID != oids[i] || f.Format != pgx.BinaryFormatCode {
+			return fmt.Errorf("column %s is of type %d in format %d, want type %d in binary", f.Name, f.DataTypeOID, f.Format, oids[i])
 		}
 	}
-	var (
-		ev   audit.Event
-		text []byte
-	)
 	for rows.Next() {
-		v := rows.RawValues()
-		if len(v[0]) != 8 || len(v[2]) != 8 || len(v[7]) != 4 {
-			return fmt.Errorf("a row of %d, %d and %d bytes for seq, at and version, want 8, 8 and 4", len(v[0]), len(v[2]), len(v[7]))
-		}
-		ev.Seq = int64(binary.BigEndian.Uint64(v[0]))
-		us := int64(binary.BigEndian.Uint64(v[2]))
-		if us == math.MaxInt64 || us == math.MinInt64 {
-			return fmt.Errorf("event %d: an infinite time", ev.Seq)
-		}
-		ev.At = time.UnixMicro(us + pgEpochMicros).UTC()
-		ev.Version = int(int32(binary.BigEndian.Uint32(v[7])))
-		ev.Data, ev.States = v[6], v[10]
-		text = append(append(append(append(append(append(text[:0], v[1]...), v[3]...), v[4]...), v[5]...), v[8]...), v[9]...)
-		all := string(text)
-		all, ev.ID = all[len(v[1]):], all[:len(v[1])]
-		all, ev.Actor = all[len(v[3]):], all[:len(v[3])]
-		all, ev.Action = all[len(v[4]):], all[:len(v[4])]
-		all, ev.Subject = all[len(v[5]):], all[:len(v[5])]
-		ev.PrevHash, ev.Hash = all[:len(v[8])], all[len(v[8]):]
-		if err := fn(&ev); err != nil {
+		if err := fn(rows.RawValues()); err != nil {
 			return err
 		}
 	}
@@ -286,15 +320,15 @@ func (r *AuditReader) Close() {
 // WalkSpan is DB.WalkAuditSpan through the reader: the events with after <
 // seq <= upto, in order, in one read transaction. The *audit.Event passed
 // to fn, its strings, its Data and its States are valid only until fn
-// returns: on SQLite they are SQLite's own memory, which the next event
-// reuses, so walking a span allocates nothing per event. Clone what must
-// be kept (strings.Clone, bytes.Clone).
+// returns: they are SQLite's own memory, or the row as PostgreSQL sent it,
+// which the next event reuses, so walking a span allocates nothing per
+// event. Clone what must be kept (strings.Clone, bytes.Clone).
 func (r *AuditReader) WalkSpan(ctx context.Context, after, upto int64, fn func(*audit.Event) error) error {
+	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`
 	if r.sq == nil {
-		return r.db.WalkAuditSpan(ctx, after, upto, fn)
+		return r.db.walkAuditIn(ctx, q, []any{after, upto}, true, fn)
 	}
 	var ev audit.Event
-	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`
 	err := r.sq.query(ctx, q, []any{after, upto}, func(w *sqliteRow) error {
 		ev.Seq, ev.Version = w.int64(0), int(w.int64(7))
 		at, err := parseStoredTime(w.bytes(2))

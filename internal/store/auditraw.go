@@ -129,10 +129,7 @@ func (w *sqliteRow) bytes(i int) []byte {
 
 // text is bytes as a string over the same memory, equally short-lived:
 // whoever keeps it must copy it (strings.Clone).
-func (w *sqliteRow) text(i int) string {
-	b := w.bytes(i)
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
+func (w *sqliteRow) text(i int) string { return view(w.bytes(i)) }
 
 // query runs q, whose parameters are $1…$n (rewritten as SQLite's ?1…?n)
 // bound to args, and calls fn for each row, checking ctx every few

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"blameful.dev/blameful/internal/audit"
 )
@@ -187,6 +191,12 @@ WHERE NOT EXISTS (SELECT 1 FROM audit_rows r WHERE r.tbl = $1 AND r.key = t.` + 
 	return n, err
 }
 
+// rowIndexQuery reads the row index's entries of a span of events, and
+// rowIndexOIDs are its columns' types on PostgreSQL.
+const rowIndexQuery = `SELECT seq, tbl, key, hash FROM audit_rows WHERE seq > $1 AND seq <= $2 ORDER BY seq`
+
+var rowIndexOIDs = []uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID}
+
 // WalkRowIndex calls fn for each entry of audit_rows with after < seq <=
 // upto, ordered by seq (the entries of one event in no particular order),
 // in a read transaction of its own. Verifying reads it to check that the
@@ -195,13 +205,12 @@ func (db *DB) WalkRowIndex(ctx context.Context, after, upto int64, fn func(seq i
 	return db.View(ctx, func(tx *Tx) error {
 		var seq int64
 		var s audit.RowState
-		return tx.each("read the row index", `SELECT seq, tbl, key, hash FROM audit_rows WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
-			[]any{after, upto}, func(rows *sql.Rows) error {
-				if err := rows.Scan(&seq, &s.Table, &s.Key, &s.Hash); err != nil {
-					return fmt.Errorf("row index: %w", err)
-				}
-				return fn(seq, s)
-			})
+		return tx.each("read the row index", rowIndexQuery, []any{after, upto}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&seq, &s.Table, &s.Key, &s.Hash); err != nil {
+				return fmt.Errorf("row index: %w", err)
+			}
+			return fn(seq, s)
+		})
 	})
 }
 
@@ -328,14 +337,18 @@ func (r *AuditReader) checkMerged(ctx context.Context, t accountable, fn func(au
 // table, key and hash as bytes that are valid only until fn returns.
 func (r *AuditReader) WalkRowIndex(ctx context.Context, after, upto int64, fn func(seq int64, table, key, hash []byte) error) error {
 	if r.sq == nil {
-		return r.db.WalkRowIndex(ctx, after, upto, func(seq int64, s audit.RowState) error {
-			return fn(seq, []byte(s.Table), []byte(s.Key), []byte(s.Hash))
+		return r.db.pgxRead(ctx, "read the row index", func(c *pgx.Conn) error {
+			return queryPgx(ctx, c, rowIndexQuery, []any{after, upto}, rowIndexOIDs, func(v [][]byte) error {
+				if len(v[0]) != 8 {
+					return fmt.Errorf("row index: a seq of %d bytes, want 8", len(v[0]))
+				}
+				return fn(int64(binary.BigEndian.Uint64(v[0])), v[1], v[2], v[3])
+			})
 		})
 	}
-	err := r.sq.query(ctx, `SELECT seq, tbl, key, hash FROM audit_rows WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
-		[]any{after, upto}, func(w *sqliteRow) error {
-			return fn(w.int64(0), w.bytes(1), w.bytes(2), w.bytes(3))
-		})
+	err := r.sq.query(ctx, rowIndexQuery, []any{after, upto}, func(w *sqliteRow) error {
+		return fn(w.int64(0), w.bytes(1), w.bytes(2), w.bytes(3))
+	})
 	return r.db.mapError(err, "read the row index")
 }
 
