@@ -88,7 +88,7 @@ INSERT INTO incident_entities (incident, entity, origin, position) VALUES ($1, $
 func (tx *Tx) Incident(id incident.ID) (incident.Incident, error) {
 	var in incident.Incident
 	err := tx.one("no incident "+string(id), `
-SELECT `+incidentColumnsOf("i")+`, ie.entity, ie.origin
+SELECT `+incidentColumnsI+`, ie.entity, ie.origin
 FROM incidents i LEFT JOIN incident_entities ie ON ie.incident = i.id
 WHERE i.id = $1
 ORDER BY ie.position`, []any{string(id)}, func(rows *sql.Rows) error {
@@ -118,6 +118,12 @@ func scanIncidentRow(rows *sql.Rows, in *incident.Incident, extra ...any) (bool,
 	}
 	return first, nil
 }
+
+// incidentColumnsI is incidentColumns qualified by the alias i, made once:
+// the statements that use it are built per API read and per alert, and
+// splitting and joining the list was 0.6 KB of an API read's 16 KB of
+// allocations.
+var incidentColumnsI = incidentColumnsOf("i")
 
 // incidentColumnsOf is incidentColumns qualified by a table alias.
 func incidentColumnsOf(alias string) string {

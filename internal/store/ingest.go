@@ -14,7 +14,7 @@ import (
 // statement; found is false for a group never seen.
 func (tx *Tx) CurrentAlertGroup(source, key string) (g incident.AlertGroup, in incident.Incident, found bool, err error) {
 	err = tx.eachPrepared("read alert group", `
-SELECT `+incidentColumnsOf("i")+`, ie.entity, ie.origin, g.opened_at, g.resolved_at
+SELECT `+incidentColumnsI+`, ie.entity, ie.origin, g.opened_at, g.resolved_at
 FROM alert_groups g JOIN incidents i ON i.id = g.incident LEFT JOIN incident_entities ie ON ie.incident = i.id
 WHERE g.source = $1 AND g.group_key = $2 AND g.current = `+tx.boolean(true)+`
 ORDER BY ie.position`, []any{source, key}, func(rows *sql.Rows) error {
