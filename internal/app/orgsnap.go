@@ -190,8 +190,8 @@ func (s *orgSnapshot) relation(r org.Relation) (uint8, error) {
 	return uint8(len(s.rels) - 1), nil
 }
 
-// word returns one copy of a value many rows repeat (kinds, types,
-// lifecycles, relations).
+// word returns one copy of a value many rows repeat (kinds, types and
+// lifecycles; relations are indexes, relation).
 func (s *orgSnapshot) word(v string) string {
 	if s.words == nil {
 		s.words = map[string]string{}
