@@ -361,6 +361,18 @@ func (tx *Tx) cachedStmt(q string) *sql.Stmt {
 	return tx.cache.lookup(q)
 }
 
+// planEachTime returns args led by the option that makes pgx run the
+// statement unnamed when one of them is a refArray, and args as they are
+// otherwise.
+func planEachTime(args []any) []any {
+	for _, a := range args {
+		if _, ok := a.(refArray); ok {
+			return append([]any{pgx.QueryExecModeDescribeExec}, args...)
+		}
+	}
+	return args
+}
+
 func (tx *Tx) query(what, q string, args ...any) (*sql.Rows, error) {
 	if tx.cache != nil {
 		st, err := tx.prepared(what, q)
@@ -370,7 +382,7 @@ func (tx *Tx) query(what, q string, args ...any) (*sql.Rows, error) {
 		rows, err := st.QueryContext(tx.ctx, args...)
 		return rows, tx.mapError(err, what)
 	}
-	rows, err := tx.tx.QueryContext(tx.ctx, tx.bind(q), args...)
+	rows, err := tx.tx.QueryContext(tx.ctx, tx.bind(q), planEachTime(args)...)
 	return rows, tx.mapError(err, what)
 }
 
@@ -385,7 +397,7 @@ func (tx *Tx) get(notFound, q string, args []any, dest ...any) error {
 		}
 		row = st.QueryRowContext(tx.ctx, args...)
 	} else {
-		row = tx.tx.QueryRowContext(tx.ctx, tx.bind(q), args...)
+		row = tx.tx.QueryRowContext(tx.ctx, tx.bind(q), planEachTime(args)...)
 	}
 	err := row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -1,6 +1,12 @@
 package store
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"blameful.dev/blameful/internal/org"
+)
 
 func TestBind(t *testing.T) {
 	sq := dialect{SQLite}
@@ -29,4 +35,21 @@ func FuzzBind(f *testing.F) {
 			t.Fatalf("bind changed the length: %q -> %q", q, out)
 		}
 	})
+}
+
+// A long list of references goes to PostgreSQL as one array, and the
+// statement that carries it runs unnamed, planned with the array's value
+// each time (refArray); nothing else changes how a statement runs.
+func TestLongRefListsArePlannedEachTime(t *testing.T) {
+	refs := []org.Ref{"user:default/ada", "group:default/payments"}
+	pg := dialect{Postgres}.refsArg(refs)
+	got := planEachTime([]any{"open", pg})
+	if len(got) != 3 || got[0] != pgx.QueryExecModeDescribeExec || got[2].(refArray)[1] != "group:default/payments" {
+		t.Errorf("PostgreSQL's array: args %v", got)
+	}
+	for _, args := range [][]any{{"open", dialect{SQLite}.refsArg(refs)}, {"open", []string{"a"}}, nil} {
+		if got := planEachTime(args); len(got) != len(args) {
+			t.Errorf("planEachTime(%v) = %v: only a reference array changes the mode", args, got)
+		}
+	}
 }
