@@ -47,6 +47,9 @@ type App struct {
 	ingest *committer
 	// tokens remembers authenticated tokens (authcache.go).
 	tokens *authCache
+	// sessions remembers the web sessions this server has checked, as
+	// tokens does the API tokens.
+	sessions *authCache
 	// orgs is this server's copy of the org and catalog (orgsnap.go).
 	orgs *orgCache
 }
@@ -75,7 +78,7 @@ func New(db *store.DB, opts ...Option) *App {
 	if a.newID == nil {
 		a.newID = uuidV7(a.now)
 	}
-	a.tokens = newAuthCache(db)
+	a.tokens, a.sessions = newAuthCache(db), newAuthCache(db)
 	a.orgs = &orgCache{db: db, log: func(err error) { a.log.Warn("reading the org into memory", "err", err) }}
 	return a
 }

@@ -10,20 +10,22 @@ import (
 	"blameful.dev/blameful/internal/store"
 )
 
-// authCache remembers the tokens this server has authenticated, by the
-// hash of their secret, so that a request is not a database read before it
-// is anything else (it was 37% of an API read's CPU).
+// authCache remembers the tokens (or, in another cache, the web sessions)
+// this server has authenticated, by the hash of their secret, so that a
+// request is not a database read before it is anything else (it was 37%
+// of an API read's CPU).
 //
-// What a token authenticates as changes in three ways, each bounded:
+// What a credential authenticates as changes in three ways, each bounded:
 //
-//   - A write through blameful (a token revoked, a person erased, saved or
+//   - A write through blameful (a token revoked, a session ended, an
+//     account disabled or given a new password, a person erased, saved or
 //     leaving, a leads edge opened, closed or corrected) moves the stored
 //     credential epoch in its own transaction. This server sees its own at
 //     once (store.DB counts them) and reads the stored epoch at most once
 //     per epochPoll, so a change made on another server reaches this one
 //     within about a second. Either way every entry is forgotten.
-//   - The token's expiry and the person's leaving date are kept with the
-//     entry, which ends at the earlier of them by the app's clock.
+//   - The token's or session's end and the person's leaving date are kept
+//     with the entry, which ends at the earliest of them by the app's clock.
 //   - Leadership that begins or ends on a date recorded in advance is not a
 //     write at that moment: no entry outlives maxAuthAge, on the app's
 //     clock or the wall clock, so it takes effect within that.

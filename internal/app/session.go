@@ -14,8 +14,12 @@ import (
 // A session is a login in one browser: a random token in a cookie, kept in
 // the database only as its SHA-256. It ends when idle for SessionIdle, at
 // the latest SessionMax after the login, when its account is disabled or
-// its person leaves, and on logging out. Nothing is cached: each request
-// reads the session, the account and the person in one statement.
+// its person leaves, and on logging out. A server reads the session, the
+// account and the person in one statement, and remembers what it read as
+// it remembers API tokens (authCache): for at most a minute, and until a
+// session ends, an account is disabled or given a new password, or the
+// person changes, through this server (at once) or another (within about
+// a second).
 const (
 	SessionIdle = 12 * time.Hour
 	SessionMax  = 7 * 24 * time.Hour
@@ -99,7 +103,16 @@ func (a *App) SessionActor(ctx context.Context, token string) (org.Actor, error)
 		return org.Actor{}, denied
 	}
 	now := a.Now()
-	c, err := a.db.SessionCredential(ctx, hashSecret(token), now)
+	hash := hashSecret(token)
+	if e, ok := a.sessions.get(ctx, hash, now); ok {
+		if now.Sub(e.lastUsed) >= sessionTouchEvery {
+			a.touchSession(ctx, hash, now)
+			a.sessions.touched(hash, now)
+		}
+		return e.actor, nil
+	}
+	before := a.sessions.snapshot()
+	c, err := a.db.SessionCredential(ctx, hash, now)
 	if errors.Is(err, errs.NotFound) {
 		return org.Actor{}, denied
 	}
@@ -115,14 +128,28 @@ func (a *App) SessionActor(ctx context.Context, token string) (org.Actor, error)
 		return org.Actor{}, denied
 	}
 	if now.Sub(s.LastSeenAt) >= sessionTouchEvery {
-		// As for tokens: bookkeeping, not audited, and never a reason to
-		// hold the request up when the database is busy. A touch missed
-		// only brings the idle end a little closer.
-		tctx, cancel := context.WithTimeout(ctx, touchTimeout)
-		_ = a.db.Update(tctx, func(tx *store.Tx) error { return tx.TouchSession(s.Hash, now) })
-		cancel()
+		a.touchSession(ctx, hash, now)
+		s.LastSeenAt = now
 	}
+	// The entry ends at the first of the session's ends it can foresee.
+	until := s.LastSeenAt.Add(SessionIdle)
+	for _, end := range []time.Time{s.ExpiresAt, c.Principal.Person.Left} {
+		if !end.IsZero() && end.Before(until) {
+			until = end
+		}
+	}
+	a.sessions.put(hash, authEntry{actor: actor, at: now, wall: time.Now(), until: until, lastUsed: s.LastSeenAt}, before)
 	return actor, nil
+}
+
+// touchSession records a session's last use. As for tokens, it is
+// bookkeeping, not audited, and never a reason to hold the request up
+// when the database is busy: a touch missed only brings the idle end a
+// little closer.
+func (a *App) touchSession(ctx context.Context, hash string, now time.Time) {
+	tctx, cancel := context.WithTimeout(ctx, touchTimeout)
+	_ = a.db.Update(tctx, func(tx *store.Tx) error { return tx.TouchSession(hash, now) })
+	cancel()
 }
 
 // LogOut ends the session with the token, or with everywhere every session

@@ -138,3 +138,68 @@ func TestRevocationReachesEveryServer(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionEndReachesEveryServer: servers remember the sessions they
+// have checked, and forget one that ends on another server within the
+// same bound as a revoked token.
+func TestSessionEndReachesEveryServer(t *testing.T) {
+	for _, engine := range storetest.Engines(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			dsn := storetest.DSN(t, engine)
+			open := func() *store.DB {
+				db, err := store.Open(context.Background(), dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if _, err := db.Migrate(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				return db
+			}
+			one, clock := apptest.New(t, open())
+			two := app.New(open(), app.WithClock(clock.Now))
+			mustAccount(t, one, "ada@example.com", "user:default/ada", goodPassword)
+			out := mustLogIn(t, one, "ada@example.com", goodPassword)
+			kept := mustLogIn(t, one, "ada@example.com", goodPassword)
+			for _, a := range []*app.App{one, two} {
+				for _, s := range []app.Session{out, kept} {
+					if _, err := a.SessionActor(ctx, s.Token); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			refusedBy := func(a *app.App, token string) bool {
+				deadline := time.Now().Add(10 * time.Second)
+				for time.Now().Before(deadline) {
+					if _, err := a.SessionActor(ctx, token); errors.Is(err, errs.Unauthenticated) {
+						return true
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				return false
+			}
+
+			// Logging out on the second server.
+			if err := two.LogOut(ctx, out.Token, false); err != nil {
+				t.Fatal(err)
+			}
+			sessionDenied(t, two, out.Token, "logged out, on the server that did it")
+			if !refusedBy(one, out.Token) {
+				t.Fatal("the first server still accepts a session logged out on the second after 10 s")
+			}
+			if _, err := one.SessionActor(ctx, kept.Token); err != nil {
+				t.Fatalf("the session not logged out: %v", err)
+			}
+
+			// Disabling the account on the first server.
+			if err := one.SetAccountDisabled(ctx, apptest.Admin(), "ada@example.com", true); err != nil {
+				t.Fatal(err)
+			}
+			sessionDenied(t, one, kept.Token, "disabled, on the server that did it")
+			if !refusedBy(two, kept.Token) {
+				t.Fatal("the second server still accepts a disabled account's session after 10 s")
+			}
+		})
+	}
+}

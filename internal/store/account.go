@@ -13,7 +13,10 @@ import (
 
 // Accounts, sessions and password links are credentials, kept like tokens:
 // secrets only as SHA-256 hashes, and outside the accountable tables. The
-// app records their changes in the audit log itself.
+// app records their changes in the audit log itself. A write that can end
+// a session (logging out, disabling an account, a new password) moves the
+// credential epoch, as a token's revocation does, so that servers
+// remembering sessions forget them.
 
 // accountColumns are read in the order scanAccount scans them, from a
 // table aliased a.
@@ -49,6 +52,7 @@ func (tx *Tx) AccountByEmail(email string) (org.Account, error) {
 
 // SetAccountPassword replaces an account's password hash.
 func (tx *Tx) SetAccountPassword(id, hash string, at time.Time) error {
+	tx.credentialsChanged()
 	_, err := tx.exec("set password", `UPDATE accounts SET password_hash = $2, password_set_at = $3, updated_at = $3 WHERE id = $1`,
 		id, hash, tx.t(at))
 	return err
@@ -57,6 +61,7 @@ func (tx *Tx) SetAccountPassword(id, hash string, at time.Time) error {
 // SetAccountDisabled disables an account at at, or enables it again when
 // at is zero.
 func (tx *Tx) SetAccountDisabled(id string, at, now time.Time) error {
+	tx.credentialsChanged()
 	_, err := tx.exec("disable account", `UPDATE accounts SET disabled_at = $2, updated_at = $3 WHERE id = $1`,
 		id, tx.t(at), tx.t(now))
 	return err
@@ -138,6 +143,7 @@ INSERT INTO sessions (hash, account, created_at, last_seen_at, expires_at) VALUE
 // DeleteSession ends the session with the hash; an unknown one is no
 // error. It returns the account the session was of, "" if none.
 func (tx *Tx) DeleteSession(hash string) (string, error) {
+	tx.credentialsChanged()
 	var account string
 	err := tx.each("end session", `DELETE FROM sessions WHERE hash = $1 RETURNING account`, []any{hash}, func(rows *sql.Rows) error {
 		return rows.Scan(&account)
@@ -148,6 +154,7 @@ func (tx *Tx) DeleteSession(hash string) (string, error) {
 // DeleteSessions ends every session of an account and says how many there
 // were.
 func (tx *Tx) DeleteSessions(account string) (int64, error) {
+	tx.credentialsChanged()
 	res, err := tx.exec("end sessions", `DELETE FROM sessions WHERE account = $1`, account)
 	if err != nil {
 		return 0, err

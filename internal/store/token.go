@@ -110,8 +110,8 @@ func splitRoles(s string) []org.Role {
 }
 
 // credentialsChanged notes that this transaction writes something that can
-// change what a token authenticates as, so that its commit moves the
-// credential epoch.
+// change what a token or a session authenticates as, so that its commit
+// moves the credential epoch.
 func (tx *Tx) credentialsChanged() { tx.credentials = true }
 
 func (tx *Tx) moveCredentialEpoch() error {
