@@ -56,7 +56,19 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 				return err
 			}},
 			{"week's incidents", func() error { _, err := tx.WeekIncidents(from, to, review.ListLimit); return err }},
-			{"open postmortems", func() error { _, err := tx.WaitingPostmortems(store.WaitingFilter{}); return err }},
+			{"open postmortems", func() error {
+				sure := review.SurelyOverdueBefore(asOf, policy.Default().PostmortemDueDays)
+				for _, f := range []store.WaitingFilter{{InReview: true, Limit: review.ListLimit}, {ResolvedBefore: sure, Limit: review.ListLimit}, {ResolvedFrom: sure}} {
+					if _, err := tx.WaitingPostmortems(f); err != nil {
+						return err
+					}
+				}
+				if _, err := tx.CountWaitingPostmortems(store.WaitingFilter{InReview: true}); err != nil {
+					return err
+				}
+				_, err := tx.CountWaitingPostmortems(store.WaitingFilter{ResolvedBefore: sure})
+				return err
+			}},
 			{"decided attributions", func() error { _, err := tx.DecidedAttributions(from, to, review.ListLimit); return err }},
 			{"decisions by party and rule", func() error {
 				named, err := tx.PartyRules(from, to)
