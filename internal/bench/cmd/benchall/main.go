@@ -335,8 +335,12 @@ func (s sitting) describe() string {
 	if s.only != "" {
 		cmd += " -only '" + s.only + "'"
 	}
-	return fmt.Sprintf("(UTC, %s): `%s`, each benchmark run %d time(s); commit %s; %s; data: %s.",
-		time.Since(s.started).Round(time.Second), cmd, s.count, commit(), machine(), sizes[s.size])
+	data := sizes[s.size]
+	if !chosen(auditBar, s.only) {
+		data = strings.Replace(data, auditData[s.size], "", 1)
+	}
+	return fmt.Sprintf("(UTC, %s): `%s` on %s, each benchmark run %d time(s); commit %s; %s; data: %s.",
+		time.Since(s.started).Round(time.Second), cmd, strings.Join(s.engines, " and "), s.count, commit(), machine(), data)
 }
 
 // ran reports whether this sitting measured the bar of r (on r's engine).

@@ -50,3 +50,21 @@ func TestSittingsMerge(t *testing.T) {
 		t.Errorf("sittings no row names are still listed: %v", s)
 	}
 }
+
+// TestSittingSaysWhatItRan: a sitting's line names the engines it ran on,
+// and names the audit chain only when it ran the audit bar.
+func TestSittingSaysWhatItRan(t *testing.T) {
+	review := sitting{size: "large", only: "weekly review", count: 2, engines: []string{"sqlite"}}
+	line := review.describe()
+	if !strings.Contains(line, "` on sqlite,") || strings.Contains(line, "audit") || !strings.Contains(line, "20M timeline entries)") {
+		t.Errorf("a review-only sitting on SQLite: %s", line)
+	}
+	all := sitting{size: "large", count: 2, engines: []string{"sqlite", "postgres"}}
+	if line := all.describe(); !strings.Contains(line, "` on sqlite and postgres,") || !strings.Contains(line, auditData["large"]) {
+		t.Errorf("a whole sitting on both engines: %s", line)
+	}
+	small := sitting{size: "small", only: "API reads", count: 1, engines: []string{"sqlite"}}
+	if line := small.describe(); strings.Contains(line, "audit") || !strings.Contains(line, "5,000 alerts)") {
+		t.Errorf("a small sitting without the audit bar: %s", line)
+	}
+}
