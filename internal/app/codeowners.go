@@ -200,27 +200,97 @@ func (a *App) OwnershipDrift(ctx context.Context, actor org.Actor, days int) ([]
 // driftFacts reads the facts of ownership drift, the alert labels among
 // them as the alert hooks map labels to entities.
 func (a *App) driftFacts(tx *store.Tx, at time.Time, days int) (review.DriftFacts, error) {
-	// The org's edges and the catalog's entities from the server's copy
-	// when it is current (orgsnap.go), else from the tables.
-	v, err := a.orgView(tx)
+	edges, known, err := a.driftSources(tx)
 	if err != nil {
 		return review.DriftFacts{}, err
-	}
-	var edges store.EdgeReader = tx
-	var known func(org.Ref) bool
-	if v.snap != nil {
-		edges, known = snapEdges{v.snap}, v.snap.hasEntity
 	}
 	f, err := tx.DriftFacts(at, days, edges)
 	if err != nil {
 		return f, err
 	}
+	f.AlertLabels, f.EntityNames, err = tx.AlertLabelFacts(at, days, a.entityLabels(), known)
+	return f, err
+}
+
+// reviewDrift returns the first limit findings of ownership drift at at,
+// in review.Drift's order, and how many there are in all, reading in full
+// only the facts of the findings it returns. It counts an entity whose
+// changes of the window are judged all outside its owner (store.DriftSuspect)
+// without reading them, and an alert label value naming nothing without
+// listing its incidents. At a million incidents the findings were about
+// 900 entities and thousands of label values, of which a review lists 200.
+func (a *App) reviewDrift(tx *store.Tx, at time.Time, days, limit int) ([]review.Finding, int, error) {
+	edges, known, err := a.driftSources(tx)
+	if err != nil {
+		return nil, 0, err
+	}
+	suspects, err := tx.DriftSuspects(at.AddDate(0, 0, -days), at)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Entities with changes not judged since an edge they depend on was
+	// written are judged here, from their changes and edges.
+	var deploys, stale []org.Ref
+	for _, s := range suspects {
+		if s.Stale {
+			stale = append(stale, s.Entity)
+		} else {
+			deploys = append(deploys, s.Entity)
+		}
+	}
+	f, err := tx.DriftCodeowners(at, edges)
+	if err != nil {
+		return nil, 0, err
+	}
+	f.Days = days
+	if len(stale) > 0 {
+		if f.Changes, f.Edges, err = tx.DriftChanges(at, days, edges, stale); err != nil {
+			return nil, 0, err
+		}
+		for _, d := range review.Drift(review.DriftFacts{At: at, Days: days, Changes: f.Changes, Edges: f.Edges}) {
+			deploys = append(deploys, d.Entity)
+		}
+	}
+	values, names, err := tx.AlertLabelValues(at, days, a.entityLabels(), known)
+	if err != nil {
+		return nil, 0, err
+	}
+	unknown := review.UnknownLabels(values, names)
+	codeowners := len(review.Drift(review.DriftFacts{At: at, Days: days, Codeowners: f.Codeowners, Entities: f.Entities}))
+	shownDeploys, shownLabels := review.ShownDrift(codeowners, deploys, unknown, limit)
+	if f.Changes, f.Edges, err = tx.DriftChanges(at, days, edges, shownDeploys); err != nil {
+		return nil, 0, err
+	}
+	if f.AlertLabels, err = tx.AlertLabelIncidents(at, days, shownLabels); err != nil {
+		return nil, 0, err
+	}
+	f.EntityNames = names
+	found := review.Drift(f)
+	return found[:min(len(found), limit)], codeowners + len(deploys) + len(unknown), nil
+}
+
+// driftSources are where drift reads the org's edges and whether an entity
+// exists: the server's copy of the org when it is current (orgsnap.go),
+// else the tables (known nil).
+func (a *App) driftSources(tx *store.Tx) (store.EdgeReader, func(org.Ref) bool, error) {
+	v, err := a.orgView(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.snap != nil {
+		return snapEdges{v.snap}, v.snap.hasEntity, nil
+	}
+	return tx, nil, nil
+}
+
+// entityLabels are the alert labels that name entities (the alert hooks'
+// mapping), team aside.
+func (a *App) entityLabels() []string {
 	var labels []string
 	for _, l := range a.mapping.EntityLabels {
 		if l != "team" {
 			labels = append(labels, l)
 		}
 	}
-	f.AlertLabels, f.EntityNames, err = tx.AlertLabelFacts(at, days, labels, known)
-	return f, err
+	return labels
 }

@@ -120,6 +120,22 @@ func auditCount(t *testing.T, db *store.DB) int {
 	return n
 }
 
+// importPaymentsShop imports the catalog, and a CODEOWNERS for
+// acme/shop that gives all of it to payments.
+func importPaymentsShop(t *testing.T, a *app.App, catalog string) {
+	t.Helper()
+	b, err := importer.ParseOrg("more.yaml", []byte(catalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(context.Background(), apptest.Admin(), b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ImportCodeowners(context.Background(), apptest.Admin(), "acme/shop", parseCodeowners(t, "* @acme/payments\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestOwnershipDrift runs drift over the test org: a component whose
 // catalog owner (checkout) disagrees with CODEOWNERS (payments), and one
 // whose recent changes all came from outside its owning team, while a
@@ -129,16 +145,7 @@ func TestOwnershipDrift(t *testing.T) {
 		ctx := context.Background()
 		a, clock := apptest.New(t, db)
 		admin := apptest.Admin()
-		b, err := importer.ParseOrg("more.yaml", []byte("version: 1\nentities:\n  - {id: component:web, owner: checkout, code: [github.com/acme/shop]}\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.Import(ctx, admin, b); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.ImportCodeowners(ctx, admin, "acme/shop", parseCodeowners(t, "* @acme/payments\n")); err != nil {
-			t.Fatal(err)
-		}
+		importPaymentsShop(t, a, "version: 1\nentities:\n  - {id: component:web, owner: checkout, code: [github.com/acme/shop]}\n")
 		record := func(entity, actor string, ago time.Duration) {
 			t.Helper()
 			if _, err := a.RecordChange(ctx, admin, app.ChangeInput{Entity: org.MustRef(entity), Ref: "v1", Actor: org.MustRef(actor), At: clock.Now().Add(-ago)}); err != nil {

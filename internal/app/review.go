@@ -69,11 +69,9 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 		if in.Unowned, in.UnownedTotal, err = tx.Unowned(asOf, review.ListLimit); err != nil {
 			return err
 		}
-		facts, err := a.driftFacts(tx, asOf, review.DefaultDriftDays)
-		if err != nil {
+		if in.Drift, in.DriftTotal, err = a.reviewDrift(tx, asOf, review.DefaultDriftDays, review.ListLimit); err != nil {
 			return err
 		}
-		in.Drift = review.Drift(facts)
 		if in.A4Recent, err = tx.LeaderA4Counts(to.AddDate(0, 0, -90), to); err != nil {
 			return err
 		}

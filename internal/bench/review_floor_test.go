@@ -42,6 +42,12 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 			return err
 		}
 		parties := map[org.Ref]int{}
+		var (
+			suspects    []store.DriftSuspect
+			labels      []review.AlertLabel
+			names       map[string]bool
+			shownLabels []review.AlertLabel
+		)
 		late := followup.Filter{Status: followup.Open, DueBefore: today, Limit: review.ListLimit}
 		steps := []struct {
 			name string
@@ -96,9 +102,35 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 				return err
 			}},
 			{"unowned entities", func() error { _, _, err := tx.Unowned(asOf, review.ListLimit); return err }},
-			{"drift facts", func() error { _, err := tx.DriftFacts(asOf, review.DefaultDriftDays, tx); return err }},
-			{"drift alert labels", func() error {
-				_, _, err := tx.AlertLabelFacts(asOf, review.DefaultDriftDays, []string{"service", "component", "app"}, nil)
+			// Drift as app.reviewDrift reads it for a list of ListLimit.
+			{"drift suspects", func() error {
+				var err error
+				suspects, err = tx.DriftSuspects(asOf.AddDate(0, 0, -review.DefaultDriftDays), asOf)
+				return err
+			}},
+			{"drift alert label values", func() error {
+				var err error
+				labels, names, err = tx.AlertLabelValues(asOf, review.DefaultDriftDays, []string{"service", "component", "app"}, nil)
+				return err
+			}},
+			{"drift: shown entities' changes and edges", func() error {
+				var deploys, stale []org.Ref
+				for _, s := range suspects {
+					if s.Stale {
+						stale = append(stale, s.Entity)
+					}
+					deploys = append(deploys, s.Entity)
+				}
+				if _, _, err := tx.DriftChanges(asOf, review.DefaultDriftDays, tx, stale); err != nil {
+					return err
+				}
+				var shown []org.Ref
+				shown, shownLabels = review.ShownDrift(0, deploys, review.UnknownLabels(labels, names), review.ListLimit)
+				_, _, err := tx.DriftChanges(asOf, review.DefaultDriftDays, tx, shown)
+				return err
+			}},
+			{"drift: shown labels' incidents", func() error {
+				_, err := tx.AlertLabelIncidents(asOf, review.DefaultDriftDays, shownLabels)
 				return err
 			}},
 			{"A4 counts, 90 days", func() error { _, err := tx.LeaderA4Counts(to.AddDate(0, 0, -90), to); return err }},

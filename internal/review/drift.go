@@ -42,6 +42,9 @@ type Finding struct {
 	// Entity is the entity concerned; zero when the finding names none
 	// (an alert label that matches no entity).
 	Entity org.Ref
+	// Label is the label and value of an UnknownAlertLabel finding, as
+	// "service=checkout"; empty for the other kinds.
+	Label string
 	// Detail says what is wrong, in one sentence.
 	Detail string
 	// Evidence lists the facts behind it, one short line each: the
@@ -105,10 +108,43 @@ func Drift(f DriftFacts) []Finding {
 	out = append(out, deployDrift(f)...)
 	out = append(out, alertLabelDrift(f)...)
 	slices.SortStableFunc(out, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Entity, b.Entity), cmp.Compare(a.Detail, b.Detail))
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Entity, b.Entity), cmp.Compare(a.Label, b.Label), cmp.Compare(a.Detail, b.Detail))
 	})
 	return out
 }
+
+// ShownDrift says which findings a list of the first limit findings of
+// Drift holds, from what is known of them before they are judged in full:
+// how many CODEOWNERS findings there are, the entities found deploying
+// from outside, and the alert label values naming no entity (each seen on
+// some incident of the window). It returns the deploying entities and the
+// label values whose findings the list shows, in Drift's order; the
+// total is codeowners + len(deploys) + len(labels). A weekly review reads
+// the changes, edges and incidents of those only.
+func ShownDrift(codeowners int, deploys []org.Ref, labels []AlertLabel, limit int) ([]org.Ref, []AlertLabel) {
+	deploys, labels = slices.Clone(deploys), slices.Clone(labels)
+	slices.Sort(deploys)
+	slices.SortFunc(labels, func(a, b AlertLabel) int { return cmp.Compare(a.key(), b.key()) })
+	room := max(0, limit-codeowners)
+	deploys = deploys[:min(len(deploys), room)]
+	room -= len(deploys)
+	return deploys, labels[:min(len(labels), room)]
+}
+
+// UnknownLabels returns the alert label values that name no catalog
+// entity: those not in names (DriftFacts.EntityNames).
+func UnknownLabels(values []AlertLabel, names map[string]bool) []AlertLabel {
+	var out []AlertLabel
+	for _, l := range values {
+		if !names[l.Value] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// key is the label and value as a finding's Label holds them.
+func (l AlertLabel) key() string { return l.Label + "=" + l.Value }
 
 // alertLabelDrift finds alert labels that name no catalog entity
 // (UnknownAlertLabel): something pages people, and the catalog does not
@@ -125,7 +161,7 @@ func alertLabelDrift(f DriftFacts) []Finding {
 		if n == 1 {
 			plural = ""
 		}
-		out = append(out, Finding{Kind: UnknownAlertLabel,
+		out = append(out, Finding{Kind: UnknownAlertLabel, Label: l.key(),
 			Detail: fmt.Sprintf("alerts labelled %s=%s name no catalog entity: %d incident%s in %d days, none with an owner to answer for it",
 				l.Label, l.Value, n, plural, f.Days),
 			Evidence: []string{"incidents: " + strings.Join(shown, ", ") + andMore(n, len(shown))}})

@@ -63,8 +63,11 @@ type Input struct {
 	// UnownedTotal counts the entities with no owner; Unowned lists the
 	// first ListLimit of them by reference.
 	UnownedTotal int
-	// Drift is the ownership drift found at AsOf (Drift), beside the gaps.
-	Drift []Finding
+	// Drift is the ownership drift found at AsOf (Drift), beside the gaps:
+	// the first ListLimit findings at least, and DriftTotal how many there
+	// are in all when more.
+	Drift      []Finding
+	DriftTotal int
 	// A4 counts decisions naming each leader under A4, this week and over
 	// the trailing 90 days.
 	A4Week   map[org.Ref]int
@@ -211,7 +214,7 @@ func Build(in Input) Review {
 		Incidents: in.Incidents, IncidentsTotal: in.IncidentsTotal, Attributions: in.Attributions,
 		FollowUpsDue: in.FollowUpsDue, FollowUpsOverdue: in.FollowUpsLate, OverdueTotal: in.LateTotal,
 		OwnershipGaps: in.Gaps, Unowned: in.Unowned, Flags: in.Flags, FlagsTotal: in.FlagsTotal, Rules: in.Rules, Trend: in.Trend,
-		PostmortemDueDays: in.PostmortemDueDays, FollowThrough: in.FollowThrough, Drift: in.Drift, DriftTotal: len(in.Drift),
+		PostmortemDueDays: in.PostmortemDueDays, FollowThrough: in.FollowThrough, Drift: in.Drift, DriftTotal: max(in.DriftTotal, len(in.Drift)),
 		AttributionsTotal: max(in.AttributionsTotal, len(in.Attributions)), UnownedTotal: max(in.UnownedTotal, len(in.Unowned))}
 	r.Drift = r.Drift[:min(len(r.Drift), ListLimit)]
 	r.Attributions = r.Attributions[:min(len(r.Attributions), ListLimit)]

@@ -91,9 +91,13 @@ func TestChangeDriftOverTime(t *testing.T) {
 			t.Helper()
 			var got map[string]string
 			var suspect, all []review.Finding
+			var suspects []store.DriftSuspect
 			err := db.View(ctx, func(tx *store.Tx) error {
 				var err error
 				if got, err = tx.ChangeDriftStates(); err != nil {
+					return err
+				}
+				if suspects, err = tx.DriftSuspects(day(90), now); err != nil {
 					return err
 				}
 				f, err := tx.DriftFacts(now, 90, tx)
@@ -118,6 +122,24 @@ func TestChangeDriftOverTime(t *testing.T) {
 			}
 			if diff := cmp.Diff(all, suspect); diff != "" {
 				t.Errorf("%s: drift from the suspect changes differs from drift of them all (-all +suspect):\n%s", step, diff)
+			}
+			// A bounded list counts a suspect whose changes are all judged
+			// as a finding without reading them: every finding must be a
+			// suspect, and every judged suspect a finding.
+			drifted := map[org.Ref]bool{}
+			for _, f := range all {
+				if f.Kind == review.DeploysFromOutside {
+					drifted[f.Entity] = true
+				}
+			}
+			for _, s := range suspects {
+				if !s.Stale && !drifted[s.Entity] {
+					t.Errorf("%s: %s is a suspect with its changes judged, and no finding", step, s.Entity)
+				}
+				delete(drifted, s.Entity)
+			}
+			for e := range drifted {
+				t.Errorf("%s: %s drifted and is no suspect", step, e)
 			}
 			found += len(all)
 			write(func(tx *store.Tx) error { _, err := tx.JudgeChanges(100); return err })

@@ -15,10 +15,9 @@ import (
 	"blameful.dev/blameful/internal/review"
 )
 
-// AlertLabelFacts reads the values of the labels that name entities on
-// the incidents that started in the days before at, with the incidents
-// (newest first, at most 50 a value) of the values that name no catalog
-// entity, and which of the values name a catalog entity of any kind.
+// AlertLabelValues reads the values of the labels that name entities on
+// the incidents that started in the days before at (their Incidents not
+// read), and which of the values name a catalog entity of any kind.
 //
 // At a million incidents the profile showed 30 s here when SQLite walked
 // every incident's label, then 1 s on SQLite and 2.9 s on PostgreSQL when
@@ -27,13 +26,12 @@ import (
 // (0024), which keeps each label beside its incident's start, and the
 // window's values from label_values (0027), which keeps each value's latest
 // start (the window's 83,000 labels were 190-200 ms of the review at a
-// million); the catalog is asked about the values in one statement, and only the values that name nothing have their
-// incidents listed, all in one statement.
+// million); the catalog is asked about the values in one statement.
 //
 // known, when not nil, says whether an entity exists (a server's copy of
 // the catalog, current for this transaction); without it the catalog is
 // read.
-func (tx *Tx) AlertLabelFacts(at time.Time, days int, labels []string, known func(org.Ref) bool) ([]review.AlertLabel, map[string]bool, error) {
+func (tx *Tx) AlertLabelValues(at time.Time, days int, labels []string, known func(org.Ref) bool) ([]review.AlertLabel, map[string]bool, error) {
 	names := map[string]bool{}
 	from, to := tx.t(at.AddDate(0, 0, -days)), tx.t(at)
 	type value struct{ label, value string }
@@ -102,53 +100,104 @@ ORDER BY value`,
 			return nil, nil, err
 		}
 	}
-	// The incidents of the values that name nothing, newest first and at
-	// most 50 a value, in one statement: at a million incidents some
-	// thousands of values named nothing, and a statement each took most
-	// of this read.
-	var unknown []org.Ref
+	var out []review.AlertLabel
 	for _, v := range values {
-		if !names[v.value] {
-			unknown = append(unknown, org.Ref(v.label+"="+v.value)) // refsArg carries any text
+		out = append(out, review.AlertLabel{Label: v.label, Value: v.value})
+	}
+	return out, names, nil
+}
+
+// AlertLabelFacts is AlertLabelValues with the incidents of every value
+// that names nothing listed (AlertLabelIncidents).
+func (tx *Tx) AlertLabelFacts(at time.Time, days int, labels []string, known func(org.Ref) bool) ([]review.AlertLabel, map[string]bool, error) {
+	values, names, err := tx.AlertLabelValues(at, days, labels, known)
+	if err != nil {
+		return nil, nil, err
+	}
+	var unknown []review.AlertLabel
+	for _, v := range values {
+		if !names[v.Value] {
+			unknown = append(unknown, v)
 		}
 	}
+	listed, err := tx.AlertLabelIncidents(at, days, unknown)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := 0
+	for i, v := range values {
+		if !names[v.Value] {
+			values[i] = listed[k]
+			k++
+		}
+	}
+	return values, names, nil
+}
+
+// AlertLabelIncidents returns values with the incidents that started in
+// the days before at and carried them, newest first and at most 50 a
+// value, in one statement: at a million incidents some thousands of values
+// named nothing, and a statement each took most of this read.
+func (tx *Tx) AlertLabelIncidents(at time.Time, days int, values []review.AlertLabel) ([]review.AlertLabel, error) {
+	if len(values) == 0 {
+		return values, nil
+	}
+	from, to := tx.t(at.AddDate(0, 0, -days)), tx.t(at)
+	keys := make([]org.Ref, len(values))
+	for i, v := range values {
+		keys[i] = org.Ref(v.Label + "=" + v.Value) // refsArg carries any text
+	}
 	listed := map[string][]string{}
-	if len(unknown) > 0 {
-		err := tx.each("list unknown alert labels' incidents", `
+	err := tx.each("list unknown alert labels' incidents", `
 SELECT value, incident FROM (
     SELECT value, incident, ROW_NUMBER() OVER (PARTITION BY value ORDER BY started_at DESC, incident) AS k
     FROM label_signals WHERE `+tx.inRefs("value", 1)+` AND started_at >= $2 AND started_at < $3
-) newest WHERE k <= 50 ORDER BY value, k`, []any{tx.refsArg(unknown), from, to}, func(rows *sql.Rows) error {
-			var v, id string
-			err := rows.Scan(&v, &id)
-			listed[v] = append(listed[v], id)
-			return err
-		})
-		if err != nil {
-			return nil, nil, err
-		}
+) newest WHERE k <= 50 ORDER BY value, k`, []any{tx.refsArg(keys), from, to}, func(rows *sql.Rows) error {
+		var v, id string
+		err := rows.Scan(&v, &id)
+		listed[v] = append(listed[v], id)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	var out []review.AlertLabel
-	for _, v := range values {
-		a := review.AlertLabel{Label: v.label, Value: v.value}
-		if !names[v.value] {
-			a.Incidents = listed[v.label+"="+v.value]
-		}
-		out = append(out, a)
+	out := make([]review.AlertLabel, len(values))
+	for i, v := range values {
+		out[i] = review.AlertLabel{Label: v.Label, Value: v.Value, Incidents: listed[string(keys[i])]}
 	}
-	return out, names, nil
+	return out, nil
 }
 
 // DriftFacts reads what review.Drift needs at the moment at: the imported
 // CODEOWNERS rules, the entities with a GitHub code path and their owners
 // at that moment (only when some CODEOWNERS was imported), the changes of
-// the days before of the entities that may have drifted (suspectChanges),
-// and the edges that judge them: those entities' owners, the team tree,
-// and the memberships and leads of the people who made the changes. The
-// edges come from edges: the transaction itself, or a server's copy of the
-// org that is current for it.
+// the days before of every entity that may have drifted (DriftSuspects),
+// and the edges that judge them. The edges come from edges: the
+// transaction itself, or a server's copy of the org that is current for
+// it.
 func (tx *Tx) DriftFacts(at time.Time, days int, edges EdgeReader) (review.DriftFacts, error) {
-	f := review.DriftFacts{At: at, Days: days}
+	suspects, err := tx.DriftSuspects(at.AddDate(0, 0, -days), at)
+	if err != nil {
+		return review.DriftFacts{}, err
+	}
+	entities := make([]org.Ref, len(suspects))
+	for i, s := range suspects {
+		entities[i] = s.Entity
+	}
+	f, err := tx.DriftCodeowners(at, edges)
+	if err != nil {
+		return f, err
+	}
+	f.Days = days
+	f.Changes, f.Edges, err = tx.DriftChanges(at, days, edges, entities)
+	return f, err
+}
+
+// DriftCodeowners reads the CODEOWNERS side of drift at the moment at:
+// the imported rules, and the entities with a GitHub code path and their
+// owners then (only when some CODEOWNERS was imported).
+func (tx *Tx) DriftCodeowners(at time.Time, edges EdgeReader) (review.DriftFacts, error) {
+	f := review.DriftFacts{At: at}
 	files, err := tx.AllCodeowners()
 	if err != nil {
 		return f, err
@@ -157,38 +206,44 @@ func (tx *Tx) DriftFacts(at time.Time, days int, edges EdgeReader) (review.Drift
 		f.Codeowners = append(f.Codeowners, review.RepoRules{Repo: c.Repo, Rules: c.Rules})
 	}
 	if len(files) > 0 {
-		if f.Entities, err = tx.githubEntities(at, edges); err != nil {
-			return f, err
-		}
+		f.Entities, err = tx.githubEntities(at, edges)
 	}
-	if f.Changes, err = tx.suspectChanges(at.AddDate(0, 0, -days), at); err != nil {
-		return f, err
+	return f, err
+}
+
+// DriftChanges reads the changes of the given entities in the days before
+// at, latest first, and the edges that judge them: those entities' owners,
+// the team tree, and the memberships and leads of the people who made the
+// changes.
+func (tx *Tx) DriftChanges(at time.Time, days int, edges EdgeReader, entities []org.Ref) ([]freeze.Change, []org.Edge, error) {
+	if len(entities) == 0 {
+		return nil, nil, nil
+	}
+	changes, err := tx.entityChanges(at.AddDate(0, 0, -days), at, entities)
+	if err != nil || len(changes) == 0 {
+		return nil, nil, err
 	}
 	var changed []org.Ref
-	for _, c := range f.Changes {
+	for _, c := range changes {
 		changed = append(changed, c.Entity)
 	}
 	slices.Sort(changed)
 	changed = slices.Compact(changed)
-	if len(changed) == 0 {
-		return f, nil
-	}
 	owned, err := edges.Edges(EdgeFilter{Subjects: changed, Relations: []org.Relation{org.OwnedBy}})
 	if err != nil {
-		return f, err
+		return nil, nil, err
 	}
-	f.Edges = append(f.Edges, owned...)
 	children, err := edges.Edges(EdgeFilter{Relations: []org.Relation{org.ChildOf}})
 	if err != nil {
-		return f, err
+		return nil, nil, err
 	}
-	f.Edges = append(f.Edges, children...)
+	out := append(owned, children...)
 	// Whether an actor was inside an owning team is read from the actor's
 	// own memberships: those of the people who made the changes, not of
 	// everyone in the owning teams and the teams under them (about
 	// 12,000 edges for an owner near the root).
 	var actors []org.Ref
-	for _, c := range f.Changes {
+	for _, c := range changes {
 		if !c.Actor.IsZero() {
 			actors = append(actors, c.Actor)
 		}
@@ -196,14 +251,10 @@ func (tx *Tx) DriftFacts(at time.Time, days int, edges EdgeReader) (review.Drift
 	slices.Sort(actors)
 	actors = slices.Compact(actors)
 	if len(actors) == 0 {
-		return f, nil
+		return changes, out, nil
 	}
 	members, err := edges.Edges(EdgeFilter{Subjects: actors, Relations: []org.Relation{org.MemberOf, org.Leads}})
-	if err != nil {
-		return f, err
-	}
-	f.Edges = append(f.Edges, members...)
-	return f, nil
+	return changes, append(out, members...), err
 }
 
 // githubEntities returns the entities with a code path on GitHub, with
@@ -248,27 +299,57 @@ func (tx *Tx) githubEntities(t time.Time, src EdgeReader) ([]review.DriftEntity,
 	return out, nil
 }
 
-// suspectChanges returns the changes of [from, to), latest first, of the
-// entities that may have drifted: those with a change of the window judged
-// outside their owner or not judged since an edge it depends on was
-// written (change_drift, migration 0023), and none judged inside. An
-// entity with a change made from inside its owner in the window cannot be
-// a DeploysFromOutside finding, and deployDrift judges each entity from
-// its own changes alone, so leaving the others out changes no finding.
+// DriftSuspect is an entity that may have drifted in a window of days:
+// it has a change there judged outside its owner, or not judged since an
+// edge it depends on was written (change_drift, migration 0023), and none
+// judged inside.
+type DriftSuspect struct {
+	Entity org.Ref
+	// Stale is set when some of its changes in the window are not judged:
+	// review.Drift must judge it from its changes and edges. An entity
+	// whose changes are all judged has drifted (review.Drift finds
+	// DeploysFromOutside exactly when an entity's judged changes are all
+	// outside its owner, and the verdicts are the same judgement made in
+	// SQL), so a bounded list can count it without reading its changes.
+	Stale bool
+}
+
+// DriftSuspects returns the entities that may have drifted in [from, to),
+// by ref. An entity with a change made from inside its owner in the
+// window cannot be a DeploysFromOutside finding, and review.Drift judges
+// each entity from its own changes alone, so leaving the others out
+// changes no finding.
 //
 // At a million incidents the profile showed the review reading all
 // 83,000 changes of 90 days and judging each against the org chart (1.1 s
 // of reads on SQLite, seconds of judging); with one deploy in ten from
 // outside, a few thousand index entries are read here instead.
-func (tx *Tx) suspectChanges(from, to time.Time) ([]freeze.Change, error) {
+func (tx *Tx) DriftSuspects(from, to time.Time) ([]DriftSuspect, error) {
+	var out []DriftSuspect
+	err := tx.each("list entities that may have drifted", `
+SELECT d.entity, MAX(CASE WHEN d.state = 'stale' THEN 1 ELSE 0 END) FROM change_drift d
+WHERE d.state IN ('stale', 'outside') AND d.at >= $1 AND d.at < $2
+  AND NOT EXISTS (SELECT 1 FROM change_drift i WHERE i.entity = d.entity AND i.state = 'inside' AND i.at >= $1 AND i.at < $2)
+GROUP BY d.entity`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+		var ref string
+		var stale int
+		err := rows.Scan(&ref, &stale)
+		out = append(out, DriftSuspect{Entity: org.Ref(ref), Stale: stale == 1})
+		return err
+	})
+	// By ref in Go: PostgreSQL orders text by the database's collation.
+	slices.SortFunc(out, func(a, b DriftSuspect) int { return strings.Compare(string(a.Entity), string(b.Entity)) })
+	return out, err
+}
+
+// entityChanges returns the changes of [from, to) of the given entities,
+// latest first.
+func (tx *Tx) entityChanges(from, to time.Time, entities []org.Ref) ([]freeze.Change, error) {
 	var out []freeze.Change
-	err := tx.each("list changes that may have drifted", `
+	err := tx.each("list the changes of entities that may have drifted", `
 SELECT `+changeColumns+` FROM changes c
-WHERE c.at >= $1 AND c.at < $2 AND c.entity IN (
-    SELECT d.entity FROM change_drift d
-    WHERE d.state IN ('stale', 'outside') AND d.at >= $1 AND d.at < $2
-      AND NOT EXISTS (SELECT 1 FROM change_drift i WHERE i.entity = d.entity AND i.state = 'inside' AND i.at >= $1 AND i.at < $2))
-ORDER BY c.at DESC, c.id DESC`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+WHERE `+tx.inRefs("c.entity", 3)+` AND c.at >= $1 AND c.at < $2
+ORDER BY c.at DESC, c.id DESC`, []any{tx.t(from), tx.t(to), tx.refsArg(entities)}, func(rows *sql.Rows) error {
 		c, err := scanChange(rows)
 		out = append(out, c)
 		return err
