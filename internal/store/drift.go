@@ -323,14 +323,17 @@ type DriftSuspect struct {
 // At a million incidents the profile showed the review reading all
 // 83,000 changes of 90 days and judging each against the org chart (1.1 s
 // of reads on SQLite, seconds of judging); with one deploy in ten from
-// outside, a few thousand index entries are read here instead.
+// outside, a few thousand index entries are read here instead. They are
+// grouped by entity before each is probed for an inside change: the
+// window's 9,449 outside changes were of 2,749 entities, and probing each
+// change took 42 ms in C SQLite, each entity 17 ms.
 func (tx *Tx) DriftSuspects(from, to time.Time) ([]DriftSuspect, error) {
 	var out []DriftSuspect
 	err := tx.each("list entities that may have drifted", `
-SELECT d.entity, MAX(CASE WHEN d.state = 'stale' THEN 1 ELSE 0 END) FROM change_drift d
-WHERE d.state IN ('stale', 'outside') AND d.at >= $1 AND d.at < $2
-  AND NOT EXISTS (SELECT 1 FROM change_drift i WHERE i.entity = d.entity AND i.state = 'inside' AND i.at >= $1 AND i.at < $2)
-GROUP BY d.entity`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
+SELECT c.entity, c.stale FROM (
+    SELECT entity, MAX(CASE WHEN state = 'stale' THEN 1 ELSE 0 END) AS stale FROM change_drift
+    WHERE state IN ('stale', 'outside') AND at >= $1 AND at < $2 GROUP BY entity) c
+WHERE NOT EXISTS (SELECT 1 FROM change_drift i WHERE i.entity = c.entity AND i.state = 'inside' AND i.at >= $1 AND i.at < $2)`, []any{tx.t(from), tx.t(to)}, func(rows *sql.Rows) error {
 		var ref string
 		var stale int
 		err := rows.Scan(&ref, &stale)
