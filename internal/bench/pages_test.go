@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/demo"
@@ -114,13 +115,7 @@ func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
 		}},
 		{"review", "/reviews/" + week.String(), func() error { _, err := a.WeeklyReview(ctx, leader, week); return err }},
 		{"incidents", "/incidents", func() error { _, err := a.Incidents(ctx, leader, incident.Filter{Limit: 50}); return err }},
-		{"incident", "/incidents/" + string(id), func() error {
-			if _, err := a.Incident(ctx, leader, id); err != nil {
-				return err
-			}
-			_, err := a.Timeline(ctx, leader, id, true)
-			return err
-		}},
+		{"incident", "/incidents/" + string(id), func() error { return incidentReads(ctx, a, leader, id) }},
 		{"postmortem", "/incidents/" + string(id) + "/postmortem", func() error {
 			if _, err := a.Postmortem(ctx, leader, id); err != nil {
 				return err
@@ -170,4 +165,38 @@ func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
 			}
 		})
 	}
+}
+
+// incidentReads are the app's reads the incident page makes, each once:
+// the incident, its timeline, its linked changes and postmortem, the
+// changes to each of its entities in the week before it started, its
+// alerts, and its recurrence candidates and links.
+func incidentReads(ctx context.Context, a *app.App, actor org.Actor, id incident.ID) error {
+	inc, err := a.Incident(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if _, err := a.Timeline(ctx, actor, id, true); err != nil {
+		return err
+	}
+	if _, err := a.IncidentChangeViews(ctx, actor, id); err != nil {
+		return err
+	}
+	if _, err := a.Postmortem(ctx, actor, id); err != nil {
+		return err
+	}
+	for _, e := range inc.Entities {
+		f := app.ChangeFilter{Entity: e.Ref, Since: inc.StartedAt.Add(-7 * 24 * time.Hour), Limit: 50}
+		if _, err := a.ChangeViews(ctx, actor, f); err != nil {
+			return err
+		}
+	}
+	if _, err := a.IncidentAlertView(ctx, actor, id); err != nil {
+		return err
+	}
+	if _, err := a.RecurrenceCandidates(ctx, actor, id); err != nil {
+		return err
+	}
+	_, err = a.Recurrences(ctx, actor, id)
+	return err
 }

@@ -41,8 +41,7 @@ func (tx *Tx) AlertLabelValues(at time.Time, days int, labels []string, known fu
 	err := tx.each("read alert labels", `
 SELECT value FROM label_values v
 WHERE v.last_started_at >= $1 AND (v.last_started_at < $2 OR EXISTS (
-    SELECT 1 FROM label_signals s WHERE s.value = v.value AND s.started_at >= $1 AND s.started_at < $2))
-ORDER BY value`,
+    SELECT 1 FROM label_signals s WHERE s.value = v.value AND s.started_at >= $1 AND s.started_at < $2))`,
 		[]any{from, to}, func(rows *sql.Rows) error {
 			var v string
 			err := rows.Scan(&v)
@@ -52,6 +51,10 @@ ORDER BY value`,
 	if err != nil {
 		return nil, nil, err
 	}
+	// Sorted here, not by the statement: ordered by value, SQLite read
+	// every value (label_values' own order) rather than the window's
+	// range of its index by start, 39,924 rows for 12,465 at a million.
+	slices.Sort(window)
 	var values []value
 	for _, l := range labels {
 		if l == "" || strings.ContainsAny(l, "=>") {
