@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"blameful.dev/blameful/internal/freeze"
 	"blameful.dev/blameful/internal/importer"
@@ -79,5 +80,39 @@ func TestDrift(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("drift (-want +got):\n%s", diff)
+	}
+}
+
+// TestShownDrift: a bounded list shows the CODEOWNERS findings first, then
+// the deploying entities by ref, then the label values by label and value,
+// as Drift orders them; whatever is past the limit is only counted.
+func TestShownDrift(t *testing.T) {
+	deploys := []org.Ref{"component:default/b", "component:default/a", "component:default/c"}
+	labels := []AlertLabel{{Label: "service", Value: "zeta"}, {Label: "app", Value: "x"}, {Label: "service", Value: "alpha"}}
+	for _, c := range []struct {
+		codeowners, limit int
+		deploys           []org.Ref
+		labels            []string
+	}{
+		{0, 0, nil, nil},
+		{5, 3, nil, nil},
+		{1, 3, []org.Ref{"component:default/a", "component:default/b"}, nil},
+		{1, 5, []org.Ref{"component:default/a", "component:default/b", "component:default/c"}, []string{"app=x"}},
+		{0, 10, []org.Ref{"component:default/a", "component:default/b", "component:default/c"}, []string{"app=x", "service=alpha", "service=zeta"}},
+	} {
+		d, l := ShownDrift(c.codeowners, deploys, labels, c.limit)
+		var got []string
+		for _, x := range l {
+			got = append(got, x.key())
+		}
+		if diff := cmp.Diff(c.deploys, d, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%d CODEOWNERS findings, limit %d: deploys (-want +got):\n%s", c.codeowners, c.limit, diff)
+		}
+		if diff := cmp.Diff(c.labels, got); diff != "" {
+			t.Errorf("%d CODEOWNERS findings, limit %d: labels (-want +got):\n%s", c.codeowners, c.limit, diff)
+		}
+	}
+	if deploys[0] != "component:default/b" || labels[0].Value != "zeta" {
+		t.Error("ShownDrift reordered its caller's slices")
 	}
 }
