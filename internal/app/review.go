@@ -23,6 +23,11 @@ func (a *App) WeeklyReview(ctx context.Context, actor org.Actor, week review.Wee
 	}
 	in := review.Input{Week: week, AsOf: asOf, PostmortemDueDays: a.cfg.PostmortemDueDays}
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
+		// Each of the review's reads is of a range whose size decides
+		// its best plan.
+		if err := tx.PlanWithValues(); err != nil {
+			return err
+		}
 		if err := weekCounts(tx, week, &in); err != nil {
 			return err
 		}

@@ -35,6 +35,9 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 	asOf := minT(to, now)
 	today := followup.Day(asOf)
 	return db.View(ctx, func(tx *store.Tx) error {
+		if err := tx.PlanWithValues(); err != nil { // as app.WeeklyReview
+			return err
+		}
 		step := func(name string, fn func() error) error {
 			start := time.Now()
 			err := fn()

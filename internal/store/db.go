@@ -361,6 +361,22 @@ func (tx *Tx) cachedStmt(q string) *sql.Stmt {
 	return tx.cache.lookup(q)
 }
 
+// PlanWithValues has PostgreSQL plan every statement of the rest of the
+// transaction with its arguments' values, rather than with a generic plan
+// it keeps for a statement after five runs (plan_cache_mode). It is for a
+// read of many ranges whose best plans depend on how many rows each range
+// holds, like the weekly review: there a generic plan took 94 ms to find
+// drift's suspects, by a merge join over an external sort of the window's
+// 69,434 inside changes, where the plan for the values probes 2,749
+// entities in 16 ms. Nothing on SQLite, which plans each statement alone.
+func (tx *Tx) PlanWithValues() error {
+	if tx.engine == SQLite {
+		return nil
+	}
+	_, err := tx.tx.ExecContext(tx.ctx, `SET LOCAL plan_cache_mode = force_custom_plan`)
+	return tx.mapError(err, "plan with values")
+}
+
 // planEachTime returns args led by the option that makes pgx run the
 // statement unnamed when one of them is a refArray, and args as they are
 // otherwise.

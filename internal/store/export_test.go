@@ -59,3 +59,14 @@ func (db *DB) ForgetCommonWords() {
 	db.words.read = time.Time{}
 	db.words.mu.Unlock()
 }
+
+// PlanCacheMode is PostgreSQL's plan_cache_mode in this transaction, and
+// "" on SQLite.
+func (tx *Tx) PlanCacheMode() (string, error) {
+	if tx.engine == SQLite {
+		return "", nil
+	}
+	var mode string
+	err := tx.get("plan_cache_mode", `SHOW plan_cache_mode`, nil, &mode)
+	return mode, err
+}
