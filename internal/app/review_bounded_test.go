@@ -53,7 +53,8 @@ func TestReviewReadsBoundedPostmortems(t *testing.T) {
 		}
 		want := review.Build(review.Input{Week: weekOf(clock.Now()), AsOf: clock.Now(), PostmortemDueDays: policy.Default().PostmortemDueDays, OpenPostmortems: all})
 		// Some resolved since SurelyOverdueBefore are overdue and some
-		// not, so that Build has to judge them one by one.
+		// not, so that the spans of overdue resolutions must cut each day
+		// where DueAt does (review.OverdueSpans).
 		sure := review.SurelyOverdueBefore(clock.Now(), policy.Default().PostmortemDueDays)
 		recent, recentLate := 0, 0
 		for _, p := range all {

@@ -65,18 +65,31 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 				return err
 			}},
 			{"week's incidents", func() error { _, err := tx.WeekIncidents(from, to, review.ListLimit); return err }},
-			{"open postmortems", func() error {
-				sure := review.SurelyOverdueBefore(asOf, policy.Default().PostmortemDueDays)
-				for _, f := range []store.WaitingFilter{{InReview: true, Limit: review.ListLimit}, {ResolvedBefore: sure, Limit: review.ListLimit}, {ResolvedFrom: sure}} {
-					if _, err := tx.WaitingPostmortems(f); err != nil {
-						return err
-					}
+			{"open postmortems", func() error { // as app.waitingPostmortems
+				if _, err := tx.WaitingPostmortems(store.WaitingFilter{InReview: true, Limit: review.ListLimit}); err != nil {
+					return err
 				}
 				if _, err := tx.CountWaitingPostmortems(store.WaitingFilter{InReview: true}); err != nil {
 					return err
 				}
-				_, err := tx.CountWaitingPostmortems(store.WaitingFilter{ResolvedBefore: sure})
-				return err
+				listed := 0
+				for _, s := range review.OverdueSpans(asOf, policy.Default().PostmortemDueDays) {
+					f := store.WaitingFilter{ResolvedFrom: s.From, ResolvedBefore: s.To}
+					n, err := tx.CountWaitingPostmortems(f)
+					if err != nil {
+						return err
+					}
+					if n == 0 || listed == review.ListLimit {
+						continue
+					}
+					f.Limit = review.ListLimit - listed
+					list, err := tx.WaitingPostmortems(f)
+					if err != nil {
+						return err
+					}
+					listed += len(list)
+				}
+				return nil
 			}},
 			{"decided attributions", func() error { _, err := tx.DecidedAttributions(from, to, review.ListLimit); return err }},
 			{"decisions by party and rule", func() error {

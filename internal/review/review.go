@@ -38,17 +38,14 @@ type Input struct {
 	IncidentsTotal int
 	// Open postmortems (draft or in review) of resolved incidents, with the
 	// time of resolution, from which due dates are worked out: at least
-	// the ListLimit in review that were resolved first, the ListLimit
-	// resolved first before SureOverdueBefore, and all of those resolved
-	// since then that can be overdue (the store reads no more than that).
-	// AwaitingTotal counts those in review, and SureOverdueTotal those
-	// resolved before SureOverdueBefore (SurelyOverdueBefore), all
-	// overdue; Build counts the overdue among the rest itself. With a
-	// zero SureOverdueBefore, OpenPostmortems holds them all.
-	OpenPostmortems   []PostmortemLine
-	AwaitingTotal     int
-	SureOverdueBefore time.Time
-	SureOverdueTotal  int
+	// the ListLimit in review that were resolved first, and the ListLimit
+	// overdue that were resolved first (those resolved within
+	// OverdueSpans; the store reads no more than that). AwaitingTotal
+	// counts those in review, and OverdueTotal those overdue; both are
+	// counted from OpenPostmortems when it holds more.
+	OpenPostmortems []PostmortemLine
+	AwaitingTotal   int
+	OverdueTotal    int
 	// Attributions are the first ListLimit decisions of the week, and
 	// AttributionsTotal how many there were.
 	Attributions      []AttributionLine
@@ -280,10 +277,6 @@ func buildPostmortems(r *Review, in Input) {
 			}
 		}
 		if p.Overdue {
-			if p.ResolvedAt.Before(in.SureOverdueBefore) {
-				// Counted by SureOverdueTotal.
-				overdue--
-			}
 			overdue++
 			if len(r.OverduePostmortems) < ListLimit {
 				r.OverduePostmortems = append(r.OverduePostmortems, p)
@@ -291,7 +284,61 @@ func buildPostmortems(r *Review, in Input) {
 		}
 	}
 	r.AwaitingTotal = max(in.AwaitingTotal, awaiting)
-	r.OverduePostmortemsTotal = max(in.SureOverdueTotal+overdue, len(r.OverduePostmortems))
+	r.OverduePostmortemsTotal = max(in.OverdueTotal, overdue)
+}
+
+// Span is the times from From up to To, To left out; a zero From has no
+// bound below.
+type Span struct{ From, To time.Time }
+
+// OverdueSpans returns the times of resolution, in order, of the
+// postmortems that are overdue at asOf if they are still open, when due
+// businessDays business days after resolution (postmortem.DueAt): all
+// before SurelyOverdueBefore, and after it each UTC day's share. A
+// postmortem resolved on a given UTC day is due a whole number of days
+// later, the same number for the whole day, so the overdue ones of the
+// day are those resolved before asOf less that many days. Bounds are
+// rounded up to the microsecond, as times are kept: a time kept to the
+// microsecond is before a bound exactly when it is before the rounded one.
+// A review counts and lists overdue postmortems from these spans without
+// reading the thousands resolved in the last week to judge them one by
+// one.
+func OverdueSpans(asOf time.Time, businessDays int) []Span {
+	up := func(t time.Time) time.Time {
+		if c := t.Truncate(time.Microsecond); c.Before(t) {
+			return c.Add(time.Microsecond)
+		}
+		return t
+	}
+	asOf = asOf.UTC()
+	sure := SurelyOverdueBefore(asOf, businessDays)
+	out := []Span{{To: up(sure)}}
+	for day := sure.Truncate(24 * time.Hour); day.Before(asOf); day = day.AddDate(0, 0, 1) {
+		wait := postmortem.DueAt(day, businessDays).Sub(day)
+		from, to := up(maxTime(day, sure)), up(minTime(day.AddDate(0, 0, 1), asOf.Add(-wait)))
+		switch last := &out[len(out)-1]; {
+		case !from.Before(to):
+		case last.To.Equal(from):
+			last.To = to
+		default:
+			out = append(out, Span{From: from, To: to})
+		}
+	}
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // SurelyOverdueBefore returns the moment before which every postmortem
