@@ -151,26 +151,9 @@ func (a *App) waitingPostmortems(tx *store.Tx, in *review.Input) error {
 	if in.AwaitingTotal, err = tx.CountWaitingPostmortems(store.WaitingFilter{InReview: true}); err != nil {
 		return err
 	}
-	listed := 0
-	for _, s := range review.OverdueSpans(in.AsOf, in.PostmortemDueDays) {
-		f := store.WaitingFilter{ResolvedFrom: s.From, ResolvedBefore: s.To}
-		n, err := tx.CountWaitingPostmortems(f)
-		if err != nil {
-			return err
-		}
-		in.OverdueTotal += n
-		if n == 0 || listed == review.ListLimit {
-			continue
-		}
-		f.Limit = review.ListLimit - listed
-		list, err := tx.WaitingPostmortems(f)
-		if err != nil {
-			return err
-		}
-		listed += len(list)
-		in.OpenPostmortems = append(in.OpenPostmortems, list...)
-	}
-	return nil
+	overdue, total, err := tx.WaitingInSpans(review.OverdueSpans(in.AsOf, in.PostmortemDueDays), review.ListLimit)
+	in.OpenPostmortems, in.OverdueTotal = append(in.OpenPostmortems, overdue...), total
+	return err
 }
 
 func maxTime(a, b time.Time) time.Time {

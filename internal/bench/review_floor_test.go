@@ -72,24 +72,8 @@ func productTimed(ctx context.Context, db *store.DB, now time.Time, week review.
 				if _, err := tx.CountWaitingPostmortems(store.WaitingFilter{InReview: true}); err != nil {
 					return err
 				}
-				listed := 0
-				for _, s := range review.OverdueSpans(asOf, policy.Default().PostmortemDueDays) {
-					f := store.WaitingFilter{ResolvedFrom: s.From, ResolvedBefore: s.To}
-					n, err := tx.CountWaitingPostmortems(f)
-					if err != nil {
-						return err
-					}
-					if n == 0 || listed == review.ListLimit {
-						continue
-					}
-					f.Limit = review.ListLimit - listed
-					list, err := tx.WaitingPostmortems(f)
-					if err != nil {
-						return err
-					}
-					listed += len(list)
-				}
-				return nil
+				_, _, err := tx.WaitingInSpans(review.OverdueSpans(asOf, policy.Default().PostmortemDueDays), review.ListLimit)
+				return err
 			}},
 			{"decided attributions", func() error { _, err := tx.DecidedAttributions(from, to, review.ListLimit); return err }},
 			{"decisions by party and rule", func() error {

@@ -140,6 +140,33 @@ ORDER BY o.resolved_at, o.incident`
 	return out, err
 }
 
+// WaitingInSpans lists the first limit open postmortems resolved within
+// the spans (in order, as review.OverdueSpans gives them), resolved
+// longest ago first, and counts all of them: a count and at most one list
+// per span, each a range of open_postmortems_resolved.
+func (tx *Tx) WaitingInSpans(spans []review.Span, limit int) ([]review.PostmortemLine, int, error) {
+	var out []review.PostmortemLine
+	total := 0
+	for _, s := range spans {
+		f := WaitingFilter{ResolvedFrom: s.From, ResolvedBefore: s.To}
+		n, err := tx.CountWaitingPostmortems(f)
+		if err != nil {
+			return nil, 0, err
+		}
+		total += n
+		if n == 0 || len(out) >= limit {
+			continue
+		}
+		f.Limit = limit - len(out)
+		list, err := tx.WaitingPostmortems(f)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, list...)
+	}
+	return out, total, nil
+}
+
 // CountWaitingPostmortems counts the postmortems f selects, its Limit
 // aside.
 func (tx *Tx) CountWaitingPostmortems(f WaitingFilter) (int, error) {
