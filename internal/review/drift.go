@@ -124,7 +124,7 @@ func Drift(f DriftFacts) []Finding {
 func ShownDrift(codeowners int, deploys []org.Ref, labels []AlertLabel, limit int) ([]org.Ref, []AlertLabel) {
 	deploys, labels = slices.Clone(deploys), slices.Clone(labels)
 	slices.Sort(deploys)
-	slices.SortFunc(labels, func(a, b AlertLabel) int { return cmp.Compare(a.key(), b.key()) })
+	slices.SortFunc(labels, func(a, b AlertLabel) int { return cmp.Compare(a.Key(), b.Key()) })
 	room := max(0, limit-codeowners)
 	deploys = deploys[:min(len(deploys), room)]
 	room -= len(deploys)
@@ -143,8 +143,9 @@ func UnknownLabels(values []AlertLabel, names map[string]bool) []AlertLabel {
 	return out
 }
 
-// key is the label and value as a finding's Label holds them.
-func (l AlertLabel) key() string { return l.Label + "=" + l.Value }
+// Key is the label and value as a finding's Label holds them, and as
+// label_signals keeps them: "service=checkout".
+func (l AlertLabel) Key() string { return l.Label + "=" + l.Value }
 
 // alertLabelDrift finds alert labels that name no catalog entity
 // (UnknownAlertLabel): something pages people, and the catalog does not
@@ -161,7 +162,7 @@ func alertLabelDrift(f DriftFacts) []Finding {
 		if n == 1 {
 			plural = ""
 		}
-		out = append(out, Finding{Kind: UnknownAlertLabel, Label: l.key(),
+		out = append(out, Finding{Kind: UnknownAlertLabel, Label: l.Key(),
 			Detail: fmt.Sprintf("alerts labelled %s=%s name no catalog entity: %d incident%s in %d days, none with an owner to answer for it",
 				l.Label, l.Value, n, plural, f.Days),
 			Evidence: []string{"incidents: " + strings.Join(shown, ", ") + andMore(n, len(shown))}})

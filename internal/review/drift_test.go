@@ -103,7 +103,7 @@ func TestShownDrift(t *testing.T) {
 		d, l := ShownDrift(c.codeowners, deploys, labels, c.limit)
 		var got []string
 		for _, x := range l {
-			got = append(got, x.key())
+			got = append(got, x.Key())
 		}
 		if diff := cmp.Diff(c.deploys, d, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%d CODEOWNERS findings, limit %d: deploys (-want +got):\n%s", c.codeowners, c.limit, diff)

@@ -117,13 +117,7 @@ func (tx *Tx) AlertLabelFacts(at time.Time, days int, labels []string, known fun
 	if err != nil {
 		return nil, nil, err
 	}
-	var unknown []review.AlertLabel
-	for _, v := range values {
-		if !names[v.Value] {
-			unknown = append(unknown, v)
-		}
-	}
-	listed, err := tx.AlertLabelIncidents(at, days, unknown)
+	listed, err := tx.AlertLabelIncidents(at, days, review.UnknownLabels(values, names))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -148,7 +142,7 @@ func (tx *Tx) AlertLabelIncidents(at time.Time, days int, values []review.AlertL
 	from, to := tx.t(at.AddDate(0, 0, -days)), tx.t(at)
 	keys := make([]org.Ref, len(values))
 	for i, v := range values {
-		keys[i] = org.Ref(v.Label + "=" + v.Value) // refsArg carries any text
+		keys[i] = org.Ref(v.Key()) // refsArg carries any text
 	}
 	listed := map[string][]string{}
 	err := tx.each("list unknown alert labels' incidents", `
