@@ -141,7 +141,7 @@ func (a *App) RunJobs(ctx context.Context, j Jobs) (JobReport, error) {
 	if rep.Flags, err = a.sweepOnce(ctx, j); err != nil {
 		return rep, fmt.Errorf("postmortem due check: %w", err)
 	}
-	if _, err := a.judgeDrift(ctx); err != nil {
+	if _, err := a.JudgeDrift(ctx); err != nil {
 		return rep, fmt.Errorf("judge changes for drift: %w", err)
 	}
 	if !j.NoDigest {

@@ -185,28 +185,45 @@ func (a *App) openFlags(tx *store.Tx, in *review.Input) error {
 }
 
 // driftBatch is how many stale change verdicts one transaction of
-// judgeDrift judges, and driftBatches how many batches one run of the
+// JudgeDrift judges, and driftBatches how many batches one run of the
 // jobs takes at most: a team moved near the root of a large org makes
 // the changes of everyone under it stale at once.
 const driftBatch, driftBatches = 5000, 40
 
-// judgeDrift judges again the changes whose drift verdict went stale when
-// an edge they depend on was written (store.JudgeChanges), and returns
-// how many it judged. The weekly review is exact without it: it judges
+// JudgeDrift judges again the changes whose drift verdict went stale when
+// an edge they depend on was written (review.JudgeChanges), up to what one
+// run of the jobs takes, and returns how many it judged. The weekly review is exact without it: it judges
 // the entities of stale changes itself, which costs time the longer they
-// stay stale.
-func (a *App) judgeDrift(ctx context.Context) (int, error) {
+// stay stale. The edges come from the server's copy of the org when it is
+// current, which a batch's transaction holds still (store.HoldOrg).
+func (a *App) JudgeDrift(ctx context.Context) (int, error) {
 	total := 0
 	for range driftBatches {
-		var n int
-		if err := a.db.Update(ctx, func(tx *store.Tx) (err error) {
-			n, err = tx.JudgeChanges(driftBatch)
+		var read, n int
+		if err := a.db.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.HoldOrg(); err != nil {
+				return err
+			}
+			changes, err := tx.StaleDriftChanges(driftBatch)
+			if err != nil || len(changes) == 0 {
+				return err
+			}
+			read = len(changes)
+			src, _, err := a.driftSources(tx)
+			if err != nil {
+				return err
+			}
+			edges, err := store.ChangeEdges(src, changes)
+			if err != nil {
+				return err
+			}
+			n, err = tx.RecordDriftVerdicts(changes, review.JudgeChanges(changes, edges))
 			return err
 		}); err != nil {
 			return total, err
 		}
 		total += n
-		if n < driftBatch {
+		if read < driftBatch {
 			break
 		}
 	}

@@ -17,7 +17,7 @@ import (
 // A change from outside the owning team is drift; a membership written
 // later and backdated before the change makes it inside. While its
 // verdict is stale the drift is already right, and the background jobs
-// judge it again.
+// judge it again, from the server's copy of the org.
 func TestJobsJudgeStaleChanges(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a, clock := apptest.New(t, db)
@@ -56,6 +56,11 @@ func TestJobsJudgeStaleChanges(t *testing.T) {
 		}
 		if drifted() || stale() == 0 {
 			t.Fatalf("dee in payments since a year: drift %v, %d stale verdicts; want no drift while the verdict is stale", drifted(), stale())
+		}
+		// The jobs judge from the server's copy of the org, read again
+		// since the membership.
+		if err := a.LoadOrg(ctx); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := a.RunJobs(ctx, noDigest); err != nil {
 			t.Fatal(err)

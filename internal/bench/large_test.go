@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
@@ -173,19 +174,21 @@ func migrateSet(dsn string) error {
 }
 
 // judgeStale judges the drift of every change whose verdict is stale, as a
-// running server's jobs do a few thousand at a time (app.judgeDrift): the
-// generator writes changes after the migrations, so each is stale when
-// written, and a set migrated from before 0023 was judged by it. Without
-// this the weekly review judges the window's stale changes itself, the
-// exact but slow way a server takes only until its jobs have run.
+// running server's jobs do (app.JudgeDrift, from the server's copy of the
+// org): the generator writes changes after the migrations, so each is
+// stale when written, and a set migrated from before 0023 was judged by
+// it. Without this the weekly review judges the window's stale changes
+// itself, the exact but slow way a server takes only until its jobs have
+// run.
 func judgeStale(ctx context.Context, db *store.DB) (int, error) {
+	a := app.New(db, fixedClock())
+	defer a.Close()
+	if err := a.LoadOrg(ctx); err != nil {
+		return 0, err
+	}
 	total := 0
 	for {
-		var n int
-		err := db.Update(ctx, func(tx *store.Tx) (err error) {
-			n, err = tx.JudgeChanges(50000)
-			return err
-		})
+		n, err := a.JudgeDrift(ctx)
 		total += n
 		if err != nil || n == 0 {
 			return total, err

@@ -263,14 +263,12 @@ func deployDrift(f DriftFacts) []Finding {
 		judged, outside := 0, map[org.Ref]int{}
 		var owners []org.Ref
 		for _, c := range changes {
-			own := x.ownersAt(ent, c.At)
-			if len(own) == 0 || c.Actor.IsZero() {
-				// A change without an actor (a GitHub deployer no person
-				// of the org has as handle) says nothing about who deploys.
+			v, own := x.judge(c)
+			if v == ChangeUnjudged {
 				continue
 			}
 			judged++
-			if slices.ContainsFunc(own, func(o org.Ref) bool { return x.isInside(c.Actor, o, c.At) }) {
+			if v == ChangeInside {
 				break
 			}
 			outside[c.Actor]++
@@ -311,26 +309,93 @@ func deployDrift(f DriftFacts) []Finding {
 	return out
 }
 
+// DriftVerdict is how one change stands against the owner of its entity
+// at its time. The values are stable: the store keeps them
+// (change_drift's state).
+type DriftVerdict string
+
+// The verdicts of a change.
+const (
+	// ChangeInside: the actor was an owner, or a member or the leader of
+	// an owning team or of a team under it.
+	ChangeInside DriftVerdict = "inside"
+	// ChangeOutside: the entity had owners and the actor was none of the
+	// above for any of them.
+	ChangeOutside DriftVerdict = "outside"
+	// ChangeUnjudged: no actor (a GitHub deployer no person of the org
+	// has as handle), or no owner at the time: the change says nothing
+	// about who deploys.
+	ChangeUnjudged DriftVerdict = "unjudged"
+)
+
+// JudgeChanges returns the verdict of each change, in order, from edges
+// as DriftFacts.Edges holds them: the owned_by edges of the changes'
+// entities, every child_of edge, and the member_of and leads edges of
+// their actors, with their history. DeploysFromOutside is made of these
+// verdicts; the store keeps them so that the weekly review reads only
+// the entities that may have drifted.
+func JudgeChanges(changes []freeze.Change, edges []org.Edge) []DriftVerdict {
+	x := newOrgIndex(edges)
+	out := make([]DriftVerdict, len(changes))
+	for i, c := range changes {
+		out[i], _ = x.judge(c)
+	}
+	return out
+}
+
 // orgIndex holds the edges drift walks, by the end it looks them up by.
 type orgIndex struct {
-	owned    map[org.Ref][]org.Edge // owned_by, by entity
-	children map[org.Ref][]org.Edge // child_of, by parent team
-	belongs  map[org.Ref][]org.Edge // member_of and leads, by person
+	owned   map[org.Ref][]org.Edge // owned_by, by entity
+	parents map[org.Ref][]org.Edge // child_of, by child team
+	belongs map[org.Ref][]org.Edge // member_of and leads, by person
 }
 
 func newOrgIndex(edges []org.Edge) orgIndex {
-	x := orgIndex{owned: map[org.Ref][]org.Edge{}, children: map[org.Ref][]org.Edge{}, belongs: map[org.Ref][]org.Edge{}}
+	x := orgIndex{owned: map[org.Ref][]org.Edge{}, parents: map[org.Ref][]org.Edge{}, belongs: map[org.Ref][]org.Edge{}}
 	for _, e := range edges {
 		switch e.Relation {
 		case org.OwnedBy:
 			x.owned[e.Subject] = append(x.owned[e.Subject], e)
 		case org.ChildOf:
-			x.children[e.Object] = append(x.children[e.Object], e)
+			x.parents[e.Subject] = append(x.parents[e.Subject], e)
 		case org.MemberOf, org.Leads:
 			x.belongs[e.Subject] = append(x.belongs[e.Subject], e)
 		}
 	}
 	return x
+}
+
+// judge returns the verdict of c and the owners of its entity at its
+// time.
+func (x orgIndex) judge(c freeze.Change) (DriftVerdict, []org.Ref) {
+	own := x.ownersAt(c.Entity, c.At)
+	if len(own) == 0 || c.Actor.IsZero() {
+		return ChangeUnjudged, own
+	}
+	if slices.Contains(own, c.Actor) {
+		return ChangeInside, own
+	}
+	// The teams the actor belonged to then, and every team above them
+	// then: the actor is inside an owning team exactly when it is one of
+	// them. Walking up is a path's length; walking down from an owner
+	// near the root would visit most of the org.
+	var teams []org.Ref
+	for _, e := range x.belongs[c.Actor] {
+		if e.ActiveAt(c.At) && !slices.Contains(teams, e.Object) {
+			teams = append(teams, e.Object)
+		}
+	}
+	for i := 0; i < len(teams); i++ {
+		if slices.Contains(own, teams[i]) {
+			return ChangeInside, own
+		}
+		for _, e := range x.parents[teams[i]] {
+			if e.ActiveAt(c.At) && !slices.Contains(teams, e.Object) {
+				teams = append(teams, e.Object)
+			}
+		}
+	}
+	return ChangeOutside, own
 }
 
 // ownersAt returns the owners of ent at t.
@@ -342,29 +407,4 @@ func (x orgIndex) ownersAt(ent org.Ref, t time.Time) []org.Ref {
 		}
 	}
 	return out
-}
-
-// isInside reports whether actor was owner, or belonged to owner (a team)
-// or a team under it, at t.
-func (x orgIndex) isInside(actor, owner org.Ref, t time.Time) bool {
-	if actor == owner {
-		return true
-	}
-	if !owner.IsTeam() {
-		return false
-	}
-	teams := []org.Ref{owner}
-	for i := 0; i < len(teams); i++ {
-		for _, e := range x.children[teams[i]] {
-			if e.ActiveAt(t) && !slices.Contains(teams, e.Subject) {
-				teams = append(teams, e.Subject)
-			}
-		}
-	}
-	for _, e := range x.belongs[actor] {
-		if e.ActiveAt(t) && slices.Contains(teams, e.Object) {
-			return true
-		}
-	}
-	return false
 }

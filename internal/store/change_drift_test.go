@@ -142,7 +142,7 @@ func TestChangeDriftOverTime(t *testing.T) {
 				t.Errorf("%s: %s drifted and is no suspect", step, e)
 			}
 			found += len(all)
-			write(func(tx *store.Tx) error { _, err := tx.JudgeChanges(100); return err })
+			write(func(tx *store.Tx) error { _, err := judgeStale(tx, 100); return err })
 			if err := db.View(ctx, func(tx *store.Tx) (err error) { got, err = tx.ChangeDriftStates(); return err }); err != nil {
 				t.Fatal(err)
 			}

@@ -220,19 +220,27 @@ func (tx *Tx) DriftChanges(at time.Time, days int, edges EdgeReader, entities []
 	if err != nil || len(changes) == 0 {
 		return nil, nil, err
 	}
+	out, err := ChangeEdges(edges, changes)
+	return changes, out, err
+}
+
+// ChangeEdges reads from src the edges that judging changes needs
+// (review.JudgeChanges): the owned_by edges of their entities, every
+// child_of edge, and the member_of and leads edges of their actors.
+func ChangeEdges(src EdgeReader, changes []freeze.Change) ([]org.Edge, error) {
 	var changed []org.Ref
 	for _, c := range changes {
 		changed = append(changed, c.Entity)
 	}
 	slices.Sort(changed)
 	changed = slices.Compact(changed)
-	owned, err := edges.Edges(EdgeFilter{Subjects: changed, Relations: []org.Relation{org.OwnedBy}})
+	owned, err := src.Edges(EdgeFilter{Subjects: changed, Relations: []org.Relation{org.OwnedBy}})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	children, err := edges.Edges(EdgeFilter{Relations: []org.Relation{org.ChildOf}})
+	children, err := src.Edges(EdgeFilter{Relations: []org.Relation{org.ChildOf}})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := append(owned, children...)
 	// Whether an actor was inside an owning team is read from the actor's
@@ -248,10 +256,10 @@ func (tx *Tx) DriftChanges(at time.Time, days int, edges EdgeReader, entities []
 	slices.Sort(actors)
 	actors = slices.Compact(actors)
 	if len(actors) == 0 {
-		return changes, out, nil
+		return out, nil
 	}
-	members, err := edges.Edges(EdgeFilter{Subjects: actors, Relations: []org.Relation{org.MemberOf, org.Leads}})
-	return changes, append(out, members...), err
+	members, err := src.Edges(EdgeFilter{Subjects: actors, Relations: []org.Relation{org.MemberOf, org.Leads}})
+	return append(out, members...), err
 }
 
 // githubEntities returns the entities with a code path on GitHub, with
@@ -362,8 +370,9 @@ ORDER BY c.at DESC, c.id DESC`, []any{tx.t(from), tx.t(to), tx.refsArg(entities)
 // each change's entity at its time; the teams its actor led or belonged to
 // then, and every team above them then; inside when the actor is an owner
 // or one of those teams is, outside when there were owners and none of
-// them, unjudged without an actor or an owner (review.Drift's rules).
-// Migration 0023 ran the same statement over every change.
+// them, unjudged without an actor or an owner: review.JudgeChanges's
+// rules, by which the jobs judge again in Go (TestVerdictsAgree holds the
+// two together). Migration 0023 ran the same statement over every change.
 func judgeChangesSQL(todo string) string {
 	return `
 WITH RECURSIVE
@@ -405,21 +414,56 @@ func (tx *Tx) judgeChange(id string) error {
 	return err
 }
 
-// JudgeChanges judges up to limit changes whose drift verdict went stale
-// when an edge it depends on was written (change_drift), and returns how
-// many it judged. The review is exact without it; judging keeps what the
-// review must judge itself small. Invalid when limit is not positive.
-func (tx *Tx) JudgeChanges(limit int) (int, error) {
+// StaleDriftChanges returns up to limit changes whose drift verdict is
+// stale, by ID: their ID, entity, actor and time, what judging reads.
+// Invalid when limit is not positive.
+func (tx *Tx) StaleDriftChanges(limit int) ([]freeze.Change, error) {
 	if limit <= 0 {
-		return 0, errs.E(errs.Invalid, "%d is not a positive number of changes to judge", limit)
+		return nil, errs.E(errs.Invalid, "%d is not a positive number of changes to judge", limit)
 	}
-	res, err := tx.exec("judge stale changes' drift", judgeChangesSQL(
-		`SELECT change_id, entity, actor, at FROM change_drift WHERE state = 'stale' ORDER BY change_id LIMIT `+itoa(limit)))
-	if err != nil {
-		return 0, err
+	var out []freeze.Change
+	err := tx.each("list changes whose drift verdict is stale", `
+SELECT change_id, entity, actor, at FROM change_drift WHERE state = 'stale' ORDER BY change_id LIMIT `+itoa(limit), nil,
+		func(rows *sql.Rows) error {
+			var c freeze.Change
+			var entity, actor string
+			err := rows.Scan(&c.ID, &entity, &actor, tm(&c.At))
+			c.Entity, c.Actor = org.Ref(entity), org.Ref(actor)
+			out = append(out, c)
+			return err
+		})
+	return out, err
+}
+
+// RecordDriftVerdicts keeps the verdict of each change, verdicts[i] being
+// changes[i]'s (review.JudgeChanges), for those still stale, and returns
+// how many it kept. The caller judged them from the org as this
+// transaction sees it, held still (HoldOrg).
+func (tx *Tx) RecordDriftVerdicts(changes []freeze.Change, verdicts []review.DriftVerdict) (int, error) {
+	if len(changes) != len(verdicts) {
+		return 0, fmt.Errorf("%d verdicts for %d changes", len(verdicts), len(changes))
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	ids := map[review.DriftVerdict][]org.Ref{}
+	for i, v := range verdicts {
+		ids[v] = append(ids[v], org.Ref(changes[i].ID))
+	}
+	kept := 0
+	for _, v := range []review.DriftVerdict{review.ChangeInside, review.ChangeOutside, review.ChangeUnjudged} {
+		if len(ids[v]) == 0 {
+			continue
+		}
+		res, err := tx.exec("keep changes' drift verdicts", `
+UPDATE change_drift SET state = $1 WHERE state = 'stale' AND `+tx.inRefs("change_id", 2), string(v), tx.refsArg(ids[v]))
+		if err != nil {
+			return kept, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return kept, err
+		}
+		kept += int(n)
+	}
+	return kept, nil
 }
 
 // StaleChanges counts the changes whose drift verdict is stale (not judged

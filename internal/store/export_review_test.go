@@ -21,6 +21,13 @@ func (tx *Tx) ChangeDriftStates() (map[string]string, error) {
 	return out, err
 }
 
+// MarkDriftStale makes every change's drift verdict stale, as writing an
+// edge each depends on would (tests).
+func (tx *Tx) MarkDriftStale() error {
+	_, err := tx.exec("mark drift stale", `UPDATE change_drift SET state = 'stale'`)
+	return err
+}
+
 // WaitingPostmortemsFromRows reads what WaitingPostmortems reads for the
 // zero filter from postmortems and incidents themselves, as it did before
 // open_postmortems (tests).

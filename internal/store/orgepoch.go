@@ -17,6 +17,20 @@ func (tx *Tx) OrgEpoch() (int64, error) {
 	return n, err
 }
 
+// HoldOrg keeps the org and the catalog as this write transaction sees
+// them until it ends, for a write that depends on what it read of them
+// (drift verdicts): on PostgreSQL it takes a share lock on the epoch's row,
+// which every org write updates, so such writes wait, and it reads after
+// any that committed first; SQLite's write transactions already exclude
+// one another.
+func (tx *Tx) HoldOrg() error {
+	if tx.engine != Postgres {
+		return nil
+	}
+	var n int64
+	return tx.get("hold the org still", `SELECT epoch FROM org_epoch WHERE id = 1 FOR SHARE`, nil, &n)
+}
+
 // EachEdge calls fn with every edge, in Edges' order (relation, subject,
 // object, start with the open first, id), one at a time: a server reads
 // the whole org into memory this way without holding every row twice.
