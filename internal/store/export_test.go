@@ -70,3 +70,11 @@ func (tx *Tx) PlanCacheMode() (string, error) {
 	err := tx.get("plan_cache_mode", `SHOW plan_cache_mode`, nil, &mode)
 	return mode, err
 }
+
+// SetMissedWindow makes MissedFollowUps look for the latest of many owners
+// among the n latest of all first, until restore is called.
+func SetMissedWindow(n int) (restore func()) {
+	old := missedWindow
+	missedWindow = n
+	return func() { missedWindow = old }
+}

@@ -1,8 +1,10 @@
 package store_test
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +19,10 @@ import (
 // TestMissedFollowUpsOfAnOrganisation: a leader's ledger asks for the
 // missed follow-ups of every owner in their organisation (thousands of
 // references, which go as one parameter) and lists the latest hundred,
-// earliest first, beside the count of all.
+// earliest first, beside the count of all. Many owners' latest are looked
+// for among the latest of all first (here the latest 120 of 150, three
+// recorded at each minute, so that the window cuts between equal times):
+// when the window holds enough of them, and when it does not.
 func TestMissedFollowUpsOfAnOrganisation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		earlier := sampleIncident("INC-2026-0001", now.AddDate(0, -2, 0))
@@ -41,7 +46,7 @@ func TestMissedFollowUpsOfAnOrganisation(t *testing.T) {
 				}
 				// Recorded in an order other than the owners'.
 				m := recurrence.Missed{Incident: later.ID, FollowUp: string(f.ID), Earlier: earlier.ID, Owner: f.Owner, Due: f.Due,
-					RecordedAt: now.Add(time.Duration((i*37)%n) * time.Minute)}
+					RecordedAt: now.Add(time.Duration((i*37)%n/3) * time.Minute)}
 				if _, err := tx.RecordMissed(m); err != nil {
 					return err
 				}
@@ -52,12 +57,26 @@ func TestMissedFollowUpsOfAnOrganisation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slices.SortFunc(want, func(a, b recurrence.Missed) int { return a.RecordedAt.Compare(b.RecordedAt) })
+		slices.SortFunc(want, func(a, b recurrence.Missed) int {
+			return cmp.Or(a.RecordedAt.Compare(b.RecordedAt), strings.Compare(a.FollowUp, b.FollowUp))
+		})
+		// The owners of the 80 earliest: the window of the latest 120
+		// holds 50 of theirs.
+		var early []org.Ref
+		for _, m := range want[:80] {
+			early = append(early, m.Owner)
+		}
+		defer store.SetMissedWindow(120)()
 		for _, c := range []struct {
 			name   string
 			owners []org.Ref
 			limit  int
-		}{{"the whole organisation", owners, 100}, {"a few owners", owners[:10], 4}} {
+		}{
+			{"the whole organisation", owners, 100},
+			{"most of it, enough of theirs recent", early, 50},
+			{"most of it, too few of theirs recent", early, 60},
+			{"a few owners", owners[:10], 4},
+		} {
 			t.Run(c.name, func(t *testing.T) {
 				var mine []recurrence.Missed
 				for _, m := range want {

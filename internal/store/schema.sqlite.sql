@@ -529,6 +529,7 @@ index integrity_flags_subject
 index label_signals_incident
 index label_signals_value
 index label_values_last
+index missed_followups_active_owner
 index missed_followups_followup
 index missed_followups_owner
 index missed_followups_recorded
