@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"time"
+
+	"blameful.dev/blameful/internal/incident"
 )
 
 // MigrateTo applies the migrations up to version and no further: tests
@@ -77,4 +81,30 @@ func SetMissedWindow(n int) (restore func()) {
 	old := missedWindow
 	missedWindow = n
 	return func() { missedWindow = old }
+}
+
+// IncidentsPlan is how the engine would run Incidents for f: SQLite's
+// EXPLAIN QUERY PLAN details, one a line, or PostgreSQL's EXPLAIN.
+func (tx *Tx) IncidentsPlan(f incident.Filter) (string, error) {
+	q, args := tx.incidentsQuery(f)
+	var lines []string
+	err := tx.each("explain the incident list", "EXPLAIN "+map[Engine]string{SQLite: "QUERY PLAN "}[tx.engine]+q, args,
+		func(rows *sql.Rows) error {
+			cols, err := rows.Columns()
+			if err != nil {
+				return err
+			}
+			vals := make([]any, len(cols))
+			var line string
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			vals[len(vals)-1] = &line
+			if err := rows.Scan(vals...); err != nil {
+				return err
+			}
+			lines = append(lines, line)
+			return nil
+		})
+	return strings.Join(lines, "\n"), err
 }

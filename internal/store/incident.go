@@ -144,6 +144,21 @@ func (s scanWith) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.mo
 
 // Incidents returns incidents matching f with their failed entities.
 func (tx *Tx) Incidents(f incident.Filter) ([]incident.Incident, error) {
+	q, args := tx.incidentsQuery(f)
+	var out []incident.Incident
+	err := tx.each("list incidents", q, args, func(rows *sql.Rows) error {
+		in, err := scanIncident(rows)
+		out = append(out, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.loadFailed(out)
+}
+
+// incidentsQuery is the statement Incidents runs for f, and its arguments.
+func (tx *Tx) incidentsQuery(f incident.Filter) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -189,16 +204,7 @@ func (tx *Tx) Incidents(f incident.Filter) ([]incident.Incident, error) {
 	if f.Limit > 0 {
 		q += " LIMIT " + itoa(f.Limit)
 	}
-	var out []incident.Incident
-	err := tx.each("list incidents", q, args, func(rows *sql.Rows) error {
-		in, err := scanIncident(rows)
-		out = append(out, in)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, tx.loadFailed(out)
+	return q, args
 }
 
 // loadFailed fills in the failed entities of each incident.
