@@ -64,6 +64,18 @@ type ChangeFilter struct {
 
 // Changes returns the changes matching f, the latest first.
 func (tx *Tx) Changes(f ChangeFilter) ([]freeze.Change, error) {
+	q, args := tx.changesQuery(f)
+	var out []freeze.Change
+	err := tx.each("list changes", q, args, func(rows *sql.Rows) error {
+		c, err := scanChange(rows)
+		out = append(out, c)
+		return err
+	})
+	return out, err
+}
+
+// changesQuery is the statement Changes runs for f, and its arguments.
+func (tx *Tx) changesQuery(f ChangeFilter) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -95,13 +107,7 @@ func (tx *Tx) Changes(f ChangeFilter) ([]freeze.Change, error) {
 	if f.Limit > 0 {
 		q += " LIMIT " + itoa(f.Limit)
 	}
-	var out []freeze.Change
-	err := tx.each("list changes", q, args, func(rows *sql.Rows) error {
-		c, err := scanChange(rows)
-		out = append(out, c)
-		return err
-	})
-	return out, err
+	return q, args
 }
 
 // LinkChange links an incident to a change. It reports false, writing

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
+	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/incident"
 )
 
@@ -83,10 +85,22 @@ func SetMissedWindow(n int) (restore func()) {
 	return func() { missedWindow = old }
 }
 
-// IncidentsPlan is how the engine would run Incidents for f: SQLite's
-// EXPLAIN QUERY PLAN details, one a line, or PostgreSQL's EXPLAIN.
-func (tx *Tx) IncidentsPlan(f incident.Filter) (string, error) {
-	q, args := tx.incidentsQuery(f)
+// ListPlan is how the engine would run the list f filters (Incidents,
+// Changes or FollowUps): SQLite's EXPLAIN QUERY PLAN details, one a line,
+// or PostgreSQL's EXPLAIN.
+func (tx *Tx) ListPlan(f any) (string, error) {
+	var q string
+	var args []any
+	switch f := f.(type) {
+	case incident.Filter:
+		q, args = tx.incidentsQuery(f)
+	case ChangeFilter:
+		q, args = tx.changesQuery(f)
+	case followup.Filter:
+		q, args = tx.followUpsQuery(f)
+	default:
+		return "", fmt.Errorf("no list filtered by %T", f)
+	}
 	var lines []string
 	err := tx.each("explain the incident list", "EXPLAIN "+map[Engine]string{SQLite: "QUERY PLAN "}[tx.engine]+q, args,
 		func(rows *sql.Rows) error {

@@ -115,11 +115,7 @@ func followUpWhere(tx *Tx, f followup.Filter) (string, []any) {
 
 // FollowUps returns follow-ups matching f, soonest due first.
 func (tx *Tx) FollowUps(f followup.Filter) ([]followup.FollowUp, error) {
-	where, args := followUpWhere(tx, f)
-	q := `SELECT ` + followupColumns + ` FROM followups` + where + " ORDER BY due, id"
-	if f.Limit > 0 {
-		q += " LIMIT " + itoa(f.Limit)
-	}
+	q, args := tx.followUpsQuery(f)
 	var out []followup.FollowUp
 	err := tx.each("list follow-ups", q, args, func(rows *sql.Rows) error {
 		fu, err := scanFollowUp(rows)
@@ -127,6 +123,17 @@ func (tx *Tx) FollowUps(f followup.Filter) ([]followup.FollowUp, error) {
 		return err
 	})
 	return out, err
+}
+
+// followUpsQuery is the statement FollowUps runs for f, and its
+// arguments.
+func (tx *Tx) followUpsQuery(f followup.Filter) (string, []any) {
+	where, args := followUpWhere(tx, f)
+	q := `SELECT ` + followupColumns + ` FROM followups` + where + " ORDER BY due, id"
+	if f.Limit > 0 {
+		q += " LIMIT " + itoa(f.Limit)
+	}
+	return q, args
 }
 
 // CountFollowUps counts the follow-ups matching f (Limit is ignored).

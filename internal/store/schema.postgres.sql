@@ -491,7 +491,7 @@ index audit_runs_started
 index change_drift_actor
 index change_drift_entity
 index change_drift_state_at
-index changes_at
+index changes_at_id
 index changes_entity_at
 index decision_days_rule
 index edges_object
@@ -509,6 +509,7 @@ index followup_requests_approver
 index followup_requests_followup
 index followup_requests_pending
 index followups_burndown
+index followups_due_id
 index followups_incident
 index followups_owner_status_due
 index followups_rule_created
