@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -38,7 +39,11 @@ func (s *Server) page(h pageHandler) http.Handler {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		if err == nil {
+		switch {
+		case err == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			// A page's reads share one transaction.
+			err = s.app.ReadTogether(r.Context(), func(ctx context.Context) error { return h(w, r.WithContext(ctx), actor) })
+		case err == nil:
 			err = h(w, r, actor)
 		}
 		if err != nil {
