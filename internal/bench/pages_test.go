@@ -117,22 +117,19 @@ func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
 	team := teams[0].Ref
 	pages := []struct {
 		name, path string
-		floor      func(context.Context) error
+		floor      func() error
 	}{
-		{"dashboard", "/", func(ctx context.Context) error {
+		{"dashboard", "/", func() error {
 			if _, err := a.WeeklyReview(ctx, leader, review.WeekOf(a.Now())); err != nil {
 				return err
 			}
 			_, err := a.Work(ctx, leader)
 			return err
 		}},
-		{"review", "/reviews/" + week.String(), func(ctx context.Context) error { _, err := a.WeeklyReview(ctx, leader, week); return err }},
-		{"incidents", "/incidents", func(ctx context.Context) error {
-			_, err := a.Incidents(ctx, leader, incident.Filter{Limit: 50})
-			return err
-		}},
-		{"incident", "/incidents/" + string(id), func(ctx context.Context) error { return incidentReads(ctx, a, leader, id) }},
-		{"postmortem", "/incidents/" + string(id) + "/postmortem", func(ctx context.Context) error {
+		{"review", "/reviews/" + week.String(), func() error { _, err := a.WeeklyReview(ctx, leader, week); return err }},
+		{"incidents", "/incidents", func() error { _, err := a.Incidents(ctx, leader, incident.Filter{Limit: 50}); return err }},
+		{"incident", "/incidents/" + string(id), func() error { return incidentReads(ctx, a, leader, id) }},
+		{"postmortem", "/incidents/" + string(id) + "/postmortem", func() error {
 			if _, err := a.Postmortem(ctx, leader, id); err != nil {
 				return err
 			}
@@ -140,10 +137,10 @@ func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
 			return err
 		}},
 		{"followups", "/followups", nil},
-		{"teams", "/teams", func(ctx context.Context) error { _, err := a.Teams(ctx, leader, a.Now()); return err }},
+		{"teams", "/teams", func() error { _, err := a.Teams(ctx, leader, a.Now()); return err }},
 		{"team", "/teams/" + string(team), nil},
 		{"entities", "/entities", nil},
-		{"ledger", "/leaders/" + string(leader.Ref), func(ctx context.Context) error { _, err := a.Ledger(ctx, leader, leader.Ref); return err }},
+		{"ledger", "/leaders/" + string(leader.Ref), func() error { _, err := a.Ledger(ctx, leader, leader.Ref); return err }},
 		{"fairness", "/fairness", nil},
 		{"integrity", "/integrity", nil},
 		{"audit", "/audit", nil},
@@ -173,11 +170,9 @@ func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
 		if p.floor == nil {
 			continue
 		}
-		// The floor makes the page's reads in one transaction, as the
-		// page does.
 		b.Run(p.name+"/floor", func(b *testing.B) {
 			for b.Loop() {
-				if err := a.ReadTogether(ctx, p.floor); err != nil {
+				if err := p.floor(); err != nil {
 					b.Fatal(err)
 				}
 			}
