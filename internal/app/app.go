@@ -102,12 +102,6 @@ func (a *App) write(ctx context.Context, actor org.Actor, roles []org.Role, fn f
 	return a.db.Update(ctx, fn)
 }
 
-// ReadTogether runs fn with a context in which the app's reads share one
-// read transaction (store.ViewTogether): a page's dozen reads, for one.
-func (a *App) ReadTogether(ctx context.Context, fn func(context.Context) error) error {
-	return a.db.ViewTogether(ctx, fn)
-}
-
 // read runs fn in a read-only transaction for an authenticated actor.
 func (a *App) read(ctx context.Context, actor org.Actor, fn func(*store.Tx) error) error {
 	if err := require(actor); err != nil {

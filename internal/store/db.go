@@ -245,9 +245,6 @@ type Tx struct {
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
-	if shared, err := db.viewTogether(ctx, fn); shared {
-		return err
-	}
 	return db.run(ctx, db.read, db.readStmts, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
@@ -255,7 +252,6 @@ func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
 // and rolling back otherwise. Everything fn writes lands together or not at
 // all.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
-	db.endTogether(ctx)
 	return db.run(ctx, db.write, db.writeStmts, nil, fn)
 }
 

@@ -122,7 +122,3 @@ func (tx *Tx) ListPlan(f any) (string, error) {
 		})
 	return strings.Join(lines, "\n"), err
 }
-
-// SQLTx is the database/sql transaction under tx, to tell transactions
-// apart (tests).
-func (tx *Tx) SQLTx() *sql.Tx { return tx.tx }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -39,11 +38,7 @@ func (s *Server) page(h pageHandler) http.Handler {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		switch {
-		case err == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			// A page's reads share one transaction.
-			err = s.app.ReadTogether(r.Context(), func(ctx context.Context) error { return h(w, r.WithContext(ctx), actor) })
-		case err == nil:
+		if err == nil {
 			err = h(w, r, actor)
 		}
 		if err != nil {
