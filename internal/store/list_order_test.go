@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"blameful.dev/blameful/internal/freeze"
 	"blameful.dev/blameful/internal/followup"
+	"blameful.dev/blameful/internal/freeze"
 	"blameful.dev/blameful/internal/incident"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
