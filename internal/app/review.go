@@ -192,10 +192,11 @@ const driftBatch, driftBatches = 5000, 40
 
 // JudgeDrift judges again the changes whose drift verdict went stale when
 // an edge they depend on was written (review.JudgeChanges), up to what one
-// run of the jobs takes, and returns how many it judged. The weekly review is exact without it: it judges
-// the entities of stale changes itself, which costs time the longer they
-// stay stale. The edges come from the server's copy of the org when it is
-// current, which a batch's transaction holds still (store.HoldOrg).
+// run of the jobs takes, and returns how many it judged. The weekly review
+// is exact without it: it judges the entities of stale changes itself,
+// which costs time the longer they stay stale. The edges come from the
+// server's copy of the org when it is current, which a batch's transaction
+// holds still (store.HoldOrg).
 func (a *App) JudgeDrift(ctx context.Context) (int, error) {
 	total := 0
 	for range driftBatches {

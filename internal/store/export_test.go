@@ -102,7 +102,7 @@ func (tx *Tx) ListPlan(f any) (string, error) {
 		return "", fmt.Errorf("no list filtered by %T", f)
 	}
 	var lines []string
-	err := tx.each("explain the incident list", "EXPLAIN "+map[Engine]string{SQLite: "QUERY PLAN "}[tx.engine]+q, args,
+	err := tx.each("explain a list", "EXPLAIN "+map[Engine]string{SQLite: "QUERY PLAN "}[tx.engine]+q, args,
 		func(rows *sql.Rows) error {
 			cols, err := rows.Columns()
 			if err != nil {
