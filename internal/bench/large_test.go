@@ -341,7 +341,7 @@ func generateSet(dsn string, spec historySpec, o orgSpec) error {
 		return err
 	}
 	say("organisation written")
-	c, err := writeHistory(ctx, raw, w, spec, func(n int) { say("%d incidents written", n) })
+	c, err := writeHistory(ctx, raw, w, spec, func(step string) { say("%s", step) })
 	if err != nil {
 		return err
 	}

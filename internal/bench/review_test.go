@@ -74,9 +74,10 @@ func (f genFollowUp) isOpenAt(t time.Time) bool {
 // (with the follow-ups they found missed), and for the last chaseWeeks the
 // reminders and escalations the chase sent. Code freezes cover the year's
 // end and a few days of the reviewed week. Rows are generated and written
-// in one pass, so memory stays flat at any scale; progress, when not nil,
-// is told every 50,000 incidents.
-func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, progress func(done int)) (historyCounts, error) {
+// in one pass, so memory stays flat at any scale, with the tables' secondary
+// indexes built at the end (deferIndexes); progress, when not nil, is told
+// every 50,000 incidents and before the indexes are built.
+func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, progress func(step string)) (historyCounts, error) {
 	rng := rand.New(rand.NewPCG(spec.Seed, 5))
 	var c historyCounts
 	span := time.Duration(spec.Weeks) * 7 * 24 * time.Hour
@@ -92,6 +93,10 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, p
 		return c, err
 	}
 
+	rebuild, err := deferIndexes(ctx, raw, loadedTables)
+	if err != nil {
+		return c, err
+	}
 	t := newTxn(ctx, raw)
 	incidents := t.bulk("incidents", "id", "title", "severity", "status", "summary", "impact", "source", "started_at",
 		"detected_at", "declared_at", "mitigated_at", "resolved_at", "created_by", "created_at", "updated_at")
@@ -415,13 +420,20 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, p
 			return c, err
 		}
 		if progress != nil && (n+1)%50000 == 0 {
-			progress(n + 1)
+			progress(fmt.Sprintf("%d incidents written", n+1))
 		}
 	}
 	if err := g.close(); err != nil {
 		return c, err
 	}
-	// Incidents point at the decision in force.
+	if progress != nil {
+		progress("every row written; building the indexes")
+	}
+	if err := rebuild(); err != nil {
+		return c, err
+	}
+	// Incidents point at the decision in force (found by
+	// attributions_incident, built again just now).
 	if _, err := raw.ExecContext(ctx, `UPDATE incidents SET attribution = a.id FROM attributions a WHERE a.incident = incidents.id`); err != nil {
 		return c, fmt.Errorf("link attributions: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"blameful.dev/blameful/internal/app"
 	"blameful.dev/blameful/internal/blame"
 	"blameful.dev/blameful/internal/store"
+	"blameful.dev/blameful/internal/store/storetest"
 )
 
 // tinyOrg is small enough for a test to generate and store in well under a
@@ -124,4 +125,69 @@ func TestLoadHarness(t *testing.T) {
 		}
 		c.stop()
 	}
+}
+
+// TestDeferredIndexesComeBack checks that writeHistory, which drops the
+// loaded tables' secondary indexes while it writes, leaves every index of
+// the schema as the migrations made it, and that it dropped some.
+func TestDeferredIndexesComeBack(t *testing.T) {
+	ctx := context.Background()
+	for _, engine := range storetest.Engines(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			_, _, raw := freshDB(t, engine)
+			before := indexDefs(t, raw)
+			rebuild, err := deferIndexes(ctx, raw, loadedTables)
+			if err != nil {
+				t.Fatal(err)
+			}
+			during := indexDefs(t, raw)
+			if len(during) >= len(before) || during["followups_burndown"] != "" || during["timeline_entries_incident"] != "" {
+				t.Fatalf("%d indexes before the load and %d during it: the loaded tables' were not deferred", len(before), len(during))
+			}
+			for _, kept := range []string{"incidents_attribution", "incident_entities_origin"} {
+				if during[kept] == "" {
+					t.Errorf("%s was dropped for the load; a trigger or a unique check needs it", kept)
+				}
+			}
+			if err := rebuild(); err != nil {
+				t.Fatal(err)
+			}
+			w := newWorld(tinyOrg)
+			if err := writeOrg(ctx, raw, w); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := writeHistory(ctx, raw, w, historySpec{Incidents: 300, FollowUps: 3, Timeline: 2, Weeks: 4, Seed: 1}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(before, indexDefs(t, raw)); diff != "" {
+				t.Fatalf("the indexes after a load differ from the schema's (-schema +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// indexDefs maps each index of the database to the statement behind it.
+func indexDefs(t *testing.T, raw *rawDB) map[string]string {
+	t.Helper()
+	q := `SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index'`
+	if raw.engine == store.Postgres {
+		q = `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()`
+	}
+	rows, err := raw.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = def
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
