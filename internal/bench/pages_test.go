@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -78,15 +79,30 @@ func BenchmarkPagesLarge(b *testing.B) {
 				b.Logf("generated %+v with %d people, %d teams, %d entities", c, len(w.people), len(w.teams), len(w.ents))
 			}
 			root := org.Actor{Ref: personRef(0), Roles: []org.Role{org.RoleMember, org.RoleLeader}}
-			runPages(b, app.New(db, fixedClock()), root, reviewWeek)
+			// The board as asked for other leaders' organisations: one of
+			// the root's six reports (about a sixth of everyone), and the
+			// leader of a team with no team under it.
+			boards := []benchPage{
+				{name: "followups/vp", path: "/followups?leader=" + url.QueryEscape(string(personRef(1)))},
+				{name: "followups/team-lead", path: "/followups?leader=" + url.QueryEscape(string(personRef(len(w.teams)-1)))},
+			}
+			runPages(b, app.New(db, fixedClock()), root, reviewWeek, boards...)
 		})
 	}
 }
 
-// runPages benchmarks each main page as leader, through the whole server
-// with a session cookie, beside its floor: the app reads the page makes,
-// alone, so that what is left is rendering and HTTP.
-func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
+// benchPage is a page to render, and its floor: the app's reads behind
+// it, or nil.
+type benchPage struct {
+	name, path string
+	floor      func() error
+}
+
+// runPages benchmarks each main page as leader, and then the extra ones,
+// through the whole server with a session cookie, beside its floor: the
+// app reads the page makes, alone, so that what is left is rendering and
+// HTTP.
+func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week, extra ...benchPage) {
 	ctx := context.Background()
 	// As serve does, read the server's copy of the org first.
 	if err := a.LoadOrg(ctx); err != nil {
@@ -115,10 +131,7 @@ func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
 		b.Fatalf("no team: %v", err)
 	}
 	team := teams[0].Ref
-	pages := []struct {
-		name, path string
-		floor      func() error
-	}{
+	pages := []benchPage{
 		{"dashboard", "/", func() error {
 			if _, err := a.WeeklyReview(ctx, leader, review.WeekOf(a.Now())); err != nil {
 				return err
@@ -145,6 +158,7 @@ func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week) {
 		{"integrity", "/integrity", nil},
 		{"audit", "/audit", nil},
 	}
+	pages = append(pages, extra...)
 	// One round first, so that no page pays for a cold cache (the
 	// generator's writes leave SQLite's and PostgreSQL's caches cold).
 	for _, p := range pages {

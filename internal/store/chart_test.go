@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -60,6 +61,13 @@ func burnFollowUps(inc incident.ID, moments []time.Time) []followup.FollowUp {
 		}
 		out = append(out, f)
 	}
+	// Open since about the first moment and due about its day: the edges
+	// between the parts FollowUpBurndown counts apart.
+	for i := range 9 {
+		created := first.Add(time.Duration(i%3-1) * time.Microsecond)
+		out = append(out, followup.FollowUp{ID: followup.FormatID(2026, len(out)+1), Incident: inc, Title: "t", Owner: owners[i%len(owners)],
+			Due: followup.Day(first).AddDate(0, 0, i/3-1), Priority: followup.P2, Status: followup.Open, CreatedAt: created, CreatedBy: ref("user:ada")})
+	}
 	return out
 }
 
@@ -91,6 +99,24 @@ func TestFollowUpBurndownMatchesReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Each of the four parts the statement counts apart holds some.
+		parts := map[string]int{}
+		for _, f := range items {
+			open := f.Status == followup.Open && f.ClosedAt.IsZero()
+			switch {
+			case open && !f.CreatedAt.After(moments[0]) && f.Due.Before(followup.Day(moments[0])):
+				parts["open and overdue throughout"]++
+			case open && !f.CreatedAt.After(moments[0]):
+				parts["open throughout, due since"]++
+			case open:
+				parts["opened since"]++
+			case f.ClosedAt.After(moments[0]):
+				parts["closed since"]++
+			}
+		}
+		if len(parts) != 4 || slices.Min(slices.Collect(maps.Values(parts))) < 5 {
+			t.Fatalf("the data tests too little of some part: %v", parts)
+		}
 		// A leader's whole organisation: more owners than go as
 		// placeholders, so they go as one parameter (inRefs).
 		var whole []org.Ref
@@ -111,6 +137,10 @@ func TestFollowUpBurndownMatchesReport(t *testing.T) {
 					}
 				}
 				want := report.Burndown(mine, now, n, step)
+				if len(owners) > 3 {
+					// Read as a large organisation's are.
+					defer store.SetBurndownOwners(len(owners) - 1)()
+				}
 				// More runs than PostgreSQL plans a named statement for
 				// before it settles on a generic plan.
 				for range 7 {

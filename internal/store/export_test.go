@@ -122,3 +122,12 @@ func (tx *Tx) ListPlan(f any) (string, error) {
 		})
 	return strings.Join(lines, "\n"), err
 }
+
+// SetBurndownOwners makes FollowUpBurndown read the recent follow-ups of
+// more than n owners through followups_burndown, as it does a large
+// organisation's, until restore is called.
+func SetBurndownOwners(n int) (restore func()) {
+	old := burndownOwners
+	burndownOwners = n
+	return func() { burndownOwners = old }
+}

@@ -11,6 +11,7 @@ import (
 	"blameful.dev/blameful/internal/followup"
 	"blameful.dev/blameful/internal/freeze"
 	"blameful.dev/blameful/internal/incident"
+	"blameful.dev/blameful/internal/org"
 	"blameful.dev/blameful/internal/store"
 	"blameful.dev/blameful/internal/store/storetest"
 )
@@ -116,4 +117,64 @@ func listIDs[T any](list []T, id func(T) string) string {
 		b.WriteString(id(v) + " ")
 	}
 	return b.String()
+}
+
+// TestTeamFollowUpsOwnerByOwner: a team's follow-ups are listed right,
+// and SQLite finds those of a few owners owner by owner, where it walked
+// every open follow-up in due order for a page of theirs (450 ms for a
+// team of six at a million incidents); a whole organisation's, many
+// owners, it may still find by walking.
+func TestTeamFollowUpsOwnerByOwner(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		team := []org.Ref{ref("group:payments"), ref("user:ada")}
+		var want []string
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			recorded(tx)
+			in := sampleIncident(incident.FormatID(2026, 1), now.Add(-time.Hour))
+			if err := tx.CreateIncident(&in); err != nil {
+				return err
+			}
+			for i := range 40 {
+				owner := []org.Ref{ref("group:payments"), ref("user:ada"), ref("group:platform"), ref("user:grace")}[i%4]
+				f := followup.FollowUp{ID: followup.FormatID(2026, i+1), Incident: in.ID, Title: "t", Owner: owner,
+					Due: followup.Day(now.AddDate(0, 0, -i%7)), Priority: followup.P2, Status: followup.Open, CreatedAt: now, CreatedBy: ref("user:ada")}
+				if i%5 == 0 {
+					f.Status = followup.Done
+				}
+				if err := tx.CreateFollowUp(&f); err != nil {
+					return err
+				}
+				if slices.Contains(team, owner) && f.Status == followup.Open {
+					want = append(want, fmt.Sprintf("%s %s", f.Due.Format(time.DateOnly), f.ID))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(want)
+		f := followup.Filter{Owners: team, Status: followup.Open, Limit: 8}
+		var got []string
+		var plan string
+		err = db.View(ctx, func(tx *store.Tx) error {
+			list, err := tx.FollowUps(f)
+			for _, fu := range list {
+				got = append(got, fmt.Sprintf("%s %s", fu.Due.Format(time.DateOnly), fu.ID))
+			}
+			if err == nil {
+				plan, err = tx.ListPlan(f)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, ", ") != strings.Join(want[:8], ", ") {
+			t.Errorf("the team's open follow-ups:\n got %v\nwant %v", got, want[:8])
+		}
+		if db.Engine() == store.SQLite && !strings.Contains(plan, "followups_owner_status_due (owner=?") {
+			t.Errorf("a team's follow-ups are not found owner by owner:\n%s", plan)
+		}
+	})
 }
