@@ -2,10 +2,12 @@ package bench
 
 import (
 	"context"
+	"flag"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +80,7 @@ func BenchmarkPagesLarge(b *testing.B) {
 				}
 				b.Logf("generated %+v with %d people, %d teams, %d entities", c, len(w.people), len(w.teams), len(w.ents))
 			}
-			root := org.Actor{Ref: personRef(0), Roles: []org.Role{org.RoleMember, org.RoleLeader}}
+			root := org.Actor{Ref: personRef(*pagesLeader), Roles: []org.Role{org.RoleMember, org.RoleLeader}}
 			// The board as asked for other leaders' organisations: one of
 			// the root's six reports (about a sixth of everyone), and the
 			// leader of a team with no team under it.
@@ -98,6 +100,12 @@ type benchPage struct {
 	floor      func() error
 }
 
+// pagesLeader is the person BenchmarkPagesLarge signs in as: person i
+// leads team i, whose parent is team (i-1)/6, so 0 is the root leader, who
+// sees the most, and 1999 (of the default 2,000 teams) leads a team with
+// no team under it.
+var pagesLeader = flag.Int("pages.leader", 0, "the person BenchmarkPagesLarge signs in as (0: the root leader)")
+
 // runPages benchmarks each main page as leader, and then the extra ones,
 // through the whole server with a session cookie, beside its floor: the
 // app reads the page makes, alone, so that what is left is rendering and
@@ -110,12 +118,13 @@ func runPages(b *testing.B, a *app.App, leader org.Actor, week review.Week, extr
 	}
 	const password = "a bench password of some length"
 	// A shared set keeps the account of an earlier run.
-	session, err := a.LogIn(ctx, "leader@bench.example", password)
+	email := strings.ReplaceAll(leader.Ref.Name(), "/", ".") + "@bench.example"
+	session, err := a.LogIn(ctx, email, password)
 	if err != nil {
-		if _, _, err := a.CreateAccount(ctx, org.System("bench"), app.NewAccount{Email: "leader@bench.example", Person: leader.Ref, Password: password}); err != nil {
+		if _, _, err := a.CreateAccount(ctx, org.System("bench"), app.NewAccount{Email: email, Person: leader.Ref, Password: password}); err != nil {
 			b.Fatal(err)
 		}
-		if session, err = a.LogIn(ctx, "leader@bench.example", password); err != nil {
+		if session, err = a.LogIn(ctx, email, password); err != nil {
 			b.Fatal(err)
 		}
 	}

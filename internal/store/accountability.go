@@ -296,12 +296,15 @@ WHERE a.party = $1 ORDER BY i.started_at DESC, i.id`, []any{string(party)}, func
 
 // UndecidedAssessments returns the assessments in force (those of the
 // attributions incidents now carry) that no level has been decided on,
-// created at or after since, oldest first, at most limit.
+// created at or after since, oldest first, at most limit. They are read
+// in order from assessments_created, each one's incident looked up by its
+// attribution.
 func (tx *Tx) UndecidedAssessments(since time.Time, limit int) ([]accountability.Assessment, error) {
 	var out []accountability.Assessment
 	err := tx.each("list undecided assessments", `
-SELECT `+assessmentColumns+` FROM assessments a JOIN incidents i ON i.attribution = a.attribution
-WHERE a.created_at >= $1 AND NOT EXISTS (SELECT 1 FROM assessment_decisions d WHERE d.assessment = a.id)
+SELECT `+assessmentColumns+` FROM assessments a
+WHERE a.created_at >= $1 AND EXISTS (SELECT 1 FROM incidents i WHERE i.attribution = a.attribution)
+  AND NOT EXISTS (SELECT 1 FROM assessment_decisions d WHERE d.assessment = a.id)
 ORDER BY a.created_at, a.id LIMIT `+itoa(limit), []any{tx.t(since)}, func(rows *sql.Rows) error {
 		a, err := scanAssessment(rows)
 		out = append(out, a)

@@ -477,6 +477,7 @@ index alert_groups_current
 index alert_groups_incident
 index assessment_decisions_assessment
 index assessment_decisions_decider
+index assessments_created
 index assessments_incident
 index assessments_subject
 index attributions_decided
