@@ -158,6 +158,14 @@ func (tx *Tx) Incidents(f incident.Filter) ([]incident.Incident, error) {
 }
 
 // incidentsQuery is the statement Incidents runs for f, and its arguments.
+// The latest come first, by start and then ID, read in that order from
+// incidents_started_id, or from incidents_source for one source. An
+// entity's incidents are read in the same order from recurrence_keys,
+// whose "e <entity>" keys the triggers keep for every failed entity of an
+// incident, beside its start. Found through incident_entities instead,
+// every incident of the entity was read and sorted for a page of them:
+// 9.3 s in C at PRODUCT.md section 9's size for the entity of 39,581
+// incidents, 3 ms from its keys.
 func (tx *Tx) incidentsQuery(f incident.Filter) (string, []any) {
 	var where []string
 	var args []any
@@ -165,42 +173,44 @@ func (tx *Tx) incidentsQuery(f incident.Filter) (string, []any) {
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+itoa(len(args))))
 	}
+	from, start, id := " FROM incidents i", "i.started_at", "i.id"
+	if !f.Entity.IsZero() {
+		from, start, id = " FROM recurrence_keys k JOIN incidents i ON i.id = k.incident", "k.started_at", "k.incident"
+		add("k.key = ?", "e "+string(f.Entity))
+	}
 	if f.Status != "" {
-		add("status = ?", string(f.Status))
+		add("i.status = ?", string(f.Status))
 	}
 	if f.Severity != "" {
-		add("severity = ?", string(f.Severity))
+		add("i.severity = ?", string(f.Severity))
 	}
 	if !f.StartedFrom.IsZero() {
-		add("started_at >= ?", tx.t(f.StartedFrom))
+		add(start+" >= ?", tx.t(f.StartedFrom))
 	}
 	if !f.StartedBefore.IsZero() {
-		add("started_at < ?", tx.t(f.StartedBefore))
-	}
-	if !f.Entity.IsZero() {
-		add("id IN (SELECT incident FROM incident_entities WHERE entity = ?)", string(f.Entity))
+		add(start+" < ?", tx.t(f.StartedBefore))
 	}
 	if f.Source != "" {
-		add("source = ?", f.Source)
+		add("i.source = ?", f.Source)
 	}
 	if !f.Party.IsZero() {
-		add("attribution IN (SELECT id FROM attributions WHERE party = ?)", string(f.Party))
+		add("i.attribution IN (SELECT id FROM attributions WHERE party = ?)", string(f.Party))
 	}
 	if f.Text != "" {
 		pattern := "%" + likeEscaper.Replace(asciiLower(f.Text)) + "%"
 		lower := asciiLowerSQL[tx.engine]
-		add("("+lower("title")+` LIKE ? ESCAPE '\' OR `+lower("summary")+` LIKE ? ESCAPE '\')`, pattern) // one argument, used twice
+		add("("+lower("i.title")+` LIKE ? ESCAPE '\' OR `+lower("i.summary")+` LIKE ? ESCAPE '\')`, pattern) // one argument, used twice
 	}
 	if f.AfterID != "" {
 		args = append(args, tx.t(f.AfterStarted), string(f.AfterID))
 		s, i := "$"+itoa(len(args)-1), "$"+itoa(len(args))
-		where = append(where, "(started_at < "+s+" OR (started_at = "+s+" AND id < "+i+"))")
+		where = append(where, "("+start+" < "+s+" OR ("+start+" = "+s+" AND "+id+" < "+i+"))")
 	}
-	q := `SELECT ` + incidentColumns + ` FROM incidents`
+	q := `SELECT ` + incidentColumnsI + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY started_at DESC, id DESC"
+	q += " ORDER BY " + start + " DESC, " + id + " DESC"
 	if f.Limit > 0 {
 		q += " LIMIT " + itoa(f.Limit)
 	}

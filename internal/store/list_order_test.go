@@ -178,3 +178,103 @@ func TestTeamFollowUpsOwnerByOwner(t *testing.T) {
 		}
 	})
 }
+
+// TestIncidentsOfAnEntityOrASource: an entity's incidents (as origin or
+// not) and one source's come in the list's order, many sharing a start,
+// page by page after a cursor, also after an incident's start moved; and
+// SQLite reads each in that order, where an entity's were all read and
+// sorted (9.3 s at a million incidents for the entity of 39,581) and a
+// rare source walked every incident (16.6 s).
+func TestIncidentsOfAnEntityOrASource(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		checkout, db2 := ref("component:checkout"), ref("resource:orders-db")
+		var all []incident.Incident
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			recorded(tx)
+			for i := range 40 {
+				in := sampleIncident(incident.FormatID(2026, i+1), now.Add(-time.Duration(i%6)*time.Hour))
+				switch i % 4 {
+				case 0: // checkout alone
+					in.Entities = in.Entities[:1]
+				case 1: // the database as the origin
+					in.Entities = []incident.FailedEntity{{Ref: db2, Origin: true}}
+				}
+				if i%3 == 0 {
+					in.Source = "alertmanager"
+				}
+				if err := tx.CreateIncident(&in); err != nil {
+					return err
+				}
+				if i == 7 { // its start moves after its entities were kept
+					in.StartedAt = now.Add(-30 * time.Minute)
+					if err := tx.UpdateIncident(&in); err != nil {
+						return err
+					}
+				}
+				all = append(all, in)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(all, func(a, b incident.Incident) int {
+			return cmp.Or(b.StartedAt.Compare(a.StartedAt), strings.Compare(string(b.ID), string(a.ID)))
+		})
+		for _, tt := range []struct {
+			name string
+			f    incident.Filter
+			keep func(incident.Incident) bool
+		}{
+			{"the checkout's", incident.Filter{Entity: checkout}, func(in incident.Incident) bool { return in.Entities[0].Ref == checkout }},
+			{"the database's", incident.Filter{Entity: db2}, func(in incident.Incident) bool {
+				return slices.ContainsFunc(in.Entities, func(e incident.FailedEntity) bool { return e.Ref == db2 })
+			}},
+			{"the database's, of alertmanager", incident.Filter{Entity: db2, Source: "alertmanager"}, func(in incident.Incident) bool {
+				return in.Source == "alertmanager" && slices.ContainsFunc(in.Entities, func(e incident.FailedEntity) bool { return e.Ref == db2 })
+			}},
+			{"alertmanager's", incident.Filter{Source: "alertmanager"}, func(in incident.Incident) bool { return in.Source == "alertmanager" }},
+			{"nobody's", incident.Filter{Source: "pagerduty"}, func(incident.Incident) bool { return false }},
+		} {
+			var want []incident.ID
+			for _, in := range all {
+				if tt.keep(in) {
+					want = append(want, in.ID)
+				}
+			}
+			// Pages of 4, each after the last of the one before.
+			var got []incident.ID
+			f := tt.f
+			f.Limit = 4
+			var plan string
+			for {
+				var page []incident.Incident
+				err := db.View(ctx, func(tx *store.Tx) (err error) {
+					if page, err = tx.Incidents(f); err == nil && plan == "" {
+						plan, err = tx.ListPlan(f)
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, in := range page {
+					got = append(got, in.ID)
+				}
+				if len(page) < f.Limit {
+					break
+				}
+				f.AfterStarted, f.AfterID = page[len(page)-1].StartedAt, page[len(page)-1].ID
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s incidents:\n got %v\nwant %v", tt.name, got, want)
+			}
+			if db.Engine() == store.SQLite && strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("%s incidents are sorted, not read in the list's order:\n%s", tt.name, plan)
+			}
+			if db.Engine() == store.SQLite && tt.f.Entity.IsZero() && !strings.Contains(plan, "incidents_source") {
+				t.Errorf("%s incidents are not read from incidents_source:\n%s", tt.name, plan)
+			}
+		}
+	})
+}

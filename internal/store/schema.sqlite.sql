@@ -523,6 +523,7 @@ index incident_search_document
 index incident_signals_value
 index incidents_attribution
 index incidents_resolved
+index incidents_source
 index incidents_started_id
 index incidents_started_severity
 index integrity_flags_incident
