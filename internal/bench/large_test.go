@@ -35,7 +35,7 @@ var benchSize = flag.String("size", "", `data set of the review benchmarks: "sma
 // generatorVersion names the generator's output. Bump it with every change
 // to writeHistory, writeOrg or the world that changes what they write, so
 // cached sets are rebuilt.
-const generatorVersion = 3
+const generatorVersion = 4
 
 // historySeed seeds every review data set.
 const historySeed = 9

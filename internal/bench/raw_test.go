@@ -400,7 +400,7 @@ func keptDB(tb testing.TB, engine store.Engine, dsn string) (*store.DB, *rawDB) 
 var loadedTables = []string{
 	"timeline_entries", "followups", "followup_notices", "missed_followups", "changes", "change_drift",
 	"incident_changes", "incident_entities", "attributions", "postmortems", "recurrences",
-	"integrity_flags", "fairness_flags",
+	"integrity_flags", "fairness_flags", "assessments", "assessment_factors", "assessment_decisions",
 }
 
 // deferIndexes drops the secondary indexes of tables until the returned

@@ -36,6 +36,51 @@ type historySpec struct {
 type historyCounts struct {
 	Incidents, FollowUps, Timeline, Postmortems, Attributions, Flags int
 	Signals, Changes, Recurrences, Missed, Notices                   int
+	Assessments                                                      int
+}
+
+// writeAssessment writes the assessment every decided attribution opens
+// (J1): its factors as opened, and, once the reviewer judged them, again;
+// then the level its subject's leader decided, one to fourteen days after
+// the attribution, unless that is still to come or (one in fifty) the
+// decision was forgotten. Most levels are no consequence, few are severe.
+func writeAssessment(rng *rand.Rand, assessments, factors, levels *bulk, inc, party, rule string, sev incident.Severity,
+	decided time.Time, decider string) error {
+	id := "as-" + inc
+	if err := assessments.add(id, inc, "att-"+inc, party, assessments.db().ts(decided)); err != nil {
+		return err
+	}
+	violation := "none"
+	if rule == "A6" {
+		violation = "major"
+	}
+	if err := factors.add(id, 1, "", violation, decider, assessments.db().ts(decided)); err != nil {
+		return err
+	}
+	at := decided.Add(time.Duration(24+rng.IntN(13*24)) * time.Hour)
+	if at.After(benchNow) || rng.IntN(50) == 0 {
+		return nil
+	}
+	judged := at.Add(-time.Duration(1+rng.IntN(20)) * time.Hour)
+	expected := []string{"yes", "partially", "no"}[rng.IntN(3)]
+	if err := factors.add(id, 2, expected, violation, decider, assessments.db().ts(judged)); err != nil {
+		return err
+	}
+	level := 0
+	switch r := rng.IntN(1000); {
+	case r < 5:
+		level = 4
+	case r < 30:
+		level = 3
+	case r < 100:
+		level = 2
+	case r < 300:
+		level = 1
+	}
+	guidance := fmt.Sprintf(`{"level":%d,"judged":true,"steps":[{"factor":"expected_to_prevent","change":"%s","level":%d,"why":"the reviewer judged it"}],`+
+		`"factors":{"expected_to_prevent":"%s","policy_violation":"%s","integrity_violation":false,"prior_faults":0,"severity":"%s","recently_inherited":false}}`,
+		level, expected, level, expected, violation, sev)
+	return levels.add("lv-"+inc, id, "decision", level, level, guidance, "", decider, assessments.db().ts(at), nil)
 }
 
 // chaseWeeks is how long before benchNow the follow-up chase (F4) has been
@@ -111,6 +156,10 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, p
 		"deleted", "revision", "updated_at")
 	flags := t.bulk("integrity_flags", "id", "rule", "incident", "key", "suspect", "evidence", "state", "subject",
 		"reason", "reviewed_by", "reviewed_at", "raised_at")
+	assessments := t.bulk("assessments", "id", "incident", "attribution", "subject", "created_at")
+	factors := t.bulk("assessment_factors", "assessment", "version", "expected_to_prevent", "policy_violation", "set_by", "set_at")
+	levels := t.bulk("assessment_decisions", "id", "assessment", "kind", "level", "guidance_level", "guidance", "justification",
+		"decided_by", "decided_at", "supersedes")
 	fairness := t.bulk("fairness_flags", "id", "rule", "about", "raised_to", "incident", "detail", "created_at")
 	signals := t.bulk("incident_signals", "incident", "kind", "value")
 	changes := t.bulk("changes", "id", "entity", "version", "actor", "at", "source", "exception_approved_by", "recorded_at", "recorded_by")
@@ -118,8 +167,11 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, p
 	recurrences := t.bulk("recurrences", "incident", "earlier", "state", "reason", "decided_by", "decided_at")
 	missed := t.bulk("missed_followups", "incident", "followup", "earlier", "owner", "due", "recorded_at", "withdrawn_at")
 	notices := t.bulk("followup_notices", "id", "followup", "kind", "due", "owner", "recipient", "sent_at")
-	g := &group{t: t, bulks: []*bulk{incidents, failed, postmortems, attributions, followups, timeline, flags, fairness,
-		signals, changes, linked, recurrences, missed, notices}}
+	g := &group{t: t, bulks: []*bulk{incidents, failed, postmortems, attributions, assessments, factors, levels, followups,
+		timeline, flags, fairness, signals, changes, linked, recurrences, missed, notices}}
+	// The assessments draw from a source of their own, so that adding them
+	// left every other row as it was.
+	arng := rand.New(rand.NewPCG(spec.Seed, 7))
 
 	person := func() string { return string(personRef(rng.IntN(len(w.people)))) }
 	leader := func() string { return string(personRef(rng.IntN(len(w.teams)))) }
@@ -293,6 +345,10 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, p
 				return c, err
 			}
 			c.Attributions++
+			if err := writeAssessment(arng, assessments, factors, levels, id, party, rule, sev, decidedAt, leader()); err != nil {
+				return c, err
+			}
+			c.Assessments++
 			if rule == "A8" && rng.IntN(4) == 0 {
 				if err := fairness.add("ff-"+id, "A8", leader(), leader(), id, "an A4 suggestion was overridden onto a report", raw.ts(decidedAt)); err != nil {
 					return c, err
