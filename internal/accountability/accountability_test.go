@@ -90,7 +90,7 @@ func TestConsistency(t *testing.T) {
 	for range 4 {
 		ds = append(ds, Decision{DecidedBy: few, Level: TerminationReview, Guidance: Guidance{Level: None}})
 	}
-	stats := Consistency(ds, DefaultPolicy())
+	stats := Consistency(TallyDecisions(ds), DefaultPolicy())
 	got := map[org.Ref]DeciderStats{}
 	for _, s := range stats {
 		got[s.Decider] = s
@@ -108,7 +108,7 @@ func TestConsistency(t *testing.T) {
 	for range 6 {
 		lenient = append(lenient, Decision{DecidedBy: fair, Level: None, Guidance: Guidance{Level: Conversation}})
 	}
-	if s := Consistency(lenient, DefaultPolicy())[0]; s.Flag != "more lenient" {
+	if s := Consistency(TallyDecisions(lenient), DefaultPolicy())[0]; s.Flag != "more lenient" {
 		t.Errorf("lenient: %+v", s)
 	}
 }

@@ -105,37 +105,60 @@ type DeciderStats struct {
 	Flag string
 }
 
-// Consistency computes J5 per decider over their decision records,
-// flagging those with at least the policy's number of decisions and a mean
-// deviation at least the policy's threshold away from zero. The result is
-// sorted by decider.
-func Consistency(ds []Decision, p Policy) []DeciderStats {
-	by := map[org.Ref]*DeciderStats{}
-	sums := map[org.Ref]int{}
-	devs := map[org.Ref]int{}
+// Tally is what J5 needs of one decider's decision records: how many
+// there are, the sum of their deviations from guidance, and how many
+// departed from it at all.
+type Tally struct {
+	Decider      org.Ref
+	Decisions    int
+	DeviationSum int
+	Departed     int
+}
+
+// TallyDecisions tallies decision records by decider, sorted by decider:
+// what a store sums for Consistency without reading every record.
+func TallyDecisions(ds []Decision) []Tally {
+	by := map[org.Ref]*Tally{}
 	for _, d := range ds {
-		s := by[d.DecidedBy]
-		if s == nil {
-			s = &DeciderStats{Decider: d.DecidedBy}
-			by[d.DecidedBy] = s
+		t := by[d.DecidedBy]
+		if t == nil {
+			t = &Tally{Decider: d.DecidedBy}
+			by[d.DecidedBy] = t
 		}
-		s.Decisions++
-		sums[d.DecidedBy] += d.Deviation()
+		t.Decisions++
+		t.DeviationSum += d.Deviation()
 		if d.Deviation() != 0 {
-			devs[d.DecidedBy]++
+			t.Departed++
 		}
 	}
-	out := make([]DeciderStats, 0, len(by))
-	for who, s := range by {
-		s.MeanDeviation = float64(sums[who]) / float64(s.Decisions)
-		s.DeviationShare = float64(devs[who]) / float64(s.Decisions)
+	out := make([]Tally, 0, len(by))
+	for _, t := range by {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Decider < out[j].Decider })
+	return out
+}
+
+// Consistency computes J5 per decider from the tallies of their decision
+// records, flagging those with at least the policy's number of decisions
+// and a mean deviation at least the policy's threshold away from zero. The
+// result is sorted by decider.
+func Consistency(ts []Tally, p Policy) []DeciderStats {
+	out := make([]DeciderStats, 0, len(ts))
+	for _, t := range ts {
+		if t.Decisions == 0 {
+			continue
+		}
+		s := DeciderStats{Decider: t.Decider, Decisions: t.Decisions,
+			MeanDeviation:  float64(t.DeviationSum) / float64(t.Decisions),
+			DeviationShare: float64(t.Departed) / float64(t.Decisions)}
 		if s.Decisions >= p.FairnessMinDecisions && math.Abs(s.MeanDeviation) >= p.FairnessMeanDeviation-1e-9 {
 			s.Flag = "harsher"
 			if s.MeanDeviation < 0 {
 				s.Flag = "more lenient"
 			}
 		}
-		out = append(out, *s)
+		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Decider < out[j].Decider })
 	return out

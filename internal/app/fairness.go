@@ -33,7 +33,7 @@ func (a *App) Fairness(ctx context.Context, actor org.Actor) ([]DeciderFairness,
 	var out []DeciderFairness
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
 		window := time.Duration(a.cfg.Accountability.PriorWindowDays) * 24 * time.Hour
-		ds, err := tx.DecisionsBy(nil, now.Add(-window))
+		tallies, err := tx.DecisionTallies(nil, now.Add(-window))
 		if err != nil {
 			return err
 		}
@@ -41,7 +41,7 @@ func (a *App) Fairness(ctx context.Context, actor org.Actor) ([]DeciderFairness,
 		if err != nil {
 			return err
 		}
-		for _, st := range accountability.Consistency(ds, a.cfg.Accountability) {
+		for _, st := range accountability.Consistency(tallies, a.cfg.Accountability) {
 			if !actor.HasAny(org.RoleHR, org.RoleAdmin) && st.Decider != actor.Ref && !accountability.IsInSubtree(st.Decider, actor.Ref, chart) {
 				continue
 			}
@@ -127,11 +127,11 @@ func (a *App) Ledger(ctx context.Context, actor org.Actor, leader org.Ref) (Ledg
 			return err
 		}
 		window := time.Duration(a.cfg.Accountability.PriorWindowDays) * 24 * time.Hour
-		ds, err := tx.DecisionsBy([]org.Ref{leader}, now.Add(-window))
+		tallies, err := tx.DecisionTallies([]org.Ref{leader}, now.Add(-window))
 		if err != nil {
 			return err
 		}
-		if stats := accountability.Consistency(ds, a.cfg.Accountability); len(stats) == 1 {
+		if stats := accountability.Consistency(tallies, a.cfg.Accountability); len(stats) == 1 {
 			f := DeciderFairness{DeciderStats: stats[0]}
 			if f.Flag != "" {
 				f.FlaggedTo, _ = accountability.Decider(leader, chart)

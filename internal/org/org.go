@@ -66,6 +66,13 @@ type Chart struct {
 	People map[Ref]Person
 	// Roots are the teams with no parent at At, sorted.
 	Roots []Ref
+
+	// memberOf and leaderOf index Teams by person, sorted, for TeamsOf and
+	// LedTeams: the fairness report asks them for each of 2,000 deciders,
+	// and a walk of every team's members was 0.5 s of it at PRODUCT.md
+	// section 9's size. NewChart builds them; without them (a chart made
+	// otherwise) the walk is done.
+	memberOf, leaderOf map[Ref][]Ref
 }
 
 // NewChart builds a chart at t from teams, people and the edges among them.
@@ -104,6 +111,20 @@ func NewChart(t time.Time, teams []Team, people []Person, edges []Edge, roots []
 	}
 	c.Roots = slices.Clone(roots)
 	slices.Sort(c.Roots)
+	c.memberOf, c.leaderOf = map[Ref][]Ref{}, map[Ref][]Ref{}
+	for r, t := range c.Teams {
+		for _, p := range t.Members {
+			c.memberOf[p] = append(c.memberOf[p], r)
+		}
+		for _, p := range t.Leaders {
+			c.leaderOf[p] = append(c.leaderOf[p], r)
+		}
+	}
+	for _, m := range []map[Ref][]Ref{c.memberOf, c.leaderOf} {
+		for _, teams := range m {
+			slices.Sort(teams)
+		}
+	}
 	return c
 }
 
@@ -152,6 +173,9 @@ func (c *Chart) LowestCommonAncestor(teams []Ref) (Ref, bool) {
 // TeamsOf returns the teams person was a member of at the chart's moment,
 // sorted.
 func (c *Chart) TeamsOf(person Ref) []Ref {
+	if c.memberOf != nil {
+		return slices.Clone(c.memberOf[person])
+	}
 	var out []Ref
 	for r, t := range c.Teams {
 		if slices.Contains(t.Members, person) {
@@ -164,6 +188,9 @@ func (c *Chart) TeamsOf(person Ref) []Ref {
 
 // LedTeams returns the teams person led at the chart's moment, sorted.
 func (c *Chart) LedTeams(person Ref) []Ref {
+	if c.leaderOf != nil {
+		return slices.Clone(c.leaderOf[person])
+	}
 	var out []Ref
 	for r, t := range c.Teams {
 		if slices.Contains(t.Leaders, person) {
