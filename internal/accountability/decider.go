@@ -28,6 +28,59 @@ func Decider(subject org.Ref, chart *org.Chart) (decider org.Ref, why string) {
 	return "", why + "; nobody above has a single leader, so HR decides"
 }
 
+// Decides returns the subjects leader may be the one to decide on (J2):
+// the members of each team leader alone leads, the teams under it with
+// their leaders, and, below a team with no single leader, its members and
+// the teams under it in turn, since its levels pass up to the leader
+// above. Decider names leader for no subject this leaves out, and for
+// most it holds; a dashboard asks for the undecided assessments of these
+// subjects, not of everyone's, and keeps those Decider gives it.
+func Decides(leader org.Ref, chart *org.Chart) []org.Ref {
+	children := map[org.Ref][]org.Ref{}
+	for r, t := range chart.Teams {
+		if !t.Parent.IsZero() {
+			children[t.Parent] = append(children[t.Parent], r)
+		}
+	}
+	seen := map[org.Ref]bool{leader: true}
+	var out []org.Ref
+	add := func(refs ...org.Ref) {
+		for _, r := range refs {
+			if !r.IsZero() && !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	var below func(team org.Ref)
+	below = func(team org.Ref) {
+		if seen[team] {
+			return // a cycle in the data
+		}
+		add(team)
+		t, _ := chart.Team(team)
+		add(t.Leaders...)
+		if leaderOf(chart, team).IsZero() {
+			add(t.Members...)
+			for _, c := range children[team] {
+				below(c)
+			}
+		}
+	}
+	for _, team := range chart.LedTeams(leader) {
+		if leaderOf(chart, team) != leader {
+			continue
+		}
+		t, _ := chart.Team(team)
+		add(t.Members...)
+		for _, c := range children[team] {
+			below(c)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // upward returns the teams whose leader may decide on subject, nearest
 // first: above a team subject (its own leader is the one accountable), and
 // from a person's team up — starting above it when they lead it.

@@ -271,6 +271,39 @@ func TestWhoDecidesAnAttribution(t *testing.T) {
 	})
 }
 
+// TestWorkFindsEachLeadersDecisions: a leader whose only undecided level
+// is newer than the scan of everyone's undecided ones still finds it, as
+// does the leader of older ones; HR, who decide nothing here, see none.
+// Read from everyone's oldest first, as before, Ada's leader saw nothing
+// once the oldest filled the scan.
+func TestWorkFindsEachLeadersDecisions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a, clock := apptest.New(t, db)
+		defer app.SetUndecidedScan(2)()
+		// Three faults of the payments team, decided by its leader's
+		// leader (the vp), then one of Ada's, decided by her team's leader.
+		for i, party := range []string{"group:payments", "group:payments", "group:payments", "user:ada"} {
+			clock.Set(apptest.Start.Add(time.Duration(i) * time.Hour))
+			in := declare(t, a, "component:checkout-api")
+			if _, err := a.DecideAttribution(ctx, vp, in.ID, org.MustRef(party), "found in review"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tt := range []struct {
+			who       org.Actor
+			decisions int
+		}{{payLead, 1}, {vp, 2}, {ada, 0}, {hr, 0}} {
+			w, err := a.Work(ctx, tt.who)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(w.Decisions) != tt.decisions {
+				t.Errorf("%s: %d levels to decide, want %d", tt.who.Ref, len(w.Decisions), tt.decisions)
+			}
+		}
+	})
+}
+
 // TestWorkWaitingOnMe: the dashboard's "waiting on me" lists the levels an
 // actor decides (J2) and the flags they may review (I7), and nobody else's.
 func TestWorkWaitingOnMe(t *testing.T) {

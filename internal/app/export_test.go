@@ -28,3 +28,11 @@ func (a *App) ReviewDrift(ctx context.Context, limit int) (found []review.Findin
 	})
 	return found, total, err
 }
+
+// SetUndecidedScan makes Work read at most n undecided assessments of each
+// kind until the returned function restores the number.
+func SetUndecidedScan(n int) func() {
+	old := undecidedScan
+	undecidedScan = n
+	return func() { undecidedScan = old }
+}

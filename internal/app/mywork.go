@@ -1,8 +1,10 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"blameful.dev/blameful/internal/accountability"
@@ -26,12 +28,53 @@ type MyWork struct {
 // myWorkLimit caps each list of MyWork.
 const myWorkLimit = 50
 
+// undecidedScan is how many of the year's undecided assessments Work
+// reads, oldest first, of the subjects an actor may decide on, and (for
+// HR, who decide where nobody above leads a team) of everyone's.
+var undecidedScan = 500
+
+// undecidedFor returns the year's undecided assessments that actor may be
+// the one to decide (J2), oldest first: those of the subjects
+// accountability.Decides gives them, and for HR the oldest of all. Read
+// from everyone's alone, at PRODUCT.md section 9's size the oldest 500 of
+// 10,603 were all anyone saw, and a leader with only newer ones waiting
+// saw none.
+func (a *App) undecidedFor(tx *store.Tx, actor org.Actor, now time.Time) ([]accountability.Assessment, error) {
+	since := now.AddDate(-1, 0, 0)
+	chart, err := a.orgAt(tx, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []accountability.Assessment
+	if subjects := accountability.Decides(actor.Ref, chart); len(subjects) > 0 {
+		if out, err = tx.UndecidedAssessments(subjects, since, undecidedScan); err != nil {
+			return nil, err
+		}
+	}
+	if !actor.Has(org.RoleHR) {
+		return out, nil
+	}
+	all, err := tx.UndecidedAssessments(nil, since, undecidedScan)
+	if err != nil {
+		return nil, err
+	}
+	for _, as := range all {
+		if !slices.ContainsFunc(out, func(o accountability.Assessment) bool { return o.ID == as.ID }) {
+			out = append(out, as)
+		}
+	}
+	slices.SortFunc(out, func(x, y accountability.Assessment) int {
+		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.ID, y.ID))
+	})
+	return out, nil
+}
+
 // Work returns what waits on the actor, over the last year.
 func (a *App) Work(ctx context.Context, actor org.Actor) (MyWork, error) {
 	now := a.Now()
 	var w MyWork
 	err := a.read(ctx, actor, func(tx *store.Tx) error {
-		undecided, err := tx.UndecidedAssessments(now.AddDate(-1, 0, 0), 500)
+		undecided, err := a.undecidedFor(tx, actor, now)
 		if err != nil {
 			return err
 		}

@@ -307,16 +307,30 @@ WHERE a.party = $1 ORDER BY i.started_at DESC, i.id`, []any{string(party)}, func
 
 // UndecidedAssessments returns the assessments in force (those of the
 // attributions incidents now carry) that no level has been decided on,
-// created at or after since, oldest first, at most limit. They are read
-// in order from assessments_created, each one's incident looked up by its
-// attribution.
-func (tx *Tx) UndecidedAssessments(since time.Time, limit int) ([]accountability.Assessment, error) {
+// created at or after since, oldest first, at most limit; of subjects
+// only, when it is not nil. All subjects' are read in order from
+// assessments_created, a few subjects' from assessments_subject; each
+// one's incident is looked up by its attribution.
+func (tx *Tx) UndecidedAssessments(subjects []org.Ref, since time.Time, limit int) ([]accountability.Assessment, error) {
 	var out []accountability.Assessment
+	args := []any{tx.t(since)}
+	of := ""
+	switch {
+	case subjects == nil:
+	case len(subjects) == 0:
+		return nil, nil
+	case len(subjects) > manyRefs:
+		args = append(args, tx.refsArg(subjects))
+		of = " AND " + tx.inRefs("a.subject", 2)
+	default:
+		of = " AND a.subject IN " + inList(2, len(subjects))
+		args = append(args, refArgs(subjects)...)
+	}
 	err := tx.each("list undecided assessments", `
 SELECT `+assessmentColumns+` FROM assessments a
-WHERE a.created_at >= $1 AND EXISTS (SELECT 1 FROM incidents i WHERE i.attribution = a.attribution)
+WHERE a.created_at >= $1`+of+` AND EXISTS (SELECT 1 FROM incidents i WHERE i.attribution = a.attribution)
   AND NOT EXISTS (SELECT 1 FROM assessment_decisions d WHERE d.assessment = a.id)
-ORDER BY a.created_at, a.id LIMIT `+itoa(limit), []any{tx.t(since)}, func(rows *sql.Rows) error {
+ORDER BY a.created_at, a.id LIMIT `+itoa(limit), args, func(rows *sql.Rows) error {
 		a, err := scanAssessment(rows)
 		out = append(out, a)
 		return err
