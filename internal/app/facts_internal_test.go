@@ -203,7 +203,7 @@ func TestSurroundingsMatchTheWalk(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if diff := cmp.Diff(whole, snapAt{snap, in.StartedAt}.wholeOrg(), cmpopts.EquateEmpty()); diff != "" {
+				if diff := cmp.Diff(whole, snapAt{snap, in.StartedAt}.wholeOrg(), cmpopts.EquateEmpty(), ignoreChartIndexes); diff != "" {
 					t.Errorf("incident %d: the whole org at its start differs (-tables +memory):\n%s", i, diff)
 				}
 				for _, from := range []struct {
@@ -214,7 +214,7 @@ func TestSurroundingsMatchTheWalk(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+					if diff := cmp.Diff(want, got, cmpopts.EquateEmpty(), ignoreChartIndexes); diff != "" {
 						t.Errorf("incident %d: facts differ (-walk +%s):\n%s", i, from.name, diff)
 					}
 					if blame.Suggest(got).Party != blame.Suggest(want).Party {
@@ -229,3 +229,7 @@ func TestSurroundingsMatchTheWalk(t *testing.T) {
 		}
 	})
 }
+
+// ignoreChartIndexes leaves out of a comparison of charts the indexes
+// NewChart derives from their teams, which are compared.
+var ignoreChartIndexes = cmpopts.IgnoreUnexported(org.Chart{})
