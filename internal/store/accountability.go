@@ -175,7 +175,11 @@ func (tx *Tx) DecisionTallies(deciders []org.Ref, since time.Time) ([]accountabi
 	q := `SELECT d.decided_by, COUNT(*), SUM(d.level - d.guidance_level), SUM(CASE WHEN d.level <> d.guidance_level THEN 1 ELSE 0 END)
 FROM assessment_decisions d WHERE d.decided_at >= $1`
 	args := []any{tx.t(since)}
-	if len(deciders) > 0 {
+	switch {
+	case len(deciders) > manyRefs:
+		args = append(args, tx.refsArg(deciders))
+		q += ` AND ` + tx.inRefs("d.decided_by", 2)
+	case len(deciders) > 0:
 		q += ` AND d.decided_by IN ` + inList(2, len(deciders))
 		args = append(args, refArgs(deciders)...)
 	}

@@ -65,7 +65,12 @@ func TestDecisionTalliesMatchTheRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, who := range [][]org.Ref{nil, deciders[:1], deciders[1:]} {
+		// Many deciders go as one parameter (inRefs).
+		many := slices.Clone(deciders[1:])
+		for i := range 100 {
+			many = append(many, ref(fmt.Sprintf("user:nobody%03d", i)))
+		}
+		for _, who := range [][]org.Ref{nil, deciders[:1], deciders[1:], many} {
 			var mine []accountability.Decision
 			for _, r := range records {
 				if !r.DecidedAt.Before(since) && (who == nil || slices.Contains(who, r.DecidedBy)) {
