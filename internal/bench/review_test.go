@@ -169,8 +169,9 @@ func writeHistory(ctx context.Context, raw *rawDB, w *world, spec historySpec, p
 	notices := t.bulk("followup_notices", "id", "followup", "kind", "due", "owner", "recipient", "sent_at")
 	g := &group{t: t, bulks: []*bulk{incidents, failed, postmortems, attributions, assessments, factors, levels, followups,
 		timeline, flags, fairness, signals, changes, linked, recurrences, missed, notices}}
-	// The assessments draw from a source of their own, so that adding them
-	// left every other row as it was.
+	// The assessments draw their judgements, levels and timing from a
+	// source of their own; their decider is drawn from rng, as the
+	// attribution's is.
 	arng := rand.New(rand.NewPCG(spec.Seed, 7))
 
 	person := func() string { return string(personRef(rng.IntN(len(w.people)))) }
